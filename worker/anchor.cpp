@@ -1,0 +1,1 @@
+void jobgate_worker_anchor() {}
