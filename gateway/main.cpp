@@ -1,1 +1,92 @@
-int main() { return 0; }
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "common/blob/blob_store.hpp"
+#include "common/json/schema_validator.hpp"
+#include "common/log/logger.hpp"
+#include "common/records/property_catalog.hpp"
+#include "common/redis/async_connection.hpp"
+#include "common/redis/redis_endpoint.hpp"
+#include "gateway/gateway_config.hpp"
+#include "gateway/kafka_job_queue.hpp"
+#include "gateway/redis_job_repository.hpp"
+#include "gateway/router.hpp"
+#include "gateway/server.hpp"
+
+namespace asio = boost::asio;
+using namespace jobgate;
+
+int main(int argc, char** argv) {
+  settings_reader reader(argc, argv,
+                         [](const char* name) -> const char* { return std::getenv(name); });
+  const gateway::gateway_config config = gateway::read_gateway_config(reader);
+  if (reader.help_requested()) {
+    std::cout << "jobgate-gateway: the HTTP API of jobgate\n\nSettings:\n" << reader.usage();
+    return 0;
+  }
+  if (const auto errors = reader.errors(); !errors.empty()) {
+    for (const auto& error : errors) {
+      std::cerr << "jobgate-gateway: " << error << "\n";
+    }
+    return 2;
+  }
+  const auto endpoint = redis::parse_redis_url(config.redis_url);
+  if (!endpoint) {
+    std::cerr << "jobgate-gateway: invalid setting --redis-url (JOBGATE_REDIS_URL): "
+              << endpoint.error().message() << "\n";
+    return 2;
+  }
+
+  log::configure("jobgate-gateway", config.log_format, config.log_level);
+  const log::logger logger;
+
+  try {
+    asio::io_context io(static_cast<int>(config.threads));
+    filesystem_blob_store blobs(config.blob_dir);
+    const json::schema_validator import_schema("schemas/import-request.schema.json");
+    const json::schema_validator export_schema("schemas/export-request.schema.json");
+    const records::property_catalog& catalog = records::property_catalog::builtin();
+
+    redis::async_connection redis_connection(io.get_executor(), *endpoint);
+    redis_connection.start();
+    gateway::redis_job_repository repository(redis_connection);
+    gateway::kafka_job_queue queue(config.kafka_brokers,
+                                   std::chrono::milliseconds(config.produce_timeout_ms));
+
+    gateway::router routes(
+        {config, repository, queue, blobs, import_schema, export_schema, catalog});
+    const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
+                                            static_cast<unsigned short>(config.http_port));
+    gateway::server http_server(io, listen_on, routes,
+                                std::chrono::seconds(config.idle_timeout_seconds));
+    http_server.start();
+    logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int signal_number) {
+      logger.info("gateway stopping", {{"signal", signal_number}});
+      http_server.stop();
+      redis_connection.close();
+      queue.close();
+      io.stop();
+    });
+
+    std::vector<std::thread> threads;
+    for (std::int64_t i = 1; i < config.threads; ++i) {
+      threads.emplace_back([&io] { io.run(); });
+    }
+    io.run();
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    logger.info("gateway stopped");
+  } catch (const std::exception& error) {
+    logger.error("gateway failed to start", {{"error", error.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,177 @@
+#include "common/jobs/job_scripts.hpp"
+
+namespace jobgate::job_scripts {
+
+const std::string_view create_job = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+local fields = {}
+for i = 2, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'id'))
+return 1
+)lua";
+
+const std::string_view start_job = R"lua(
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {'missing'}
+end
+if status ~= 'PENDING' and status ~= 'PROCESSING' then
+  return {'status', status}
+end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'status', 'PROCESSING', 'updatedAt', ARGV[1])
+if (tonumber(redis.call('HGET', KEYS[1], 'startedAt') or '0') or 0) == 0 then
+  redis.call('HSET', KEYS[1], 'startedAt', ARGV[1])
+end
+local job = redis.call('HMGET', KEYS[1], 'ckOffset', 'ckRow', 'ckLine', 'created', 'updated',
+                       'failed', 'skippedBlank', 'rowsProcessed')
+local result = {'started', attempts}
+for i = 1, #job do
+  result[#result + 1] = tonumber(job[i] or '0') or 0
+end
+return result
+)lua";
+
+const std::string_view update_job = R"lua(
+local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
+if not job[1] then
+  return {'missing'}
+end
+if job[1] ~= 'PROCESSING' then
+  return {'status', job[1]}
+end
+if job[2] ~= ARGV[1] then
+  return {'fenced', job[2]}
+end
+local fields = {'updatedAt', ARGV[2]}
+for i = 3, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+return {'ok'}
+)lua";
+
+const std::string_view apply_import_batch = R"lua(
+local job = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'ckOffset')
+if not job[1] then
+  return {'missing'}
+end
+if job[1] ~= 'PROCESSING' then
+  return {'status', job[1]}
+end
+if job[2] ~= ARGV[1] then
+  return {'fenced', job[2]}
+end
+if (job[3] or '0') ~= ARGV[2] then
+  return {'stale', job[3] or '0'}
+end
+
+local now = ARGV[6]
+local prefix = ARGV[7]
+local unique_property = ARGV[8]
+local created, updated, failed, blank = 0, 0, 0, 0
+local i = 9
+while i <= #ARGV do
+  local kind = ARGV[i]
+  if kind == 'v' then
+    local key = ARGV[i + 1]
+    local count = tonumber(ARGV[i + 2])
+    local values = {}
+    for j = 0, count - 1 do
+      values[#values + 1] = ARGV[i + 3 + 2 * j]
+      values[#values + 1] = ARGV[i + 4 + 2 * j]
+    end
+    i = i + 3 + 2 * count
+    local id = redis.call('HGET', KEYS[3], key)
+    if id then
+      values[#values + 1] = 'updatedAt'
+      values[#values + 1] = now
+      redis.call('HSET', prefix .. id, unpack(values))
+      updated = updated + 1
+    else
+      id = redis.call('INCR', KEYS[5])
+      redis.call('HSET', KEYS[3], key, id)
+      redis.call('ZADD', KEYS[4], id, id)
+      values[#values + 1] = unique_property
+      values[#values + 1] = key
+      values[#values + 1] = 'id'
+      values[#values + 1] = tostring(id)
+      values[#values + 1] = 'createdAt'
+      values[#values + 1] = now
+      values[#values + 1] = 'updatedAt'
+      values[#values + 1] = now
+      redis.call('HSET', prefix .. id, unpack(values))
+      created = created + 1
+    end
+  elseif kind == 'r' then
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    failed = failed + 1
+    i = i + 2
+  else
+    blank = blank + 1
+    i = i + 1
+  end
+end
+
+redis.call('HINCRBY', KEYS[1], 'created', created)
+redis.call('HINCRBY', KEYS[1], 'updated', updated)
+redis.call('HINCRBY', KEYS[1], 'failed', failed)
+redis.call('HINCRBY', KEYS[1], 'skippedBlank', blank)
+redis.call('HINCRBY', KEYS[1], 'rowsProcessed', created + updated + failed + blank)
+redis.call('HSET', KEYS[1], 'ckOffset', ARGV[3], 'ckRow', ARGV[4], 'ckLine', ARGV[5],
+           'updatedAt', now)
+return {'ok'}
+)lua";
+
+const std::string_view finish_job = R"lua(
+local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
+if not job[1] then
+  return {'missing'}
+end
+local allowed = job[1] == 'PROCESSING' or (job[1] == 'PENDING' and ARGV[2] == 'FAILED')
+if not allowed then
+  return {'status', job[1]}
+end
+if job[2] ~= ARGV[1] then
+  return {'fenced', job[2]}
+end
+local now = tonumber(ARGV[3])
+local retention = tonumber(ARGV[4])
+local fields = {'status', ARGV[2], 'updatedAt', ARGV[3], 'finishedAt', ARGV[3],
+                'expiresAt', tostring(now + retention)}
+for i = 5, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], retention)
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[2], retention)
+end
+return {'ok'}
+)lua";
+
+const std::string_view cancel_job = R"lua(
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {'missing'}
+end
+if status ~= 'PENDING' and status ~= 'PROCESSING' then
+  return {'status', status}
+end
+local now = tonumber(ARGV[1])
+local retention = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'CANCELED', 'updatedAt', ARGV[1], 'finishedAt', ARGV[1],
+           'expiresAt', tostring(now + retention))
+redis.call('PEXPIRE', KEYS[1], retention)
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[2], retention)
+end
+return {'ok', status}
+)lua";
+
+}  // namespace jobgate::job_scripts

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+// Redis key layout, in one place for the gateway, the workers and the tests.
+namespace jobgate::store_keys {
+
+// Hash with the fields of one job.
+inline std::string job(std::string_view id) {
+  return "jg:job:" + std::string(id);
+}
+
+// List of an import's rejected rows, JSON objects in file order.
+inline std::string job_errors(std::string_view id) {
+  return "jg:job:" + std::string(id) + ":errors";
+}
+
+// Sorted set of a tenant's job ids scored by creation time in milliseconds.
+inline std::string tenant_jobs(std::string_view tenant) {
+  return "jg:jobs:" + std::string(tenant);
+}
+
+// Prefix of record hashes; the record id follows.
+inline std::string record_prefix(std::string_view tenant, std::string_view object_type) {
+  return "jg:rec:" + std::string(tenant) + ":" + std::string(object_type) + ":";
+}
+
+// Hash from a normalised unique value (email, domain) to the record id.
+inline std::string unique_index(std::string_view tenant, std::string_view object_type) {
+  return "jg:uniq:" + std::string(tenant) + ":" + std::string(object_type);
+}
+
+// Sorted set of record ids scored by id, so exports read records in creation order.
+inline std::string record_ids(std::string_view tenant, std::string_view object_type) {
+  return "jg:recs:" + std::string(tenant) + ":" + std::string(object_type);
+}
+
+// Counter that hands out record ids.
+inline std::string record_sequence(std::string_view tenant, std::string_view object_type) {
+  return "jg:seq:" + std::string(tenant) + ":" + std::string(object_type);
+}
+
+}  // namespace jobgate::store_keys

@@ -1,0 +1,75 @@
+#include "common/json/json.hpp"
+
+#include <rapidjson/error/en.h>
+
+namespace jobgate::json {
+
+namespace {
+
+const value* find_member(const value& object, std::string_view name) {
+  if (!object.IsObject()) {
+    return nullptr;
+  }
+  const auto member = object.FindMember(value(rapidjson::StringRef(name.data(), name.size())));
+  return member == object.MemberEnd() ? nullptr : &member->value;
+}
+
+}  // namespace
+
+boost::system::result<document, parse_error> parse(std::string_view text) {
+  document parsed;
+  parsed.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  if (parsed.HasParseError()) {
+    return parse_error{rapidjson::GetParseError_En(parsed.GetParseError()),
+                       parsed.GetErrorOffset()};
+  }
+  return parsed;
+}
+
+std::string serialize(const value& node) {
+  rapidjson::StringBuffer buffer;
+  writer out(buffer);
+  node.Accept(out);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::optional<std::string_view> get_string(const value& object, std::string_view name) {
+  const value* member = find_member(object, name);
+  if (member == nullptr || !member->IsString()) {
+    return std::nullopt;
+  }
+  return std::string_view(member->GetString(), member->GetStringLength());
+}
+
+std::optional<std::int64_t> get_int(const value& object, std::string_view name) {
+  const value* member = find_member(object, name);
+  if (member == nullptr || !member->IsInt64()) {
+    return std::nullopt;
+  }
+  return member->GetInt64();
+}
+
+std::optional<bool> get_bool(const value& object, std::string_view name) {
+  const value* member = find_member(object, name);
+  if (member == nullptr || !member->IsBool()) {
+    return std::nullopt;
+  }
+  return member->GetBool();
+}
+
+const value* get_object(const value& object, std::string_view name) {
+  const value* member = find_member(object, name);
+  return member != nullptr && member->IsObject() ? member : nullptr;
+}
+
+const value* get_array(const value& object, std::string_view name) {
+  const value* member = find_member(object, name);
+  return member != nullptr && member->IsArray() ? member : nullptr;
+}
+
+void write_string(writer& out, std::string_view name, std::string_view text) {
+  out.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  out.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+}  // namespace jobgate::json

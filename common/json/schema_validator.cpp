@@ -1,0 +1,118 @@
+#include "common/json/schema_validator.hpp"
+
+#include <rapidjson/schema.h>
+
+#include <optional>
+#include <stdexcept>
+
+#include "proto/proto_files.hpp"
+
+namespace jobgate::json {
+
+struct schema_validator::impl {
+  explicit impl(document&& schema_source) : source(std::move(schema_source)), schema(source) {}
+  document source;
+  rapidjson::SchemaDocument schema;
+};
+
+namespace {
+
+std::optional<std::string> first_missing_member(const value* schema_node,
+                                                const value* document_node) {
+  if (schema_node == nullptr || document_node == nullptr || !document_node->IsObject()) {
+    return std::nullopt;
+  }
+  const value* required = get_array(*schema_node, "required");
+  if (required == nullptr) {
+    return std::nullopt;
+  }
+  for (const auto& name : required->GetArray()) {
+    if (name.IsString() && !document_node->HasMember(name.GetString())) {
+      return std::string(name.GetString(), name.GetStringLength());
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> first_extra_member(const value* schema_node,
+                                              const value* document_node) {
+  if (schema_node == nullptr || document_node == nullptr || !document_node->IsObject()) {
+    return std::nullopt;
+  }
+  const value* allowed = get_object(*schema_node, "properties");
+  for (const auto& member : document_node->GetObject()) {
+    if (allowed == nullptr || !allowed->HasMember(member.name)) {
+      return std::string(member.name.GetString(), member.name.GetStringLength());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+schema_validator::schema_validator(std::string_view proto_file) {
+  const auto text = proto::find_file(proto_file);
+  if (!text) {
+    throw std::runtime_error("schema file not embedded: " + std::string(proto_file));
+  }
+  auto parsed = parse(*text);
+  if (!parsed) {
+    throw std::runtime_error("invalid schema file " + std::string(proto_file) + ": " +
+                             parsed.error().message);
+  }
+  impl_ = std::make_unique<impl>(std::move(*parsed));
+}
+
+schema_validator::~schema_validator() = default;
+
+boost::system::result<void, schema_violation> schema_validator::validate(
+    const value& document) const {
+  rapidjson::SchemaValidator validator(impl_->schema);
+  const auto find_schema_node = [this](const rapidjson::SchemaValidator& failed) {
+    return failed.GetInvalidSchemaPointer().Get(impl_->source);
+  };
+  if (document.Accept(validator)) {
+    return {};
+  }
+
+  rapidjson::StringBuffer pointer;
+  validator.GetInvalidDocumentPointer().StringifyUriFragment(pointer);
+  std::string where(pointer.GetString(), pointer.GetSize());
+  if (where.starts_with('#')) {
+    where.erase(0, 1);
+  }
+  std::string keyword = validator.GetInvalidSchemaKeyword();
+
+  std::string message;
+  const std::string field = where.empty() ? "the document" : "'" + where + "'";
+  const value* schema_node = find_schema_node(validator);
+  const value* document_node = validator.GetInvalidDocumentPointer().Get(document);
+  if (keyword == "required") {
+    message = field + " is missing a required member";
+    if (auto missing = first_missing_member(schema_node, document_node)) {
+      message = field + " is missing the required member '" + *missing + "'";
+      where += "/" + *missing;
+    }
+  } else if (keyword == "additionalProperties") {
+    message = field + " has a member the schema does not allow";
+    if (auto extra = first_extra_member(schema_node, document_node)) {
+      message = "'" + where + "/" + *extra + "' is not an allowed member";
+      where += "/" + *extra;
+    }
+  } else if (keyword == "enum") {
+    message = field + " must be one of the allowed values";
+    if (schema_node != nullptr && get_array(*schema_node, "enum") != nullptr) {
+      message += ": " + serialize(*get_array(*schema_node, "enum"));
+    }
+  } else if (keyword == "type") {
+    message = field + " has the wrong type";
+    if (schema_node != nullptr && get_string(*schema_node, "type")) {
+      message = field + " must be of type " + std::string(*get_string(*schema_node, "type"));
+    }
+  } else {
+    message = field + " fails the schema keyword '" + keyword + "'";
+  }
+  return schema_violation{std::move(where), std::move(keyword), std::move(message)};
+}
+
+}  // namespace jobgate::json

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace jobgate::log {
+
+enum class output_format { text, json };
+enum class level { debug, info, warn, error };
+
+// One key=value fact on a log line.
+struct field {
+  field(std::string_view key_text, std::string_view text) : key(key_text), value(text) {}
+  field(std::string_view key_text, const std::string& text) : key(key_text), value(text) {}
+  field(std::string_view key_text, const char* text) : key(key_text), value(text) {}
+  template <typename Number>
+  requires std::is_arithmetic_v<Number> field(std::string_view key_text, Number number)
+      : key(key_text), value(std::to_string(number)) {}
+
+  std::string_view key;
+  std::string value;
+};
+
+// Sets up the process-wide sink once at start-up: lines go to stderr as JSON objects or as text
+// with key=value fields. Lines below min_level are dropped.
+void configure(std::string_view service, output_format format, level min_level);
+
+// Parses "debug", "info", "warn" or "error".
+bool parse_level(std::string_view text, level& out);
+
+// A logger with fixed context fields (connection, request id, job id, tenant) that every line it
+// writes carries. Copies are cheap enough for a per-request or per-job logger; thread-safe.
+class logger {
+ public:
+  logger() = default;
+
+  // Returns a copy with one more context field.
+  logger with(std::string_view key, std::string_view value) const;
+
+  void debug(std::string_view message, std::initializer_list<field> fields = {}) const;
+  void info(std::string_view message, std::initializer_list<field> fields = {}) const;
+  void warn(std::string_view message, std::initializer_list<field> fields = {}) const;
+  void error(std::string_view message, std::initializer_list<field> fields = {}) const;
+
+  void write(level severity, std::string_view message, std::initializer_list<field> fields) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> context_;
+};
+
+}  // namespace jobgate::log

@@ -1,0 +1,160 @@
+#include "gateway/exchange.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "common/version.hpp"
+
+namespace jobgate::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t body_piece_bytes = 64 * 1024;
+
+}  // namespace
+
+exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser_type& parser,
+                   log::logger logger, std::string request_id, std::chrono::seconds idle_timeout)
+    : stream_(stream),
+      buffer_(buffer),
+      parser_(parser),
+      logger_(std::move(logger)),
+      request_id_(std::move(request_id)),
+      target_(parser.get().target()),
+      idle_timeout_(idle_timeout) {}
+
+void exchange::set_tenant(std::string tenant) {
+  logger_ = logger_.with("tenant", tenant);
+  tenant_ = std::move(tenant);
+}
+
+asio::awaitable<boost::system::error_code> exchange::continue_if_expected() {
+  const auto expect = parser_.get()[http::field::expect];
+  if (continue_sent_ || !beast::iequals(expect, "100-continue")) {
+    co_return boost::system::error_code{};
+  }
+  continue_sent_ = true;
+  http::response<http::empty_body> interim{http::status::continue_, 11};
+  stream_.expires_after(idle_timeout_);
+  auto [error, bytes] = co_await http::async_write(stream_, interim, use_tuple);
+  if (error) {
+    broken_ = true;
+  }
+  co_return error;
+}
+
+asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
+    std::uint64_t max_bytes,
+    const std::function<boost::system::error_code(std::string_view)>& consume) {
+  if (auto error = co_await continue_if_expected()) {
+    co_return error;
+  }
+  parser_.body_limit(max_bytes);
+  std::vector<char> piece(body_piece_bytes);
+  while (!parser_.is_done()) {
+    parser_.get().body().data = piece.data();
+    parser_.get().body().size = piece.size();
+    stream_.expires_after(idle_timeout_);
+    auto [error, bytes] = co_await http::async_read(stream_, buffer_, parser_, use_tuple);
+    if (error == http::error::need_buffer) {
+      error = {};
+    }
+    if (error) {
+      broken_ = true;
+      co_return error;
+    }
+    const std::size_t filled = piece.size() - parser_.get().body().size;
+    if (filled > 0) {
+      if (auto rejected = consume(std::string_view(piece.data(), filled))) {
+        co_return rejected;
+      }
+    }
+  }
+  co_return boost::system::error_code{};
+}
+
+asio::awaitable<boost::system::result<std::string>> exchange::read_body(std::uint64_t max_bytes) {
+  std::string body;
+  const auto error = co_await read_body_pieces(max_bytes, [&body](std::string_view piece) {
+    body.append(piece);
+    return boost::system::error_code{};
+  });
+  if (error) {
+    co_return error;
+  }
+  co_return body;
+}
+
+template <typename Response>
+asio::awaitable<void> exchange::write(Response& response) {
+  response.set(http::field::server, "jobgate/" + std::string(version()));
+  response.set("X-Request-Id", request_id_);
+  response.keep_alive(!close_after_response());
+  response.prepare_payload();
+  responded_ = true;
+  response_status_ = response.result();
+  stream_.expires_after(idle_timeout_);
+  auto [error, bytes] = co_await http::async_write(stream_, response, use_tuple);
+  if (error) {
+    broken_ = true;
+    logger_.debug("response write failed", {{"error", error.message()}});
+  }
+}
+
+asio::awaitable<void> exchange::send(http::status status, std::string body,
+                                     std::string_view content_type, header_list headers) {
+  http::response<http::string_body> response{status, parser_.get().version()};
+  response.set(http::field::content_type, content_type);
+  for (auto& [name, value] : headers) {
+    response.set(name, value);
+  }
+  response.body() = std::move(body);
+  co_await write(response);
+}
+
+asio::awaitable<void> exchange::send_json(http::status status, std::string body,
+                                          header_list headers) {
+  co_await send(status, std::move(body), "application/json", std::move(headers));
+}
+
+asio::awaitable<void> exchange::send_problem(const problem& error, header_list headers) {
+  const problem_info info = describe(error.kind);
+  const std::string path(parser_.get().target());
+  co_await send(info.status, problem_body(error, path.substr(0, path.find('?'))),
+                "application/problem+json", std::move(headers));
+}
+
+asio::awaitable<void> exchange::send_file(const std::filesystem::path& path,
+                                          std::string_view content_type,
+                                          std::string_view download_name) {
+  http::response<http::file_body> response{http::status::ok, parser_.get().version()};
+  beast::error_code error;
+  response.body().open(path.c_str(), beast::file_mode::scan, error);
+  if (error) {
+    logger_.warn("result file cannot be opened",
+                 {{"path", path.string()}, {"error", error.message()}});
+    co_await send_problem(
+        problem{problem_kind::result_expired, "The result file no longer exists."});
+    co_return;
+  }
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::content_disposition,
+               "attachment; filename=\"" + std::string(download_name) + "\"");
+  response.set(http::field::cache_control, "private, no-store");
+  co_await write(response);
+}
+
+bool exchange::close_after_response() const {
+  return broken_ || !parser_.is_done() || !parser_.get().keep_alive();
+}
+
+}  // namespace jobgate::gateway

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/system/result.hpp>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/log/logger.hpp"
+#include "gateway/problem.hpp"
+
+namespace jobgate::gateway {
+
+namespace http = boost::beast::http;
+
+// Extra response headers by name, e.g. {"Retry-After", "2"}.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// One request and its response on a connection: the parsed header, the body still to read, and the
+// response writer. Owned by the connection's coroutine, used on its strand only.
+class exchange {
+ public:
+  using parser_type = http::request_parser<http::buffer_body>;
+
+  exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, parser_type& parser,
+           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout);
+
+  const http::request<http::buffer_body>& request() const { return parser_.get(); }
+  std::string_view target() const { return target_; }
+  const log::logger& logger() const { return logger_; }
+  const std::string& request_id() const { return request_id_; }
+
+  // The tenant once the API key was checked; empty before.
+  const std::string& tenant() const { return tenant_; }
+  void set_tenant(std::string tenant);
+
+  // Sends "100 Continue" when the client asked for it, so that it starts sending the body.
+  boost::asio::awaitable<boost::system::error_code> continue_if_expected();
+
+  // Reads the whole body into a string; fails with http::error::body_limit above max_bytes.
+  boost::asio::awaitable<boost::system::result<std::string>> read_body(std::uint64_t max_bytes);
+
+  // Reads the body in pieces and hands each to consume; stops at the first error consume returns.
+  boost::asio::awaitable<boost::system::error_code> read_body_pieces(
+      std::uint64_t max_bytes,
+      const std::function<boost::system::error_code(std::string_view)>& consume);
+
+  boost::asio::awaitable<void> send(http::status status, std::string body,
+                                    std::string_view content_type, header_list headers = {});
+  boost::asio::awaitable<void> send_json(http::status status, std::string body,
+                                         header_list headers = {});
+  boost::asio::awaitable<void> send_problem(const problem& error, header_list headers = {});
+  boost::asio::awaitable<void> send_file(const std::filesystem::path& path,
+                                         std::string_view content_type,
+                                         std::string_view download_name);
+
+  // True when the connection must close after this response: the client asked for it, the body was
+  // not read to its end, or the connection is broken.
+  bool close_after_response() const;
+  bool responded() const { return responded_; }
+  http::status response_status() const { return response_status_; }
+
+ private:
+  template <typename Response>
+  boost::asio::awaitable<void> write(Response& response);
+
+  boost::beast::tcp_stream& stream_;
+  boost::beast::flat_buffer& buffer_;
+  parser_type& parser_;
+  log::logger logger_;
+  std::string request_id_;
+  std::string target_;
+  std::string tenant_;
+  std::chrono::seconds idle_timeout_;
+  bool responded_ = false;
+  bool broken_ = false;
+  bool continue_sent_ = false;
+  http::status response_status_ = http::status::unknown;
+};
+
+}  // namespace jobgate::gateway

@@ -1,0 +1,73 @@
+#include "gateway/gateway_config.hpp"
+
+#include <thread>
+
+namespace jobgate::gateway {
+
+gateway_config read_gateway_config(settings_reader& reader) {
+  gateway_config config;
+  const gateway_config defaults;
+
+  config.http_address =
+      reader.text("http-address", defaults.http_address, "address the HTTP server listens on");
+  config.http_port =
+      reader.integer("http-port", defaults.http_port, 0, 65535, "port", "HTTP port; 0 picks one");
+  config.threads = reader.integer("threads", defaults.threads, 1, 64, "threads",
+                                  "threads that run the io_context");
+  config.public_url = reader.text("public-url", "",
+                                  "base URL for links, e.g. https://jobs.example.com; default: "
+                                  "built from the Host header");
+  config.redis_url = reader.text("redis-url", defaults.redis_url, "Redis server URL");
+  config.kafka_brokers = reader.text("kafka-brokers", defaults.kafka_brokers,
+                                     "Kafka bootstrap servers, host:port,...");
+  config.blob_dir = reader.text("blob-dir", defaults.blob_dir,
+                                "directory for uploads and results, shared with the workers");
+  for (const auto& entry :
+       reader.list("api-keys", "", "API keys as key=tenant pairs, comma-separated")) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+      reader.reject("api-keys", "an entry is not of the form key=tenant");
+      continue;
+    }
+    config.api_keys[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  if (config.api_keys.empty()) {
+    reader.reject("api-keys", "at least one key=tenant pair is required");
+  }
+  config.signing_secret =
+      reader.text("signing-secret", "", "secret for HMAC-signed download links, 32+ characters");
+  if (config.signing_secret.size() < 32) {
+    reader.reject("signing-secret", "must be at least 32 characters");
+  }
+  config.max_upload_bytes = reader.integer("max-upload-bytes", defaults.max_upload_bytes, 1024,
+                                           1LL << 40, "bytes", "largest import upload accepted");
+  config.max_json_bytes = reader.integer("max-json-bytes", defaults.max_json_bytes, 1024,
+                                         64 * 1024 * 1024, "bytes", "largest JSON body accepted");
+  config.idle_timeout_seconds =
+      reader.integer("idle-timeout", defaults.idle_timeout_seconds, 1, 3600, "seconds",
+                     "time a connection may stay silent while a request is read");
+  config.produce_timeout_ms =
+      reader.integer("produce-timeout", defaults.produce_timeout_ms, 100, 300000, "ms",
+                     "time Kafka has to acknowledge a job message");
+  config.download_link_ttl_seconds =
+      reader.integer("download-link-ttl", defaults.download_link_ttl_seconds, 10, 7 * 24 * 3600,
+                     "seconds", "lifetime of a signed download link");
+  config.job_retention_hours =
+      reader.integer("job-retention", defaults.job_retention_hours, 1, 24 * 365, "hours",
+                     "time a finished job and its result are kept");
+
+  read_log_settings(reader, config.log_format, config.log_level);
+  return config;
+}
+
+std::string describe(const gateway_config& config) {
+  return "http=" + config.http_address + ":" + std::to_string(config.http_port) +
+         " threads=" + std::to_string(config.threads) + " redis=" + config.redis_url +
+         " kafka=" + config.kafka_brokers + " blob_dir=" + config.blob_dir +
+         " api_keys=" + std::to_string(config.api_keys.size()) +
+         " signing_secret=" + mask_secret(config.signing_secret) +
+         " max_upload_bytes=" + std::to_string(config.max_upload_bytes) +
+         " job_retention_hours=" + std::to_string(config.job_retention_hours);
+}
+
+}  // namespace jobgate::gateway

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/config/settings_reader.hpp"
+#include "common/log/logger.hpp"
+
+namespace jobgate::gateway {
+
+// Every setting of jobgate-gateway with its default; see read_gateway_config for units and bounds.
+struct gateway_config {
+  std::string http_address = "0.0.0.0";
+  std::int64_t http_port = 8080;
+  std::int64_t threads = 2;
+  std::string public_url;  // empty: links are built from the request's Host header
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string blob_dir = "/var/lib/jobgate/blobs";
+  std::map<std::string, std::string> api_keys;  // key -> tenant
+  std::string signing_secret;
+  std::int64_t max_upload_bytes = 1024LL * 1024 * 1024;
+  std::int64_t max_json_bytes = 1024 * 1024;
+  std::int64_t idle_timeout_seconds = 60;
+  std::int64_t produce_timeout_ms = 10000;
+  std::int64_t download_link_ttl_seconds = 300;
+  std::int64_t job_retention_hours = 72;
+  log::output_format log_format = log::output_format::text;
+  log::level log_level = log::level::info;
+};
+
+// Reads the configuration; settings problems are left in reader.errors().
+gateway_config read_gateway_config(settings_reader& reader);
+
+// Lists the effective settings for the start-up log line, with secrets masked.
+std::string describe(const gateway_config& config);
+
+}  // namespace jobgate::gateway

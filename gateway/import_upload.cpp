@@ -1,0 +1,86 @@
+#include "gateway/import_upload.hpp"
+
+namespace jobgate::gateway {
+
+namespace {
+
+constexpr std::string_view request_part = "importRequest";
+constexpr std::string_view file_part = "files";
+
+}  // namespace
+
+import_upload::import_upload(blob_store& blobs, std::string blob_key, std::size_t max_json_bytes)
+    : blobs_(blobs), blob_key_(std::move(blob_key)), max_json_bytes_(max_json_bytes) {}
+
+std::error_code import_upload::stop(problem reason) {
+  failure_ = std::move(reason);
+  return std::make_error_code(std::errc::operation_canceled);
+}
+
+std::error_code import_upload::on_part_begin(const multipart_part_headers& headers) {
+  if (headers.name == request_part) {
+    if (request_complete_ || current_ == part::request) {
+      return stop({problem_kind::invalid_multipart,
+                   "The body has more than one importRequest part.",
+                   {{"part", std::string(request_part)}}});
+    }
+    current_ = part::request;
+    return {};
+  }
+  if (headers.name == file_part) {
+    if (file_complete_ || writer_) {
+      return stop({problem_kind::invalid_multipart,
+                   "An import takes exactly one file; the body has more than one files part.",
+                   {{"part", std::string(file_part)}}});
+    }
+    auto created = blobs_.create(blob_key_);
+    if (!created) {
+      return stop({problem_kind::internal_error, "The upload could not be stored."});
+    }
+    writer_ = std::move(*created);
+    filename_ = headers.filename.value_or("");
+    current_ = part::file;
+    return {};
+  }
+  return stop({problem_kind::invalid_multipart,
+               "Unexpected part '" + headers.name +
+                   "': an import has the parts importRequest (JSON) and files (CSV).",
+               {{"part", headers.name}}});
+}
+
+std::error_code import_upload::on_part_data(std::string_view data) {
+  if (current_ == part::request) {
+    if (request_json_.size() + data.size() > max_json_bytes_) {
+      return stop(
+          {problem_kind::payload_too_large,
+           "The importRequest part is larger than " + std::to_string(max_json_bytes_) + " bytes."});
+    }
+    request_json_.append(data);
+    return {};
+  }
+  if (current_ == part::file) {
+    if (auto written = writer_->write(data); !written) {
+      return stop({problem_kind::internal_error, "The upload could not be stored."});
+    }
+  }
+  return {};
+}
+
+std::error_code import_upload::on_part_end() {
+  if (current_ == part::request) {
+    request_complete_ = true;
+  } else if (current_ == part::file) {
+    file_complete_ = true;
+  }
+  current_ = part::none;
+  return {};
+}
+
+boost::system::result<void> import_upload::commit() {
+  if (!writer_) {
+    return boost::system::error_code(EINVAL, boost::system::system_category());
+  }
+  return writer_->commit();
+}
+
+}  // namespace jobgate::gateway

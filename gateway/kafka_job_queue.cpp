@@ -1,0 +1,61 @@
+#include "gateway/kafka_job_queue.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace jobgate::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+kafka::kafka_config producer_config(const std::string& brokers,
+                                    std::chrono::milliseconds delivery_timeout) {
+  kafka::kafka_config config;
+  config.brokers = brokers;
+  config.client_id = "jobgate-gateway";
+  // A client waits for the 202, so a delivery that cannot finish in time fails as retryable.
+  config.overrides.emplace_back("message.timeout.ms", std::to_string(delivery_timeout.count()));
+  config.overrides.emplace_back("linger.ms", "1");
+  return config;
+}
+
+}  // namespace
+
+kafka_job_queue::kafka_job_queue(const std::string& brokers,
+                                 std::chrono::milliseconds delivery_timeout)
+    : producer_(producer_config(brokers, delivery_timeout)) {}
+
+asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
+                                                          std::string message) {
+  const std::string topic = topic_for(job.kind);
+  const kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
+                                        {"content-type", "application/json"}};
+
+  // The delivery report arrives on the producer's poll thread; the completion is posted back to
+  // the coroutine's own executor so the handler never runs inside librdkafka.
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
+      [&](auto handler) {
+        auto executor = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto on_delivery = [shared, executor](const kafka::kafka_delivery& delivery) {
+          asio::post(executor,
+                     [shared, error = delivery.error]() mutable { std::move (*shared)(error); });
+        };
+        const std::error_code enqueued =
+            producer_.produce(topic, job.id, message, headers, std::move(on_delivery));
+        if (enqueued) {
+          asio::post(executor, [shared, enqueued]() mutable { std::move (*shared)(enqueued); });
+        }
+      },
+      asio::use_awaitable);
+}
+
+void kafka_job_queue::close() {
+  producer_.close(std::chrono::seconds(5));
+}
+
+}  // namespace jobgate::gateway

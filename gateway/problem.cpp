@@ -1,0 +1,87 @@
+#include "gateway/problem.hpp"
+
+#include "common/json/json.hpp"
+
+namespace jobgate::gateway {
+
+namespace http = boost::beast::http;
+
+problem_info describe(problem_kind kind) {
+  switch (kind) {
+    case problem_kind::invalid_json:
+      return {http::status::bad_request, "invalid-json", "The request body is not valid JSON"};
+    case problem_kind::invalid_request:
+      return {http::status::bad_request, "invalid-request",
+              "The request does not match its schema"};
+    case problem_kind::unknown_property:
+      return {http::status::bad_request, "unknown-property",
+              "The request names a property the object type does not have"};
+    case problem_kind::invalid_multipart:
+      return {http::status::bad_request, "invalid-multipart",
+              "The multipart/form-data body is malformed"};
+    case problem_kind::missing_part:
+      return {http::status::bad_request, "missing-part",
+              "The multipart/form-data body lacks a required part"};
+    case problem_kind::unauthorized:
+      return {http::status::unauthorized, "unauthorized", "Missing or invalid API key"};
+    case problem_kind::not_found:
+      return {http::status::not_found, "not-found", "No such resource"};
+    case problem_kind::job_not_found:
+      return {http::status::not_found, "job-not-found", "No such job"};
+    case problem_kind::method_not_allowed:
+      return {http::status::method_not_allowed, "method-not-allowed",
+              "The resource does not support this method"};
+    case problem_kind::result_not_ready:
+      return {http::status::conflict, "result-not-ready", "The job has no result yet"};
+    case problem_kind::job_not_cancelable:
+      return {http::status::conflict, "job-not-cancelable",
+              "The job already reached a final state"};
+    case problem_kind::invalid_download_link:
+      return {http::status::forbidden, "invalid-download-link", "The download link is not valid"};
+    case problem_kind::download_link_expired:
+      return {http::status::gone, "download-link-expired", "The download link expired"};
+    case problem_kind::result_expired:
+      return {http::status::gone, "result-expired", "The job's result was removed"};
+    case problem_kind::payload_too_large:
+      return {http::status::payload_too_large, "payload-too-large",
+              "The request body is larger than allowed"};
+    case problem_kind::unsupported_media_type:
+      return {http::status::unsupported_media_type, "unsupported-media-type",
+              "The request body has an unsupported content type"};
+    case problem_kind::request_timeout:
+      return {http::status::request_timeout, "request-timeout",
+              "The request was not received in time"};
+    case problem_kind::service_unavailable:
+      return {http::status::service_unavailable, "service-unavailable",
+              "A backing service is unavailable; retry later"};
+    case problem_kind::internal_error:
+      return {http::status::internal_server_error, "internal-error",
+              "The server failed to handle the request"};
+  }
+  return {http::status::internal_server_error, "internal-error",
+          "The server failed to handle the request"};
+}
+
+std::string problem_body(const problem& error, std::string_view instance) {
+  const problem_info info = describe(error.kind);
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartObject();
+  json::write_string(out, "type", std::string(problem_type_base) + std::string(info.slug));
+  json::write_string(out, "title", info.title);
+  out.Key("status");
+  out.Int(static_cast<int>(info.status));
+  if (!error.detail.empty()) {
+    json::write_string(out, "detail", error.detail);
+  }
+  if (!instance.empty()) {
+    json::write_string(out, "instance", instance);
+  }
+  for (const auto& [name, value] : error.extra) {
+    json::write_string(out, name, value);
+  }
+  out.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace jobgate::gateway

@@ -1,1 +1,0 @@
-void jobgate_worker_anchor() {}

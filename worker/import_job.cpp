@@ -1,0 +1,177 @@
+#include "worker/import_job.hpp"
+
+#include <chrono>
+#include <vector>
+
+#include "common/records/import_record_counter.hpp"
+#include "common/records/import_row_processor.hpp"
+#include "common/records/property_catalog.hpp"
+
+namespace jobgate::worker {
+
+namespace {
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+using clock = std::chrono::steady_clock;
+
+// Counts the data records of the uploaded file, so progress can show a total and a percentage.
+boost::system::result<std::uint64_t> count_records(blob_reader& reader,
+                                                   const records::import_options& options) {
+  records::import_record_counter counter(options);
+  std::vector<char> chunk(read_chunk_bytes);
+  for (;;) {
+    auto read = reader.read(chunk.data(), chunk.size());
+    if (!read) {
+      return read.error();
+    }
+    if (*read == 0) {
+      break;
+    }
+    counter.feed(std::string_view(chunk.data(), *read));
+  }
+  counter.finish();
+  return counter.data_records();
+}
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartArray();
+  for (const auto& item : items) {
+    out.String(item.data(), static_cast<rapidjson::SizeType>(item.size()));
+  }
+  out.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+job_outcome run_import(job_context& job) {
+  auto request = records::import_request::from_json(job.request);
+  if (!request) {
+    return job_outcome::failed(std::string(request.error().slug()), request.error().detail);
+  }
+  const auto& catalog = records::property_catalog::builtin();
+
+  auto reader = job.blobs.open(job.blob_key);
+  if (!reader) {
+    if (reader.error() == boost::system::errc::no_such_file_or_directory) {
+      return job_outcome::failed("upload-missing",
+                                 "The uploaded file is no longer in the blob store.");
+    }
+    return job_outcome::retry("the uploaded file cannot be opened: " + reader.error().message());
+  }
+
+  // Progress total first: a cheap pass that only finds record boundaries.
+  {
+    auto total = count_records(**reader, request->options);
+    if (!total) {
+      return job_outcome::retry("the uploaded file cannot be read: " + total.error().message());
+    }
+    auto updated =
+        job.store.update(job.job_id, job.attempt, {{"rowsTotal", std::to_string(*total)}});
+    if (!updated) {
+      return job_outcome::retry("Redis: " + updated.error().message());
+    }
+    if (auto stop = stop_reason(*updated)) {
+      return *stop;
+    }
+    if (auto rewound = (*reader)->seek(0); !rewound) {
+      return job_outcome::retry("the uploaded file cannot be read: " + rewound.error().message());
+    }
+  }
+
+  std::optional<records::import_checkpoint> resume_from;
+  if (job.started.checkpoint.end_offset > 0) {
+    resume_from = job.started.checkpoint;
+    job.logger.info(
+        "import resumes from checkpoint",
+        {{"offset", job.started.checkpoint.end_offset}, {"row", job.started.checkpoint.row}});
+  }
+  auto processor = records::import_row_processor::create(catalog, *request, resume_from);
+  if (!processor) {
+    return job_outcome::failed(std::string(processor.error().slug()), processor.error().detail);
+  }
+
+  worker_store::batch_target target;
+  target.job_id = job.job_id;
+  target.attempt = job.attempt;
+  target.tenant = job.tenant;
+  target.object_type = request->object_type;
+  target.unique_property = processor->object_type().unique_property;
+  target.from_offset = job.started.checkpoint.end_offset;
+
+  std::vector<records::import_row> rows;
+  rows.reserve(static_cast<std::size_t>(job.config.batch_rows) + 64);
+  const auto interval = std::chrono::milliseconds(job.config.progress_interval_ms);
+  auto last_flush = clock::now();
+
+  // Applies the pending rows and moves the checkpoint to the last of them.
+  const auto flush = [&]() -> std::optional<job_outcome> {
+    if (rows.empty()) {
+      return std::nullopt;
+    }
+    target.to = rows.back().checkpoint();
+    auto applied = job.store.apply_batch(target, rows);
+    if (!applied) {
+      return job_outcome::retry("Redis: " + applied.error().message());
+    }
+    if (auto stop = stop_reason(*applied)) {
+      return stop;
+    }
+    target.from_offset = target.to.end_offset;
+    rows.clear();
+    last_flush = clock::now();
+    return std::nullopt;
+  };
+
+  std::vector<char> chunk(read_chunk_bytes);
+  for (;;) {
+    if (job.stopping.load()) {
+      return job_outcome::retry("the worker is stopping");
+    }
+    auto read = (*reader)->read(chunk.data(), chunk.size());
+    if (!read) {
+      return job_outcome::retry("the uploaded file cannot be read: " + read.error().message());
+    }
+    if (*read == 0) {
+      break;
+    }
+    if (auto fed = processor->feed(std::string_view(chunk.data(), *read), rows); !fed) {
+      return job_outcome::failed(std::string(fed.error().slug()), fed.error().detail);
+    }
+    if (auto seek = processor->take_seek_offset()) {
+      if (auto moved = (*reader)->seek(*seek); !moved) {
+        return job_outcome::retry("the uploaded file cannot be read: " + moved.error().message());
+      }
+    }
+    while (rows.size() >= static_cast<std::size_t>(job.config.batch_rows) ||
+           (!rows.empty() && clock::now() - last_flush >= interval)) {
+      if (auto stop = flush()) {
+        return *stop;
+      }
+    }
+  }
+  if (auto finished = processor->finish(rows); !finished) {
+    return job_outcome::failed(std::string(finished.error().slug()), finished.error().detail);
+  }
+  if (auto stop = flush()) {
+    return *stop;
+  }
+
+  if (!processor->unmapped_columns().empty()) {
+    auto noted =
+        job.store.update(job.job_id, job.attempt,
+                         {{"unmappedColumns", json_string_array(processor->unmapped_columns())}});
+    if (!noted) {
+      return job_outcome::retry("Redis: " + noted.error().message());
+    }
+    if (auto stop = stop_reason(*noted)) {
+      return *stop;
+    }
+  }
+  return job_outcome::done();
+}
+
+}  // namespace jobgate::worker

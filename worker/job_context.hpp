@@ -1,0 +1,38 @@
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "common/blob/blob_store.hpp"
+#include "common/jobs/job.hpp"
+#include "common/json/json.hpp"
+#include "common/log/logger.hpp"
+#include "worker/job_outcome.hpp"
+#include "worker/worker_config.hpp"
+#include "worker/worker_store.hpp"
+
+namespace jobgate::worker {
+
+// Everything one attempt at a job works with: the job's identity, its request, the store and blob
+// store, and the stop flag of the worker, checked between batches.
+struct job_context {
+  std::string job_id;
+  std::string tenant;
+  job_kind kind = job_kind::imports;
+  std::string blob_key;
+  const json::value& request;
+  std::int64_t attempt = 0;
+  worker_store::start_result started;
+  worker_store& store;
+  blob_store& blobs;
+  const worker_config& config;
+  const log::logger& logger;
+  const std::atomic<bool>& stopping;
+};
+
+// Returns the outcome that ends an attempt when the store refused a change: the job was canceled,
+// or a newer attempt owns it; nullopt when the change was applied.
+std::optional<job_outcome> stop_reason(const worker_store::change_result& change);
+
+}  // namespace jobgate::worker

@@ -1,0 +1,210 @@
+#include "worker/job_runner.hpp"
+
+#include "worker/export_job.hpp"
+#include "worker/import_job.hpp"
+#include "worker/job_context.hpp"
+
+namespace jobgate::worker {
+
+namespace {
+
+constexpr auto event_timeout = std::chrono::seconds(10);
+constexpr std::string_view events_topic = "jobgate.events";
+constexpr std::string_view dead_letter_topic = "jobgate.dead-letter";
+
+std::string_view event_type(job_status status) {
+  switch (status) {
+    case job_status::done:
+      return "job.completed";
+    case job_status::failed:
+      return "job.failed";
+    case job_status::canceled:
+      return "job.canceled";
+    default:
+      return "job.status_changed";
+  }
+}
+
+}  // namespace
+
+std::optional<job_outcome> stop_reason(const worker_store::change_result& change) {
+  switch (change.outcome) {
+    case worker_store::verdict::ok:
+      return std::nullopt;
+    case worker_store::verdict::terminal:
+      return change.status == job_status::canceled ? job_outcome::canceled()
+                                                   : job_outcome::superseded();
+    case worker_store::verdict::fenced:
+    case worker_store::verdict::missing:
+      return job_outcome::superseded();
+    case worker_store::verdict::stale:
+      return job_outcome::retry("the stored checkpoint moved; the import starts again from it");
+  }
+  return std::nullopt;
+}
+
+job_runner::job_runner(const worker_config& config, worker_store& store, blob_store& blobs,
+                       kafka::kafka_producer& producer,
+                       const json::schema_validator& message_schema,
+                       const std::atomic<bool>& stopping)
+    : config_(config),
+      store_(store),
+      blobs_(blobs),
+      producer_(producer),
+      message_schema_(message_schema),
+      stopping_(stopping) {}
+
+void job_runner::dead_letter(const kafka::kafka_message& message, std::string_view reason) {
+  const kafka::kafka_headers headers = {
+      {"jobgate-reason", std::string(reason)},
+      {"jobgate-source", message.topic + "/" + std::to_string(message.partition) + "/" +
+                             std::to_string(message.offset)}};
+  auto sent =
+      producer_.produce_sync(dead_letter_topic, message.key, message.value, headers, event_timeout);
+  if (!sent) {
+    log::logger{}.error(
+        "dead-letter produce failed",
+        {{"topic", message.topic}, {"offset", message.offset}, {"error", sent.error().message()}});
+  }
+}
+
+void job_runner::emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
+                            job_status status, std::optional<job_status> previous,
+                            std::int64_t attempt) {
+  // A final state has one event id however often a redelivery emits it again, so consumers can
+  // drop duplicates; a PROCESSING event is per attempt.
+  std::string event_id = "evt_" + job_id + "_" + std::string(to_string(status));
+  if (status == job_status::processing) {
+    event_id += "_" + std::to_string(attempt);
+  }
+
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartObject();
+  json::write_string(out, "eventId", event_id);
+  json::write_string(out, "type", event_type(status));
+  json::write_string(out, "occurredAt", format_timestamp(now_millis()));
+  json::write_string(out, "jobId", job_id);
+  json::write_string(out, "tenant", tenant);
+  json::write_string(out, "kind", to_string(kind));
+  json::write_string(out, "status", to_string(status));
+  if (previous) {
+    json::write_string(out, "previousStatus", to_string(*previous));
+  }
+  out.EndObject();
+
+  auto sent = producer_.produce_sync(events_topic, job_id,
+                                     std::string_view(buffer.GetString(), buffer.GetSize()), {},
+                                     event_timeout);
+  if (!sent) {
+    log::logger{}
+        .with("job_id", job_id)
+        .error("status event produce failed",
+               {{"status", to_string(status)}, {"error", sent.error().message()}});
+  }
+}
+
+bool job_runner::process(const kafka::kafka_message& message) {
+  auto parsed = json::parse(message.value);
+  if (!parsed) {
+    log::logger{}.error("job message is not JSON; sent to the dead-letter topic",
+                        {{"topic", message.topic}, {"offset", message.offset}});
+    dead_letter(message, "invalid JSON: " + parsed.error().message);
+    return true;
+  }
+  if (auto valid = message_schema_.validate(*parsed); !valid) {
+    log::logger{}.error(
+        "job message does not match its schema; sent to the dead-letter topic",
+        {{"topic", message.topic}, {"offset", message.offset}, {"error", valid.error().message}});
+    dead_letter(message, valid.error().message);
+    return true;
+  }
+
+  const std::string job_id(json::get_string(*parsed, "jobId").value_or(""));
+  const std::string tenant(json::get_string(*parsed, "tenant").value_or(""));
+  const job_kind kind =
+      parse_job_kind(json::get_string(*parsed, "kind").value_or("")).value_or(job_kind::imports);
+  const log::logger logger = log::logger{}.with("job_id", job_id).with("tenant", tenant);
+
+  auto started = store_.start(job_id);
+  if (!started) {
+    logger.warn("job start failed; retrying", {{"error", started.error().message()}});
+    return false;
+  }
+  if (started->outcome == worker_store::verdict::missing) {
+    logger.warn("job message for a job the store does not have; skipped");
+    return true;
+  }
+  if (started->outcome == worker_store::verdict::terminal) {
+    logger.info("job already final; message skipped", {{"status", to_string(started->status)}});
+    return true;
+  }
+  const std::int64_t attempt = started->attempt;
+  logger.info("job started", {{"kind", to_string(kind)}, {"attempt", attempt}});
+  emit_event(job_id, tenant, kind, job_status::processing,
+             attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
+
+  job_context context{job_id,
+                      tenant,
+                      kind,
+                      std::string(json::get_string(*parsed, "blobKey").value_or("")),
+                      *json::get_object(*parsed, "request"),
+                      attempt,
+                      *started,
+                      store_,
+                      blobs_,
+                      config_,
+                      logger,
+                      stopping_};
+  const auto begun = std::chrono::steady_clock::now();
+  field_list result_fields;
+  const job_outcome outcome =
+      kind == job_kind::imports ? run_import(context) : run_export(context, result_fields);
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - begun)
+                              .count();
+
+  switch (outcome.result) {
+    case job_outcome::kind::retry:
+      logger.warn("job attempt interrupted; it will run again",
+                  {{"attempt", attempt}, {"reason", outcome.error_detail}});
+      return false;
+    case job_outcome::kind::superseded:
+      logger.info("job attempt superseded by a newer attempt", {{"attempt", attempt}});
+      return true;
+    case job_outcome::kind::canceled:
+      logger.info("job canceled while it ran", {{"attempt", attempt}});
+      return true;
+    case job_outcome::kind::done:
+    case job_outcome::kind::failed:
+      break;
+  }
+
+  const bool done = outcome.result == job_outcome::kind::done;
+  if (!done) {
+    result_fields = {{"errorType", outcome.error_type}, {"errorDetail", outcome.error_detail}};
+  }
+  const std::int64_t retention_ms = config_.job_retention_hours * 3600 * 1000;
+  const job_status final_status = done ? job_status::done : job_status::failed;
+  auto finished = store_.finish(job_id, attempt, final_status, retention_ms, result_fields);
+  if (!finished) {
+    logger.warn("job finish failed; retrying", {{"error", finished.error().message()}});
+    return false;
+  }
+  if (finished->outcome != worker_store::verdict::ok) {
+    logger.info("job changed while it ran; outcome dropped",
+                {{"status", to_string(finished->status)}});
+    return true;
+  }
+  if (done) {
+    logger.info("job done", {{"duration_ms", elapsed_ms}});
+  } else {
+    logger.info("job failed", {{"error_type", outcome.error_type},
+                               {"error", outcome.error_detail},
+                               {"duration_ms", elapsed_ms}});
+  }
+  emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt);
+  return true;
+}
+
+}  // namespace jobgate::worker

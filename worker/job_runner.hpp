@@ -1,0 +1,42 @@
+#pragma once
+
+#include <atomic>
+
+#include "common/blob/blob_store.hpp"
+#include "common/json/schema_validator.hpp"
+#include "common/kafka/kafka_message.hpp"
+#include "common/kafka/kafka_producer.hpp"
+#include "common/log/logger.hpp"
+#include "worker/job_outcome.hpp"
+#include "worker/worker_config.hpp"
+#include "worker/worker_store.hpp"
+
+namespace jobgate::worker {
+
+// Takes one job message from its topic to a final state: validates the message, starts a new
+// attempt in the store, runs the kind's handler, records the outcome and emits a status event for
+// every state change. One runner per consumer thread.
+class job_runner {
+ public:
+  job_runner(const worker_config& config, worker_store& store, blob_store& blobs,
+             kafka::kafka_producer& producer, const json::schema_validator& message_schema,
+             const std::atomic<bool>& stopping);
+
+  // Returns true when the message is finished with and its offset may be committed, false when a
+  // transient failure means the same message must be processed again.
+  bool process(const kafka::kafka_message& message);
+
+ private:
+  void dead_letter(const kafka::kafka_message& message, std::string_view reason);
+  void emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
+                  job_status status, std::optional<job_status> previous, std::int64_t attempt);
+
+  const worker_config& config_;
+  worker_store& store_;
+  blob_store& blobs_;
+  kafka::kafka_producer& producer_;
+  const json::schema_validator& message_schema_;
+  const std::atomic<bool>& stopping_;
+};
+
+}  // namespace jobgate::worker

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config/settings_reader.hpp"
+#include "common/jobs/job.hpp"
+#include "common/log/logger.hpp"
+
+namespace jobgate::worker {
+
+// Every setting of jobgate-worker with its default; see read_worker_config for units and bounds.
+struct worker_config {
+  std::vector<job_kind> kinds = {job_kind::imports, job_kind::exports};
+  std::int64_t concurrency = 2;  // jobs run at once per kind
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string group_prefix = "jobgate-workers";
+  std::string blob_dir = "/var/lib/jobgate/blobs";
+  std::int64_t batch_rows = 500;
+  std::int64_t progress_interval_ms = 500;
+  std::int64_t job_retention_hours = 72;
+  std::int64_t max_poll_interval_ms = 1800000;
+  log::output_format log_format = log::output_format::text;
+  log::level log_level = log::level::info;
+};
+
+// Reads the configuration; settings problems are left in reader.errors().
+worker_config read_worker_config(settings_reader& reader);
+
+// Lists the effective settings for the start-up log line.
+std::string describe(const worker_config& config);
+
+}  // namespace jobgate::worker

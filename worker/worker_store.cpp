@@ -1,0 +1,273 @@
+#include "worker/worker_store.hpp"
+
+#include "common/jobs/job_scripts.hpp"
+#include "common/jobs/store_keys.hpp"
+#include "common/json/json.hpp"
+#include "common/redis/error.hpp"
+
+namespace jobgate::worker {
+
+namespace {
+
+boost::system::error_code unexpected_reply() {
+  return redis::make_error_code(redis::errc::protocol_error);
+}
+
+redis::request eval(std::string_view script, std::initializer_list<std::string_view> keys) {
+  redis::request command{"EVAL", script};
+  command.push_back(static_cast<long long>(keys.size()));
+  for (const auto key : keys) {
+    command.push_back(key);
+  }
+  return command;
+}
+
+}  // namespace
+
+worker_store::change_result worker_store::read_change(const redis::reply& reply) {
+  change_result result;
+  const auto verdict_text = reply[0].text();
+  if (verdict_text == "ok") {
+    result.outcome = verdict::ok;
+  } else if (verdict_text == "status") {
+    result.outcome = verdict::terminal;
+    result.status = parse_job_status(reply[1].text()).value_or(job_status::failed);
+  } else if (verdict_text == "fenced") {
+    result.outcome = verdict::fenced;
+  } else if (verdict_text == "stale") {
+    result.outcome = verdict::stale;
+  } else {
+    result.outcome = verdict::missing;
+  }
+  return result;
+}
+
+boost::system::result<worker_store::start_result> worker_store::start(const std::string& id) {
+  redis::request command = eval(job_scripts::start_job, {store_keys::job(id)});
+  command.push_back(static_cast<long long>(now_millis()));
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    return unexpected_reply();
+  }
+
+  start_result result;
+  const auto verdict_text = (*reply)[0].text();
+  if (verdict_text == "missing") {
+    result.outcome = verdict::missing;
+    return result;
+  }
+  if (verdict_text == "status") {
+    result.outcome = verdict::terminal;
+    result.status = parse_job_status((*reply)[1].text()).value_or(job_status::failed);
+    return result;
+  }
+  if (reply->size() < 10) {
+    return unexpected_reply();
+  }
+  result.attempt = (*reply)[1].integer();
+  result.checkpoint.end_offset = static_cast<std::uint64_t>((*reply)[2].integer());
+  result.checkpoint.row = static_cast<std::uint64_t>((*reply)[3].integer());
+  result.checkpoint.next_line = static_cast<std::uint64_t>((*reply)[4].integer());
+  result.counts.created = (*reply)[5].integer();
+  result.counts.updated = (*reply)[6].integer();
+  result.counts.failed = (*reply)[7].integer();
+  result.counts.skipped_blank = (*reply)[8].integer();
+  result.counts.rows_processed = (*reply)[9].integer();
+  return result;
+}
+
+boost::system::result<worker_store::change_result> worker_store::update(const std::string& id,
+                                                                        std::int64_t attempt,
+                                                                        const field_list& fields) {
+  redis::request command = eval(job_scripts::update_job, {store_keys::job(id)});
+  command.push_back(static_cast<long long>(attempt));
+  command.push_back(static_cast<long long>(now_millis()));
+  for (const auto& [name, value] : fields) {
+    command.push_back(name);
+    command.push_back(value);
+  }
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    return unexpected_reply();
+  }
+  return read_change(*reply);
+}
+
+boost::system::result<worker_store::change_result> worker_store::apply_batch(
+    const batch_target& target, const std::vector<records::import_row>& rows) {
+  redis::request command =
+      eval(job_scripts::apply_import_batch,
+           {store_keys::job(target.job_id), store_keys::job_errors(target.job_id),
+            store_keys::unique_index(target.tenant, target.object_type),
+            store_keys::record_ids(target.tenant, target.object_type),
+            store_keys::record_sequence(target.tenant, target.object_type)});
+  command.push_back(static_cast<long long>(target.attempt));
+  command.push_back(static_cast<long long>(target.from_offset));
+  command.push_back(static_cast<long long>(target.to.end_offset));
+  command.push_back(static_cast<long long>(target.to.row));
+  command.push_back(static_cast<long long>(target.to.next_line));
+  command.push_back(static_cast<long long>(now_millis()));
+  command.push_back(store_keys::record_prefix(target.tenant, target.object_type));
+  command.push_back(target.unique_property);
+
+  for (const auto& row : rows) {
+    switch (row.status) {
+      case records::row_status::valid: {
+        command.push_back("v");
+        command.push_back(row.unique_key);
+        long long count = 0;
+        for (const auto& value : row.values) {
+          count += value.property != target.unique_property ? 1 : 0;
+        }
+        command.push_back(count);
+        // The unique property is written by the script from the normalised key.
+        for (const auto& value : row.values) {
+          if (value.property != target.unique_property) {
+            command.push_back(value.property);
+            command.push_back(value.value);
+          }
+        }
+        break;
+      }
+      case records::row_status::rejected:
+        command.push_back("r");
+        command.push_back(row.error ? row_error_json(*row.error) : std::string("{}"));
+        break;
+      case records::row_status::blank:
+        command.push_back("b");
+        break;
+    }
+  }
+
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    return unexpected_reply();
+  }
+  return read_change(*reply);
+}
+
+boost::system::result<worker_store::change_result> worker_store::finish(const std::string& id,
+                                                                        std::int64_t attempt,
+                                                                        job_status status,
+                                                                        std::int64_t retention_ms,
+                                                                        const field_list& fields) {
+  redis::request command =
+      eval(job_scripts::finish_job, {store_keys::job(id), store_keys::job_errors(id)});
+  command.push_back(static_cast<long long>(attempt));
+  command.push_back(to_string(status));
+  command.push_back(static_cast<long long>(now_millis()));
+  command.push_back(static_cast<long long>(retention_ms));
+  for (const auto& [name, value] : fields) {
+    command.push_back(name);
+    command.push_back(value);
+  }
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    return unexpected_reply();
+  }
+  return read_change(*reply);
+}
+
+boost::system::result<std::vector<std::string>> worker_store::record_ids(
+    const std::string& tenant, const std::string& object_type, std::int64_t start,
+    std::int64_t count) {
+  redis::request command{"ZRANGE", store_keys::record_ids(tenant, object_type)};
+  command.push_back(static_cast<long long>(start));
+  command.push_back(static_cast<long long>(start + count - 1));
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array()) {
+    return unexpected_reply();
+  }
+  std::vector<std::string> ids;
+  ids.reserve(reply->size());
+  for (const auto element : *reply) {
+    ids.emplace_back(element.text());
+  }
+  return ids;
+}
+
+boost::system::result<std::vector<std::vector<std::optional<std::string>>>>
+worker_store::record_values(const std::string& tenant, const std::string& object_type,
+                            const std::vector<std::string>& ids,
+                            const std::vector<std::string>& properties) {
+  const std::string prefix = store_keys::record_prefix(tenant, object_type);
+  std::vector<redis::request> commands;
+  commands.reserve(ids.size());
+  for (const auto& id : ids) {
+    redis::request command{"HMGET", prefix + id};
+    for (const auto& property : properties) {
+      command.push_back(property);
+    }
+    commands.push_back(std::move(command));
+  }
+  auto replies = redis_.pipeline(commands);
+  if (!replies) {
+    return replies.error();
+  }
+
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  rows.reserve(replies->size());
+  for (const auto& reply : *replies) {
+    if (!reply.is_array()) {
+      return unexpected_reply();
+    }
+    auto& row = rows.emplace_back();
+    row.reserve(reply.size());
+    for (const auto element : reply) {
+      if (element.is_nil()) {
+        row.emplace_back();
+      } else {
+        row.emplace_back(std::string(element.text()));
+      }
+    }
+  }
+  return rows;
+}
+
+std::int64_t worker_store::record_count(const std::string& tenant, const std::string& object_type) {
+  redis::request command{"ZCARD", store_keys::record_ids(tenant, object_type)};
+  auto reply = redis_.command(command);
+  return reply && reply->is_integer() ? reply->integer() : -1;
+}
+
+std::string row_error_json(const records::row_error& error) {
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartObject();
+  out.Key("row");
+  out.Uint64(error.row);
+  out.Key("line");
+  out.Uint64(error.line);
+  json::write_string(out, "kind", records::to_string(error.kind));
+  if (!error.column.empty()) {
+    json::write_string(out, "column", error.column);
+  }
+  if (!error.property.empty()) {
+    json::write_string(out, "property", error.property);
+  }
+  if (!error.value.empty()) {
+    json::write_string(out, "value", error.value);
+  }
+  if (!error.detail.empty()) {
+    json::write_string(out, "detail", error.detail);
+  }
+  out.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace jobgate::worker

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <boost/system/result.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/jobs/job.hpp"
+#include "common/jobs/job_codec.hpp"
+#include "common/records/import_row_processor.hpp"
+#include "common/redis/connection.hpp"
+
+namespace jobgate::worker {
+
+// The job state a worker reads and changes, on one blocking Redis connection. Every change goes
+// through a Lua script that checks the job's status and attempt first, so a worker whose attempt
+// was superseded (fencing) or whose job was canceled changes nothing. One store per job thread.
+class worker_store {
+ public:
+  explicit worker_store(redis::connection connection) : redis_(std::move(connection)) {}
+
+  // What a script found instead of applying a change.
+  enum class verdict { ok, missing, terminal, fenced, stale };
+
+  struct start_result {
+    verdict outcome = verdict::ok;
+    job_status status = job_status::processing;  // the status found when terminal
+    std::int64_t attempt = 0;
+    records::import_checkpoint checkpoint;
+    job_counts counts;
+  };
+
+  // Moves the job to PROCESSING for a new attempt and returns where an earlier attempt stopped.
+  boost::system::result<start_result> start(const std::string& id);
+
+  struct change_result {
+    verdict outcome = verdict::ok;
+    job_status status = job_status::processing;  // the status found when terminal
+  };
+
+  // Sets fields of the running job (progress, totals, unmapped columns).
+  boost::system::result<change_result> update(const std::string& id, std::int64_t attempt,
+                                              const field_list& fields);
+
+  // Where a batch of import rows goes and which checkpoint it moves from and to.
+  struct batch_target {
+    std::string job_id;
+    std::int64_t attempt = 0;
+    std::string tenant;
+    std::string object_type;
+    std::string unique_property;
+    std::uint64_t from_offset = 0;
+    records::import_checkpoint to;
+  };
+
+  // Upserts the valid rows, stores the rejected ones and moves the checkpoint, atomically.
+  boost::system::result<change_result> apply_batch(const batch_target& target,
+                                                   const std::vector<records::import_row>& rows);
+
+  // Ends the job as DONE or FAILED and starts its retention period.
+  boost::system::result<change_result> finish(const std::string& id, std::int64_t attempt,
+                                              job_status status, std::int64_t retention_ms,
+                                              const field_list& fields);
+
+  // Record ids of an object type in creation order, from index start, at most count.
+  boost::system::result<std::vector<std::string>> record_ids(const std::string& tenant,
+                                                             const std::string& object_type,
+                                                             std::int64_t start,
+                                                             std::int64_t count);
+
+  // The values of properties of each record (empty optional for a missing value), one pipeline.
+  boost::system::result<std::vector<std::vector<std::optional<std::string>>>> record_values(
+      const std::string& tenant, const std::string& object_type,
+      const std::vector<std::string>& ids, const std::vector<std::string>& properties);
+
+  std::int64_t record_count(const std::string& tenant, const std::string& object_type);
+
+ private:
+  static change_result read_change(const redis::reply& reply);
+
+  redis::connection redis_;
+};
+
+// Serialises a rejected row as the JSON object the errors endpoint returns.
+std::string row_error_json(const records::row_error& error);
+
+}  // namespace jobgate::worker
