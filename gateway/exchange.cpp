@@ -84,10 +84,12 @@ asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
 
 asio::awaitable<boost::system::result<std::string>> exchange::read_body(std::uint64_t max_bytes) {
   std::string body;
-  const auto error = co_await read_body_pieces(max_bytes, [&body](std::string_view piece) {
-    body.append(piece);
-    return boost::system::error_code{};
-  });
+  const std::function<boost::system::error_code(std::string_view)> append =
+      [&body](std::string_view piece) {
+        body.append(piece);
+        return boost::system::error_code{};
+      };
+  const auto error = co_await read_body_pieces(max_bytes, append);
   if (error) {
     co_return error;
   }
@@ -110,47 +112,55 @@ asio::awaitable<void> exchange::write(Response& response) {
   }
 }
 
-asio::awaitable<void> exchange::send(http::status status, std::string body,
-                                     std::string_view content_type, header_list headers) {
-  http::response<http::string_body> response{status, parser_.get().version()};
-  response.set(http::field::content_type, content_type);
+void exchange::respond(http::status status, std::string body, std::string_view content_type,
+                       header_list headers) {
+  pending_.emplace(status, parser_.get().version());
+  pending_->set(http::field::content_type, content_type);
   for (auto& [name, value] : headers) {
-    response.set(name, value);
+    pending_->set(name, value);
   }
-  response.body() = std::move(body);
-  co_await write(response);
+  pending_->body() = std::move(body);
 }
 
-asio::awaitable<void> exchange::send_json(http::status status, std::string body,
-                                          header_list headers) {
-  co_await send(status, std::move(body), "application/json", std::move(headers));
+void exchange::respond_json(http::status status, std::string body, header_list headers) {
+  respond(status, std::move(body), "application/json", std::move(headers));
 }
 
-asio::awaitable<void> exchange::send_problem(const problem& error, header_list headers) {
+void exchange::respond_problem(const problem& error, header_list headers) {
   const problem_info info = describe(error.kind);
-  const std::string path(parser_.get().target());
-  co_await send(info.status, problem_body(error, path.substr(0, path.find('?'))),
-                "application/problem+json", std::move(headers));
+  const std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+  respond(info.status, problem_body(error, path), "application/problem+json", std::move(headers));
 }
 
-asio::awaitable<void> exchange::send_file(const std::filesystem::path& path,
-                                          std::string_view content_type,
-                                          std::string_view download_name) {
-  http::response<http::file_body> response{http::status::ok, parser_.get().version()};
-  beast::error_code error;
-  response.body().open(path.c_str(), beast::file_mode::scan, error);
-  if (error) {
+void exchange::respond_file(std::filesystem::path path, std::string_view content_type,
+                            std::string_view download_name) {
+  pending_.reset();
+  file_path_ = std::move(path);
+  file_content_type_ = content_type;
+  file_name_ = download_name;
+}
+
+asio::awaitable<void> exchange::write_response() {
+  if (!file_path_.empty()) {
+    http::response<http::file_body> response{http::status::ok, parser_.get().version()};
+    beast::error_code error;
+    response.body().open(file_path_.c_str(), beast::file_mode::scan, error);
+    if (!error) {
+      response.set(http::field::content_type, file_content_type_);
+      response.set(http::field::content_disposition, "attachment; filename=\"" + file_name_ + "\"");
+      response.set(http::field::cache_control, "private, no-store");
+      co_await write(response);
+      co_return;
+    }
     logger_.warn("result file cannot be opened",
-                 {{"path", path.string()}, {"error", error.message()}});
-    co_await send_problem(
-        problem{problem_kind::result_expired, "The result file no longer exists."});
-    co_return;
+                 {{"path", file_path_.string()}, {"error", error.message()}});
+    respond_problem(problem{problem_kind::result_expired, "The result file no longer exists."});
   }
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::content_disposition,
-               "attachment; filename=\"" + std::string(download_name) + "\"");
-  response.set(http::field::cache_control, "private, no-store");
-  co_await write(response);
+  if (!pending_) {
+    logger_.error("handler recorded no response");
+    respond_problem(problem{problem_kind::internal_error, "The request was not answered."});
+  }
+  co_await write(*pending_);
 }
 
 bool exchange::close_after_response() const {

@@ -5,6 +5,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/system/result.hpp>
 #include <filesystem>
 #include <functional>
@@ -53,14 +54,18 @@ class exchange {
       std::uint64_t max_bytes,
       const std::function<boost::system::error_code(std::string_view)>& consume);
 
-  boost::asio::awaitable<void> send(http::status status, std::string body,
-                                    std::string_view content_type, header_list headers = {});
-  boost::asio::awaitable<void> send_json(http::status status, std::string body,
-                                         header_list headers = {});
-  boost::asio::awaitable<void> send_problem(const problem& error, header_list headers = {});
-  boost::asio::awaitable<void> send_file(const std::filesystem::path& path,
-                                         std::string_view content_type,
-                                         std::string_view download_name);
+  // Records the response; the connection writes it once the handler returned. Handlers build
+  // responses with plain calls and never co_await with temporaries in the arguments, because GCC 12
+  // destroys some such temporaries twice in coroutines.
+  void respond(http::status status, std::string body, std::string_view content_type,
+               header_list headers = {});
+  void respond_json(http::status status, std::string body, header_list headers = {});
+  void respond_problem(const problem& error, header_list headers = {});
+  void respond_file(std::filesystem::path path, std::string_view content_type,
+                    std::string_view download_name);
+
+  // Writes the recorded response, or a 500 problem when the handler recorded none.
+  boost::asio::awaitable<void> write_response();
 
   // True when the connection must close after this response: the client asked for it, the body was
   // not read to its end, or the connection is broken.
@@ -84,6 +89,12 @@ class exchange {
   bool broken_ = false;
   bool continue_sent_ = false;
   http::status response_status_ = http::status::unknown;
+
+  // The recorded response: a string body, or a file to send when file_path_ is set.
+  std::optional<http::response<http::string_body>> pending_;
+  std::filesystem::path file_path_;
+  std::string file_content_type_;
+  std::string file_name_;
 };
 
 }  // namespace jobgate::gateway

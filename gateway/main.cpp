@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
     gateway::server http_server(io, listen_on, routes,
-                                std::chrono::seconds(config.idle_timeout_seconds));
+                                std::chrono::seconds(config.idle_timeout_seconds),
+                                static_cast<std::uint64_t>(config.max_upload_bytes));
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 

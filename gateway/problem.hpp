@@ -25,6 +25,7 @@ enum class problem_kind {
   download_link_expired,
   result_expired,
   payload_too_large,
+  header_too_large,
   unsupported_media_type,
   request_timeout,
   service_unavailable,

@@ -231,29 +231,27 @@ asio::awaitable<void> router::handle(exchange& current) {
   if (segments.size() == 1 &&
       (segments[0] == "healthz" || segments[0] == "readyz" || segments[0] == "openapi.yaml")) {
     if (!is_get) {
-      co_await current.send_problem(method_not_allowed("GET"),
-                                    one_header(http::field::allow, "GET"));
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
     } else if (segments[0] == "healthz") {
-      co_await current.send_json(http::status::ok, R"({"status":"ok"})");
+      current.respond_json(http::status::ok, R"({"status":"ok"})");
     } else if (segments[0] == "readyz") {
       co_await ready(current);
     } else {
-      co_await current.send(http::status::ok, std::string(*proto::find_file("openapi.yaml")),
-                            "application/yaml");
+      current.respond(http::status::ok, std::string(*proto::find_file("openapi.yaml")),
+                      "application/yaml");
     }
     co_return;
   }
 
   if (segments.empty() || segments[0] != "v1") {
-    co_await current.send_problem(problem{problem_kind::not_found, "No resource at this path."});
+    current.respond_problem(problem{problem_kind::not_found, "No resource at this path."});
     co_return;
   }
 
   // Download links carry their own signature in place of an API key.
   if (segments.size() == 3 && segments[1] == "downloads") {
     if (!is_get) {
-      co_await current.send_problem(method_not_allowed("GET"),
-                                    one_header(http::field::allow, "GET"));
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
     } else {
       co_await download(current, segments[2]);
     }
@@ -262,7 +260,7 @@ asio::awaitable<void> router::handle(exchange& current) {
 
   if (!authenticate(current)) {
     current.logger().info("request rejected: missing or unknown API key");
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::unauthorized,
                 "Send a valid API key as 'Authorization: Bearer KEY' or in the X-API-Key header."},
         one_header(http::field::www_authenticate, "Bearer"));
@@ -274,8 +272,7 @@ asio::awaitable<void> router::handle(exchange& current) {
 
   if (segments.size() == 2 && kind) {
     if (!is_post) {
-      co_await current.send_problem(method_not_allowed("POST"),
-                                    one_header(http::field::allow, "POST"));
+      current.respond_problem(method_not_allowed("POST"), one_header(http::field::allow, "POST"));
     } else if (*kind == job_kind::imports) {
       co_await create_import(current);
     } else {
@@ -286,8 +283,7 @@ asio::awaitable<void> router::handle(exchange& current) {
 
   if (segments.size() == 3 && (kind || collection == "jobs")) {
     if (!is_get) {
-      co_await current.send_problem(method_not_allowed("GET"),
-                                    one_header(http::field::allow, "GET"));
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
     } else {
       co_await get_job(current, segments[2], kind);
     }
@@ -298,8 +294,7 @@ asio::awaitable<void> router::handle(exchange& current) {
     const auto action = segments[3];
     if (action == "cancel") {
       if (!is_post) {
-        co_await current.send_problem(method_not_allowed("POST"),
-                                      one_header(http::field::allow, "POST"));
+        current.respond_problem(method_not_allowed("POST"), one_header(http::field::allow, "POST"));
       } else {
         co_await cancel(current, segments[2], *kind);
       }
@@ -307,8 +302,7 @@ asio::awaitable<void> router::handle(exchange& current) {
     }
     if (action == "result" || (action == "errors" && *kind == job_kind::imports)) {
       if (!is_get) {
-        co_await current.send_problem(method_not_allowed("GET"),
-                                      one_header(http::field::allow, "GET"));
+        current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
       } else if (action == "result") {
         co_await get_result(current, segments[2], *kind);
       } else {
@@ -318,14 +312,14 @@ asio::awaitable<void> router::handle(exchange& current) {
     }
   }
 
-  co_await current.send_problem(problem{problem_kind::not_found, "No resource at this path."});
+  current.respond_problem(problem{problem_kind::not_found, "No resource at this path."});
 }
 
 asio::awaitable<void> router::ready(exchange& current) {
   if (co_await services_.jobs.ping()) {
-    co_await current.send_json(http::status::ok, R"({"status":"ready"})");
+    current.respond_json(http::status::ok, R"({"status":"ready"})");
   } else {
-    co_await current.send_problem(store_unavailable(), retry_after("5"));
+    current.respond_problem(store_unavailable(), retry_after("5"));
   }
 }
 
@@ -333,7 +327,7 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
                                                             std::optional<job_kind> kind) {
   const auto parsed = job_id::parse(id);
   if (!parsed || (kind && parsed->kind() != kind)) {
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
             "jobId", std::string(id)));
     co_return std::nullopt;
@@ -342,12 +336,12 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
   if (!found) {
     current.logger().warn("job store read failed",
                           {{"job_id", parsed->str()}, {"error", found.error().message()}});
-    co_await current.send_problem(store_unavailable(), retry_after("2"));
+    current.respond_problem(store_unavailable(), retry_after("2"));
     co_return std::nullopt;
   }
   // Another tenant's job answers exactly like a missing one, so ids reveal nothing.
   if (!*found || (*found)->tenant != current.tenant()) {
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
             "jobId", std::string(id)));
     co_return std::nullopt;
@@ -366,8 +360,7 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
   }
   headers.emplace_back("Cache-Control", "no-store");
-  co_await current.send_json(http::status::ok, job_json(*job, base_url(current)),
-                             std::move(headers));
+  current.respond_json(http::status::ok, job_json(*job, base_url(current)), std::move(headers));
 }
 
 asio::awaitable<void> router::get_errors(exchange& current, std::string_view id) {
@@ -377,7 +370,7 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
   if (auto text = query_parameter(target, "limit")) {
     const auto value = to_integer(*text);
     if (!value || *value < 1 || *value > max_page_size) {
-      co_await current.send_problem(
+      current.respond_problem(
           problem{problem_kind::invalid_request,
                   "limit must be a whole number from 1 to " + std::to_string(max_page_size) + "."}
               .with("field", "limit")
@@ -389,7 +382,7 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
   if (auto text = query_parameter(target, "offset")) {
     const auto value = to_integer(*text);
     if (!value || *value < 0) {
-      co_await current.send_problem(
+      current.respond_problem(
           problem{problem_kind::invalid_request, "offset must be a whole number of 0 or more."}
               .with("field", "offset")
               .with("value", *text));
@@ -406,7 +399,7 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
   if (!page) {
     current.logger().warn("job store read failed",
                           {{"job_id", job->id}, {"error", page.error().message()}});
-    co_await current.send_problem(store_unavailable(), retry_after("2"));
+    current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
 
@@ -429,7 +422,7 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
   if (!is_terminal(job->status)) {
     headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
   }
-  co_await current.send_json(http::status::ok, std::move(body), std::move(headers));
+  current.respond_json(http::status::ok, std::move(body), std::move(headers));
 }
 
 asio::awaitable<void> router::get_result(exchange& current, std::string_view id, job_kind kind) {
@@ -442,12 +435,12 @@ asio::awaitable<void> router::get_result(exchange& current, std::string_view id,
     if (!is_terminal(job->status)) {
       headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
     }
-    co_await current.send_problem(problem{problem_kind::result_not_ready,
-                                          "The job is " + std::string(to_string(job->status)) +
-                                              "; a result exists only once it is DONE."}
-                                      .with("jobId", job->id)
-                                      .with("status", std::string(to_string(job->status))),
-                                  std::move(headers));
+    current.respond_problem(problem{problem_kind::result_not_ready,
+                                    "The job is " + std::string(to_string(job->status)) +
+                                        "; a result exists only once it is DONE."}
+                                .with("jobId", job->id)
+                                .with("jobStatus", std::string(to_string(job->status))),
+                            std::move(headers));
     co_return;
   }
 
@@ -483,8 +476,8 @@ asio::awaitable<void> router::get_result(exchange& current, std::string_view id,
     json::write_string(out, "errors", base_url(current) + job_path(*job) + "/errors");
   }
   out.EndObject();
-  co_await current.send_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
-                             one_header(http::field::cache_control, "private, no-store"));
+  current.respond_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
+                       one_header(http::field::cache_control, "private, no-store"));
 }
 
 asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job_kind kind) {
@@ -497,15 +490,15 @@ asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job
   if (!outcome) {
     current.logger().warn("job cancel failed",
                           {{"job_id", job->id}, {"error", outcome.error().message()}});
-    co_await current.send_problem(store_unavailable(), retry_after("2"));
+    current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
   if (!outcome->canceled) {
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::job_not_cancelable,
                 "The job is already " + std::string(to_string(outcome->status)) + "."}
             .with("jobId", job->id)
-            .with("status", std::string(to_string(outcome->status))));
+            .with("jobStatus", std::string(to_string(outcome->status))));
     co_return;
   }
   current.logger().info("job canceled", {{"job_id", job->id}});
@@ -515,7 +508,7 @@ asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job
   } else {
     job->status = job_status::canceled;
   }
-  co_await current.send_json(http::status::accepted, job_json(*job, base_url(current)));
+  current.respond_json(http::status::accepted, job_json(*job, base_url(current)));
 }
 
 asio::awaitable<void> router::download(exchange& current, std::string_view id) {
@@ -526,16 +519,15 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
   const auto verdict = signer_.check(id, tenant, expires, signature, now_millis() / 1000);
   if (verdict == download_link_signer::verdict::invalid) {
     current.logger().warn("download link rejected", {{"job_id", std::string(id)}});
-    co_await current.send_problem(problem{problem_kind::invalid_download_link,
-                                          "The link's signature does not match. Request a new link "
-                                          "from the job's result resource."});
+    current.respond_problem(problem{problem_kind::invalid_download_link,
+                                    "The link's signature does not match. Request a new link "
+                                    "from the job's result resource."});
     co_return;
   }
   if (verdict == download_link_signer::verdict::expired) {
-    co_await current.send_problem(
-        problem{problem_kind::download_link_expired,
-                "The link expired. Request a new link from the job's result "
-                "resource."});
+    current.respond_problem(problem{problem_kind::download_link_expired,
+                                    "The link expired. Request a new link from the job's result "
+                                    "resource."});
     co_return;
   }
   current.set_tenant(tenant);
@@ -545,26 +537,25 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
   }
   const auto path = services_.blobs.local_path(job->result_key);
   if (job->status != job_status::done || !path) {
-    co_await current.send_problem(
-        problem{problem_kind::result_expired, "The job has no result file."});
+    current.respond_problem(problem{problem_kind::result_expired, "The job has no result file."});
     co_return;
   }
   const bool ndjson = job->result_format == "ndjson";
-  co_await current.send_file(*path, ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8",
-                             job->id + (ndjson ? ".ndjson" : ".csv"));
+  current.respond_file(*path, ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8",
+                       job->id + (ndjson ? ".ndjson" : ".csv"));
 }
 
 asio::awaitable<void> router::create_export(exchange& current) {
   const auto content_type = current.request()[http::field::content_type];
   if (!content_type.starts_with("application/json")) {
-    co_await current.send_problem(problem{problem_kind::unsupported_media_type,
-                                          "An export request is sent as application/json."}
-                                      .with("contentType", std::string(content_type)));
+    current.respond_problem(problem{problem_kind::unsupported_media_type,
+                                    "An export request is sent as application/json."}
+                                .with("contentType", std::string(content_type)));
     co_return;
   }
   const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
   if (current.request().payload_size().value_or(0) > limit) {
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::payload_too_large,
                 "The body is larger than " + std::to_string(limit) + " bytes."});
     co_return;
@@ -572,7 +563,7 @@ asio::awaitable<void> router::create_export(exchange& current) {
   auto body = co_await current.read_body(limit);
   if (!body) {
     if (body.error() == http::error::body_limit) {
-      co_await current.send_problem(
+      current.respond_problem(
           problem{problem_kind::payload_too_large,
                   "The body is larger than " + std::to_string(limit) + " bytes."});
     }
@@ -581,7 +572,7 @@ asio::awaitable<void> router::create_export(exchange& current) {
   auto request = validate_request(*body, services_.export_schema, services_.catalog,
                                   job_kind::exports, "export request");
   if (!request) {
-    co_await current.send_problem(request.error());
+    current.respond_problem(request.error());
     co_return;
   }
 
@@ -602,7 +593,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
   const auto content_type = current.request()[http::field::content_type];
   const auto boundary = multipart_boundary(content_type);
   if (!boundary) {
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::unsupported_media_type,
                 "An import is sent as multipart/form-data with a boundary, with the parts "
                 "importRequest (JSON) and files (CSV)."}
@@ -615,7 +606,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
               "The upload is larger than the maximum of " + std::to_string(limit) + " bytes.",
               {{"maxBytes", std::to_string(limit)}}};
   if (current.request().payload_size().value_or(0) > limit) {
-    co_await current.send_problem(too_large);
+    current.respond_problem(too_large);
     co_return;
   }
 
@@ -625,11 +616,13 @@ asio::awaitable<void> router::create_import(exchange& current) {
                        static_cast<std::size_t>(services_.config.max_json_bytes));
   multipart_parser parser(*boundary, upload);
   std::error_code parse_error;
-  auto error = co_await current.read_body_pieces(limit, [&](std::string_view piece) {
-    parse_error = parser.feed(piece);
-    return parse_error ? boost::system::error_code(ECANCELED, boost::system::generic_category())
-                       : boost::system::error_code{};
-  });
+  const std::function<boost::system::error_code(std::string_view)> feed_parser =
+      [&](std::string_view piece) {
+        parse_error = parser.feed(piece);
+        return parse_error ? boost::system::error_code(ECANCELED, boost::system::generic_category())
+                           : boost::system::error_code{};
+      };
+  auto error = co_await current.read_body_pieces(limit, feed_parser);
   if (!error) {
     parse_error = parser.finish();
   }
@@ -638,11 +631,11 @@ asio::awaitable<void> router::create_import(exchange& current) {
       if (upload.failure()->kind == problem_kind::internal_error) {
         current.logger().error("upload could not be stored", {{"blob_key", blob_key}});
       }
-      co_await current.send_problem(*upload.failure());
+      current.respond_problem(*upload.failure());
     } else if (error == http::error::body_limit) {
-      co_await current.send_problem(too_large);
+      current.respond_problem(too_large);
     } else if (parse_error) {
-      co_await current.send_problem(
+      current.respond_problem(
           problem{problem_kind::invalid_multipart,
                   "The multipart body is malformed: " + parse_error.message() + "."});
     } else {
@@ -653,7 +646,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
 
   if (!upload.has_request() || !upload.has_file()) {
     const std::string missing = upload.has_request() ? "files" : "importRequest";
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::missing_part, "The body lacks the part '" + missing + "'."}.with(
             "part", missing));
     co_return;
@@ -661,13 +654,13 @@ asio::awaitable<void> router::create_import(exchange& current) {
   auto request = validate_request(upload.request_json(), services_.import_schema, services_.catalog,
                                   job_kind::imports, "importRequest part");
   if (!request) {
-    co_await current.send_problem(request.error());
+    current.respond_problem(request.error());
     co_return;
   }
   if (auto committed = upload.commit(); !committed) {
     current.logger().error("upload could not be stored",
                            {{"blob_key", blob_key}, {"error", committed.error().message()}});
-    co_await current.send_problem(
+    current.respond_problem(
         problem{problem_kind::internal_error, "The upload could not be stored."});
     co_return;
   }
@@ -700,7 +693,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
         {{"job_id", job.id},
          {"error", created ? std::string("id exists") : created.error().message()}});
     cleanup_blob();
-    co_await current.send_problem(store_unavailable(), retry_after("2"));
+    current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
 
@@ -712,14 +705,14 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     if (error == kafka::kafka_errc::too_large) {
       current.logger().warn("job message too large",
                             {{"job_id", job.id}, {"error", error.message()}});
-      co_await current.send_problem(problem{
+      current.respond_problem(problem{
           problem_kind::payload_too_large,
           "The job message is larger than the broker's message.max.bytes allows; send a smaller "
           "request."});
     } else if (error == kafka::kafka_errc::retryable) {
       current.logger().warn("job could not be queued",
                             {{"job_id", job.id}, {"error", error.message()}});
-      co_await current.send_problem(
+      current.respond_problem(
           problem{
               problem_kind::service_unavailable,
               "The job queue is unavailable. Retry after the number of seconds in Retry-After."},
@@ -727,7 +720,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     } else {
       current.logger().error("job could not be queued",
                              {{"job_id", job.id}, {"error", error.message()}});
-      co_await current.send_problem(
+      current.respond_problem(
           problem{problem_kind::internal_error, "The job could not be queued."});
     }
     co_return;
@@ -738,8 +731,8 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
   header_list headers = one_header(http::field::location, location);
   headers.emplace_back("Operation-Location", location);
   headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
-  co_await current.send_json(http::status::accepted, job_json(job, base_url(current)),
-                             std::move(headers));
+  current.respond_json(http::status::accepted, job_json(job, base_url(current)),
+                       std::move(headers));
 }
 
 }  // namespace jobgate::gateway

@@ -10,6 +10,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include "gateway/exchange.hpp"
 
@@ -52,11 +54,36 @@ std::string request_id_for(const http::request<http::buffer_body>& request) {
   return new_request_id();
 }
 
+// Answers a request whose header could not be accepted, then the connection closes.
+asio::awaitable<void> reject_header(beast::tcp_stream& stream,
+                                    const boost::system::error_code& error) {
+  problem reason{problem_kind::invalid_request,
+                 "The request header is malformed: " + error.message() + "."};
+  if (error == http::error::body_limit) {
+    reason = problem{problem_kind::payload_too_large,
+                     "The declared body is larger than the server accepts."};
+  } else if (error == http::error::header_limit) {
+    reason =
+        problem{problem_kind::header_too_large, "The request header is larger than " +
+                                                    std::to_string(header_limit_bytes) + " bytes."};
+  }
+  http::response<http::string_body> response{describe(reason.kind).status, 11};
+  response.set(http::field::content_type, "application/problem+json");
+  response.set(http::field::connection, "close");
+  response.body() = problem_body(reason, "");
+  response.prepare_payload();
+  (void)co_await http::async_write(stream, response, use_tuple);
+}
+
 }  // namespace
 
 server::server(asio::io_context& io, const tcp::endpoint& endpoint, router& routes,
-               std::chrono::seconds idle_timeout)
-    : io_(io), acceptor_(io), routes_(routes), idle_timeout_(idle_timeout) {
+               std::chrono::seconds idle_timeout, std::uint64_t max_body_bytes)
+    : io_(io),
+      acceptor_(io),
+      routes_(routes),
+      idle_timeout_(idle_timeout),
+      max_body_bytes_(max_body_bytes) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -105,6 +132,8 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
   for (;;) {
     exchange::parser_type parser;
     parser.header_limit(header_limit_bytes);
+    // Beast compares a declared Content-Length with this limit while it reads the header.
+    parser.body_limit(max_body_bytes_);
     stream.expires_after(idle_timeout_);
     auto [error, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     if (error == http::error::end_of_stream || error == beast::error::timeout ||
@@ -112,7 +141,8 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
       break;
     }
     if (error) {
-      connection_log.info("malformed request header", {{"error", error.message()}});
+      connection_log.info("request header rejected", {{"error", error.message()}});
+      co_await reject_header(stream, error);
       break;
     }
 
@@ -121,6 +151,7 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
                      request_id, idle_timeout_);
     const auto started = std::chrono::steady_clock::now();
     co_await routes_.handle(current);
+    co_await current.write_response();
 
     const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)

@@ -14,8 +14,9 @@ namespace jobgate::gateway {
 // until stop(); connections in progress finish their current request.
 class server {
  public:
+  // max_body_bytes is the largest body any route accepts; routes apply their own lower limits.
   server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-         router& routes, std::chrono::seconds idle_timeout);
+         router& routes, std::chrono::seconds idle_timeout, std::uint64_t max_body_bytes);
 
   void start();
   void stop();
@@ -30,6 +31,7 @@ class server {
   boost::asio::ip::tcp::acceptor acceptor_;
   router& routes_;
   std::chrono::seconds idle_timeout_;
+  std::uint64_t max_body_bytes_;
   std::atomic<std::uint64_t> next_connection_id_{1};
 };
 

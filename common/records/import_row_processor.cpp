@@ -136,6 +136,11 @@ boost::system::result<void, import_failure> import_row_processor::finish(
   return status();
 }
 
+const std::vector<std::string>& import_row_processor::unmapped_columns() const {
+  static const std::vector<std::string> none;
+  return mapping_ ? mapping_->unmapped_columns() : none;
+}
+
 std::optional<std::uint64_t> import_row_processor::take_seek_offset() {
   return std::exchange(seek_offset_, std::nullopt);
 }

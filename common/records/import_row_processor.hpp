@@ -80,9 +80,9 @@ class import_row_processor {
   static constexpr std::size_t first_block_bytes = 4096;
 
   // Prepares a pass over a file. `catalog` is copied as far as needed. With `resume_from`, rows
-  // before the checkpoint are not produced: the caller feeds the file from offset 0, the processor
-  // reads the header and then requests a seek (see take_seek_offset()); rows continue with
-  // resume_from.row + 1 and equal what an uninterrupted pass gives from there.
+  // before the checkpoint are not produced. The caller feeds the file from offset 0, and the
+  // processor reads the header and then requests a seek (see take_seek_offset()). Rows continue
+  // with resume_from.row + 1 and equal what an uninterrupted pass gives from there.
   // Fails with invalid_request when the object type is unknown or dedupeBy is not its unique
   // property.
   static boost::system::result<import_row_processor, import_failure> create(
@@ -106,7 +106,8 @@ class import_row_processor {
   bool header_read() const { return mapping_.has_value(); }
   // The resolved mapping; only valid once header_read().
   const column_mapping& mapping() const { return *mapping_; }
-  const std::vector<std::string>& unmapped_columns() const { return mapping_->unmapped_columns(); }
+  // Header cells no property takes; empty until header_read().
+  const std::vector<std::string>& unmapped_columns() const;
   // The encoding in use; final once the first block was processed.
   csv::text_encoding encoding() const { return decoder_.encoding(); }
   const object_type_definition& object_type() const { return *object_type_; }

@@ -35,10 +35,10 @@ struct value_check {
 //   character that an address can only contain when quoted. The domain needs a dot, valid labels
 //   and a top-level label of 2+ characters.
 // - phone: kept as written; rejected only without digits or in scientific notation (4.42E+11).
-// - domain: lower-cased; scheme, path, query, fragment, port, a trailing dot and a leading `www.`
-//   removed; then 2+ labels of letters, digits and inner hyphens (63 bytes each at most), the
-//   last one 2+ bytes long and not all digits. Bytes above 0x7F pass as letters, so IDN names are
-//   kept as written.
+// - domain: lower-cased, and stripped of scheme, path, query, fragment, port, a trailing dot and a
+//   leading `www.`. What is left needs 2+ labels of letters, digits and inner hyphens (63 bytes
+//   each at most), the last one 2+ bytes long and not all digits. Bytes above 0x7F pass as letters,
+//   so IDN names are kept as written.
 // - date: in `dates` format (one- or two-digit day and month in the slash forms), a real
 //   calendar date from year 1 to 9999, stored as YYYY-MM-DD.
 // - number: decimal with optional sign, fraction and exponent; stored without a plus sign,

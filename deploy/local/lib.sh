@@ -1,4 +1,6 @@
+# shellcheck shell=bash
 # Shell helpers shared by deploy/local/services and deploy/local/stack. Sourced, not run.
+# The sourcing script sets script_name, the prefix of every message.
 #
 # Every process is started detached (its own session, standard input from /dev/null, output to a
 # log file) with its pid in a pid file. A pid file counts as running only while that pid is alive
@@ -6,6 +8,7 @@
 # unrelated process is never signalled.
 
 # Messages go to standard error; standard output carries only KEY=value lines.
+# shellcheck disable=SC2154 # script_name is set by the sourcing script.
 note() { printf '%s: %s\n' "$script_name" "$*" >&2; }
 
 die() {
@@ -83,7 +86,8 @@ start_detached() {
   # setsid forks when the caller leads a process group, so the child writes its own pid before
   # exec instead of the script trusting $!.
   (
-    cd "$workdir"
+    cd "$workdir" || exit 1
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash.
     exec env "${environment[@]}" setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" \
       > "$log" 2>&1 < /dev/null
   ) &

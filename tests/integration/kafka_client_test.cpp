@@ -42,7 +42,7 @@ std::string test_brokers() {
   if (brokers == nullptr || *brokers == '\0') {
     FAIL(
         "JOBGATE_TEST_KAFKA_BROKERS is not set. Run the integration tests through the test "
-        "runner, or wrap them: tests/run-services build-kafka/bin/jobgate_integration_tests");
+        "runner, or wrap them: tests/run-services BUILD_DIR/tests/jobgate_integration_tests");
   }
   return brokers;
 }

@@ -3,6 +3,7 @@
 #include "common/redis/script.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -81,10 +82,11 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-// Threads running one io_context; join_within() reports whether run() returned by itself.
+// Threads running one io_context, kept running until join_within(), which reports whether run()
+// then returned by itself.
 class io_threads {
  public:
-  io_threads(asio::io_context& io, int count) : io_(io) {
+  io_threads(asio::io_context& io, int count) : io_(io), work_(asio::make_work_guard(io)) {
     for (int i = 0; i < count; ++i) {
       threads_.emplace_back([this] {
         io_.run();
@@ -95,6 +97,7 @@ class io_threads {
   ~io_threads() { join_within(0s); }
 
   bool join_within(std::chrono::milliseconds limit) {
+    work_.reset();
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (finished_ < static_cast<int>(threads_.size()) &&
            std::chrono::steady_clock::now() < deadline) {
@@ -114,6 +117,7 @@ class io_threads {
 
  private:
   asio::io_context& io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   std::atomic<int> finished_{0};
 };
@@ -430,9 +434,17 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
   asio::io_context io;
   redis::async_connection connection{io.get_executor(), shared_endpoint()};
   const std::string prefix = key_prefix("async-load");
+
+  // Declared before the threads, so a failed REQUIRE joins them before this state goes away.
+  std::promise<boost::system::result<void>> connected;
+  std::vector<std::vector<long long>> counted(key_count);
+  std::atomic<int> coroutines_left{key_count};
+  std::promise<void> coroutines_done;
+  std::vector<std::vector<long long>> lengths(key_count, std::vector<long long>(per_key, 0));
+  std::atomic<int> replies_left{key_count * per_key};
+  std::promise<void> replies_done;
   io_threads threads{io, 4};
 
-  std::promise<boost::system::result<void>> connected;
   asio::co_spawn(
       io, [&]() -> asio::awaitable<boost::system::result<void>> {
         co_return co_await connection.async_connect();
@@ -443,9 +455,6 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
   REQUIRE(connected.get_future().get().has_value());
 
   // Phase 1: one coroutine per key awaits 100 INCRs in turn; coroutines run on all 4 threads.
-  std::vector<std::vector<long long>> counted(key_count);
-  std::atomic<int> coroutines_left{key_count};
-  std::promise<void> coroutines_done;
   for (int k = 0; k < key_count; ++k) {
     asio::co_spawn(
         io,
@@ -466,9 +475,6 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
 
   // Phase 2: 10,000 RPUSHes issued without waiting, keys interleaved; each reply is the list length
   // after that push, so it proves both the order per key and the reply-to-command matching.
-  std::vector<std::vector<long long>> lengths(key_count, std::vector<long long>(per_key, 0));
-  std::atomic<int> replies_left{key_count * per_key};
-  std::promise<void> replies_done;
   for (int i = 0; i < per_key; ++i) {
     for (int k = 0; k < key_count; ++k) {
       connection.async_command(
@@ -593,10 +599,13 @@ TEST_CASE("async reconnects after server restart", "[redis][async][restart]") {
   options.reconnect_delay_min = 20ms;
   options.reconnect_delay_max = 200ms;
   redis::async_connection connection{io.get_executor(), endpoint_from_url(server.url()), options};
+  std::promise<boost::system::error_code> in_flight;
   io_threads threads{io, 2};
 
   auto run = [&](auto task) {
-    return asio::co_spawn(io, std::move(task), asio::use_future).get();
+    auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+    REQUIRE(future.wait_for(30s) == std::future_status::ready);
+    return future.get();
   };
 
   REQUIRE(run([&]() -> asio::awaitable<boost::system::result<void>> {
@@ -605,7 +614,6 @@ TEST_CASE("async reconnects after server restart", "[redis][async][restart]") {
   REQUIRE(connection.is_connected());
 
   // A command in flight when the server dies completes with connection_lost.
-  std::promise<boost::system::error_code> in_flight;
   connection.async_command(redis::request{"BLPOP", "never-filled", "5"},
                            [&](boost::system::error_code error, redis::reply) {
                              in_flight.set_value(error);

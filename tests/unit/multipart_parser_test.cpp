@@ -194,9 +194,9 @@ std::set<std::size_t> cuts_near_boundaries(std::string_view body, std::string_vi
   return cuts;
 }
 
-// Parses the body whole, one byte at a time, split in two at every position (or near every
-// boundary for large bodies), split in three near boundaries, and in random chunk sizes, and
-// requires each outcome to equal the expected one.
+// Parses the body whole, one byte at a time, split in two at every position (near every boundary
+// for large bodies), split in three near boundaries, and in random chunk sizes. Every outcome
+// must equal the expected one.
 void check_every_split(std::string_view boundary, std::string_view body,
                        const std::string& expected, multipart_limits limits = {}) {
   {
@@ -354,7 +354,7 @@ TEST_CASE("multipart parser malformed delimiter padding", "[multipart]") {
 
 TEST_CASE("multipart parser rejects bare LF", "[multipart]") {
   const std::string boundary = "sep";
-  // Without CRLF no delimiter line is recognised, so the whole body is preamble.
+  // Without CRLF no delimiter line is recognized, so the whole body is preamble.
   const std::string body = "--sep\nContent-Disposition: form-data; name=a\n\n1\n--sep--\n";
   check_every_split(boundary, body, error_text(multipart_error::missing_closing_boundary));
 

@@ -225,6 +225,11 @@ TEST_CASE("import processor reports empty files", "[records]") {
     REQUIRE(result.failure);
     CHECK(result.failure->slug() == "empty-file");
   }
+  auto processor = import_row_processor::create(property_catalog::builtin(), request);
+  REQUIRE(processor.has_value());
+  CHECK(processor->unmapped_columns().empty());
+  CHECK_FALSE(processor->header_read());
+
   // A header without data rows is a valid, empty import.
   const pass_result header_only = run_pass(request, "email,firstname,phone,stage,created");
   CHECK_FALSE(header_only.failure);
