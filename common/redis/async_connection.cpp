@@ -383,6 +383,8 @@ void async_connection::impl::handshake_replied(const redisReply* answer) {
     log_.error(step == handshake_step::auth ? "Redis AUTH failed" : "Redis SELECT failed",
                {{"reply", std::string_view(answer->str, answer->len)}});
     attempt_error_ = error;
+    // Later handshake replies (NOAUTH for SELECT after a failed AUTH) must not replace the cause.
+    handshake_.clear();
     // redisAsyncFree must not run inside a reply callback, so the drop waits for the strand.
     boost::asio::post(strand_, [self = shared_from_this(), generation = generation_, error] {
       if (generation == self->generation_ && self->context_ != nullptr) {
