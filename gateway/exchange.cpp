@@ -55,8 +55,9 @@ asio::awaitable<boost::system::error_code> exchange::continue_if_expected() {
 asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
     std::uint64_t max_bytes,
     const std::function<boost::system::error_code(std::string_view)>& consume) {
-  if (auto error = co_await continue_if_expected()) {
-    co_return error;
+  const boost::system::error_code interim_error = co_await continue_if_expected();
+  if (interim_error) {
+    co_return interim_error;
   }
   parser_.body_limit(max_bytes);
   std::vector<char> piece(body_piece_bytes);
@@ -105,7 +106,16 @@ asio::awaitable<void> exchange::write(Response& response) {
   responded_ = true;
   response_status_ = response.result();
   stream_.expires_after(idle_timeout_);
-  auto [error, bytes] = co_await http::async_write(stream_, response, use_tuple);
+  boost::system::error_code error;
+  if (parser_.get().method() == http::verb::head) {
+    // A HEAD response carries the GET response's headers, Content-Length included, but no body.
+    http::response_serializer<typename Response::body_type> serializer(response);
+    auto [header_error, bytes] = co_await http::async_write_header(stream_, serializer, use_tuple);
+    error = header_error;
+  } else {
+    auto [body_error, bytes] = co_await http::async_write(stream_, response, use_tuple);
+    error = body_error;
+  }
   if (error) {
     broken_ = true;
     logger_.debug("response write failed", {{"error", error.message()}});

@@ -37,6 +37,12 @@ class exchange {
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   std::string_view target() const { return target_; }
   const log::logger& logger() const { return logger_; }
+
+  // The declared Content-Length, or nullopt for a chunked body.
+  std::optional<std::uint64_t> content_length() const {
+    const auto length = parser_.content_length();
+    return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+  }
   const std::string& request_id() const { return request_id_; }
 
   // The tenant once the API key was checked; empty before.

@@ -1,6 +1,7 @@
 #include "gateway/gateway_config.hpp"
 
-#include <thread>
+#include <algorithm>
+#include <cctype>
 
 namespace jobgate::gateway {
 
@@ -29,7 +30,17 @@ gateway_config read_gateway_config(settings_reader& reader) {
       reader.reject("api-keys", "an entry is not of the form key=tenant");
       continue;
     }
-    config.api_keys[entry.substr(0, equals)] = entry.substr(equals + 1);
+    const std::string tenant = entry.substr(equals + 1);
+    // Tenants appear in Redis keys, blob paths and download links, so they are kept plain.
+    const bool plain = tenant.size() <= 64 && std::all_of(tenant.begin(), tenant.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                       });
+    if (!plain) {
+      reader.reject("api-keys",
+                    "tenant '" + tenant + "' must be 1 to 64 letters, digits, '-' or '_'");
+      continue;
+    }
+    config.api_keys[entry.substr(0, equals)] = tenant;
   }
   if (config.api_keys.empty()) {
     reader.reject("api-keys", "at least one key=tenant pair is required");

@@ -37,21 +37,24 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
 
   // The delivery report arrives on the producer's poll thread; the completion is posted back to
   // the coroutine's own executor so the handler never runs inside librdkafka.
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
-      [&](auto handler) {
-        auto executor = asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto on_delivery = [shared, executor](const kafka::kafka_delivery& delivery) {
-          asio::post(executor,
-                     [shared, error = delivery.error]() mutable { std::move (*shared)(error); });
-        };
-        const std::error_code enqueued =
-            producer_.produce(topic, job.id, message, headers, std::move(on_delivery));
-        if (enqueued) {
-          asio::post(executor, [shared, enqueued]() mutable { std::move (*shared)(enqueued); });
-        }
-      },
-      asio::use_awaitable);
+  const std::error_code delivered =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
+          [&](auto handler) {
+            auto executor = asio::get_associated_executor(handler);
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            auto on_delivery = [shared, executor](const kafka::kafka_delivery& delivery) {
+              asio::post(executor, [shared, error = delivery.error]() mutable {
+                std::move (*shared)(error);
+              });
+            };
+            const std::error_code enqueued =
+                producer_.produce(topic, job.id, message, headers, std::move(on_delivery));
+            if (enqueued) {
+              asio::post(executor, [shared, enqueued]() mutable { std::move (*shared)(enqueued); });
+            }
+          },
+          asio::use_awaitable);
+  co_return delivered;
 }
 
 void kafka_job_queue::close() {

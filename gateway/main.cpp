@@ -1,5 +1,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
   }
 
   log::configure("jobgate-gateway", config.log_format, config.log_level);
+  // A peer that closed its socket must give a write error, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   const log::logger logger;
 
   try {

@@ -33,6 +33,8 @@ problem_info describe(problem_kind kind) {
               "The resource does not support this method"};
     case problem_kind::result_not_ready:
       return {http::status::conflict, "result-not-ready", "The job has no result yet"};
+    case problem_kind::no_result:
+      return {http::status::conflict, "no-result", "The job ended without a result"};
     case problem_kind::job_not_cancelable:
       return {http::status::conflict, "job-not-cancelable",
               "The job already reached a final state"};

@@ -20,6 +20,7 @@ enum class problem_kind {
   job_not_found,
   method_not_allowed,
   result_not_ready,
+  no_result,
   job_not_cancelable,
   invalid_download_link,
   download_link_expired,

@@ -20,6 +20,8 @@ namespace {
 constexpr std::string_view poll_interval_seconds = "2";
 constexpr std::int64_t default_page_size = 100;
 constexpr std::int64_t max_page_size = 1000;
+// Far above any import's row count, and low enough that offset + limit cannot overflow.
+constexpr std::int64_t max_error_offset = 1'000'000'000'000;
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> segments;
@@ -46,6 +48,15 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
     }
   }
   return std::nullopt;
+}
+
+// Compares the media type of a Content-Type value, ignoring case and parameters.
+bool has_media_type(std::string_view content_type, std::string_view expected) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+    type.remove_suffix(1);
+  }
+  return boost::beast::iequals(type, expected);
 }
 
 std::optional<std::int64_t> to_integer(std::string_view text) {
@@ -243,6 +254,19 @@ asio::awaitable<void> router::handle(exchange& current) {
     co_return;
   }
 
+  // The request schemas that openapi.yaml references by relative path.
+  if (segments.size() == 2 && segments[0] == "schemas") {
+    const auto schema = proto::find_file("schemas/" + std::string(segments[1]));
+    if (!is_get) {
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
+    } else if (!schema || !segments[1].ends_with(".json")) {
+      current.respond_problem(problem{problem_kind::not_found, "No schema with this name."});
+    } else {
+      current.respond(http::status::ok, std::string(*schema), "application/schema+json");
+    }
+    co_return;
+  }
+
   if (segments.empty() || segments[0] != "v1") {
     current.respond_problem(problem{problem_kind::not_found, "No resource at this path."});
     co_return;
@@ -316,7 +340,8 @@ asio::awaitable<void> router::handle(exchange& current) {
 }
 
 asio::awaitable<void> router::ready(exchange& current) {
-  if (co_await services_.jobs.ping()) {
+  const bool reachable = co_await services_.jobs.ping();
+  if (reachable) {
     current.respond_json(http::status::ok, R"({"status":"ready"})");
   } else {
     current.respond_problem(store_unavailable(), retry_after("5"));
@@ -381,11 +406,12 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
   }
   if (auto text = query_parameter(target, "offset")) {
     const auto value = to_integer(*text);
-    if (!value || *value < 0) {
-      current.respond_problem(
-          problem{problem_kind::invalid_request, "offset must be a whole number of 0 or more."}
-              .with("field", "offset")
-              .with("value", *text));
+    if (!value || *value < 0 || *value > max_error_offset) {
+      current.respond_problem(problem{
+          problem_kind::invalid_request,
+          "offset must be a whole number from 0 to " + std::to_string(max_error_offset) + "."}
+                                  .with("field", "offset")
+                                  .with("value", *text));
       co_return;
     }
     offset = *value;
@@ -435,9 +461,11 @@ asio::awaitable<void> router::get_result(exchange& current, std::string_view id,
     if (!is_terminal(job->status)) {
       headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
     }
-    current.respond_problem(problem{problem_kind::result_not_ready,
-                                    "The job is " + std::string(to_string(job->status)) +
-                                        "; a result exists only once it is DONE."}
+    // A FAILED or CANCELED job never gets a result; a running one will.
+    const auto kind =
+        is_terminal(job->status) ? problem_kind::no_result : problem_kind::result_not_ready;
+    current.respond_problem(problem{kind, "The job is " + std::string(to_string(job->status)) +
+                                              "; a result exists only once it is DONE."}
                                 .with("jobId", job->id)
                                 .with("jobStatus", std::string(to_string(job->status))),
                             std::move(headers));
@@ -547,14 +575,14 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
 
 asio::awaitable<void> router::create_export(exchange& current) {
   const auto content_type = current.request()[http::field::content_type];
-  if (!content_type.starts_with("application/json")) {
+  if (!has_media_type(content_type, "application/json")) {
     current.respond_problem(problem{problem_kind::unsupported_media_type,
                                     "An export request is sent as application/json."}
                                 .with("contentType", std::string(content_type)));
     co_return;
   }
   const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
-  if (current.request().payload_size().value_or(0) > limit) {
+  if (current.content_length().value_or(0) > limit) {
     current.respond_problem(
         problem{problem_kind::payload_too_large,
                 "The body is larger than " + std::to_string(limit) + " bytes."});
@@ -605,7 +633,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
       problem{problem_kind::payload_too_large,
               "The upload is larger than the maximum of " + std::to_string(limit) + " bytes.",
               {{"maxBytes", std::to_string(limit)}}};
-  if (current.request().payload_size().value_or(0) > limit) {
+  if (current.content_length().value_or(0) > limit) {
     current.respond_problem(too_large);
     co_return;
   }
@@ -699,8 +727,13 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
 
   // The job is answered with 202 only once the broker acknowledged its message; otherwise the
   // record is removed again so no job stays PENDING without a message behind it.
-  if (auto error = co_await services_.queue.publish(job, std::move(message))) {
-    (void)co_await services_.jobs.remove(job);
+  const std::error_code error = co_await services_.queue.publish(job, std::move(message));
+  if (error) {
+    auto removed = co_await services_.jobs.remove(job);
+    if (!removed) {
+      current.logger().warn("job record of an unqueued job could not be removed",
+                            {{"job_id", job.id}, {"error", removed.error().message()}});
+    }
     cleanup_blob();
     if (error == kafka::kafka_errc::too_large) {
       current.logger().warn("job message too large",

@@ -72,7 +72,10 @@ asio::awaitable<void> reject_header(beast::tcp_stream& stream,
   response.set(http::field::connection, "close");
   response.body() = problem_body(reason, "");
   response.prepare_payload();
-  (void)co_await http::async_write(stream, response, use_tuple);
+  // The connection closes next whether or not the write succeeds.
+  auto [write_error, bytes] = co_await http::async_write(stream, response, use_tuple);
+  (void)write_error;
+  (void)bytes;
 }
 
 }  // namespace

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   }
 
   log::configure("jobgate-worker", config.log_format, config.log_level);
+  // hiredis writes with write(2): a Redis that went away must give an error, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   const log::logger logger;
 
   // SIGINT and SIGTERM are taken by sigwait below, so every thread starts with them blocked.

@@ -17,6 +17,11 @@ const value* find_member(const value& object, std::string_view name) {
 }  // namespace
 
 boost::system::result<document, parse_error> parse(std::string_view text) {
+  // RapidJSON reads a NUL byte as the end of the input, so bytes after one would pass unseen. JSON
+  // text never contains a raw NUL, not even inside a string.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    return parse_error{"The document contains a NUL byte.", nul};
+  }
   document parsed;
   parsed.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (parsed.HasParseError()) {

@@ -223,9 +223,9 @@ boost::system::result<kafka_admin::offset_map, std::error_code> kafka_admin::com
     std::string_view group_id, const std::vector<kafka_topic_partition>& partitions,
     std::chrono::steady_clock::time_point deadline) {
   // NOTE: librdkafka 2.0.2 crashes (null group pointer) in rd_kafka_ListConsumerGroupOffsets when
-  // the broker returns NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS to a handle without group.id.
-  // So a consumer handle for the group reads the offsets with rd_kafka_committed. It never
-  // subscribes, so it never joins the group, and rd_kafka_committed retries those errors.
+  // the broker returns NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS to a handle without
+  // group.id. So a consumer handle for the group reads the offsets with rd_kafka_committed. It
+  // never subscribes, so it never joins the group, and rd_kafka_committed retries those errors.
   kafka_config group_config = config_;
   group_config.group_id = std::string(group_id);
   conf_handle conf = build_conf(group_config, {

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/kafka/tsan_thread_shim.hpp"
+
 namespace jobgate::kafka {
 namespace {
 
@@ -51,6 +53,7 @@ conf_handle build_conf(const kafka_config& config, std::initializer_list<conf_se
   if (config.brokers.empty()) {
     throw std::invalid_argument("Kafka brokers (bootstrap.servers) must not be empty");
   }
+  link_tsan_thread_shim();
   conf_handle conf(rd_kafka_conf_new());
   set_property(conf.get(), "bootstrap.servers", config.brokers);
   set_property(conf.get(), "client.id", config.client_id);

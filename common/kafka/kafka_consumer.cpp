@@ -241,7 +241,7 @@ void kafka_consumer::on_rebalance(int error, rd_kafka_topic_partition_list_t* pa
     if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       // Assign first, so the hook may already pause or seek the new partitions.
       if (cooperative) {
-        error_handle ignored(rd_kafka_incremental_assign(handle_.get(), partitions));
+        log_assign_error(error_handle(rd_kafka_incremental_assign(handle_.get(), partitions)));
       } else {
         rd_kafka_assign(handle_.get(), partitions);
       }
@@ -258,7 +258,7 @@ void kafka_consumer::on_rebalance(int error, rd_kafka_topic_partition_list_t* pa
       // The hook runs while the partitions are still assigned, so it can commit their offsets.
       run_hook(hooks_.on_revoked, changed, "on_revoked");
       if (cooperative) {
-        error_handle ignored(rd_kafka_incremental_unassign(handle_.get(), partitions));
+        log_assign_error(error_handle(rd_kafka_incremental_unassign(handle_.get(), partitions)));
       } else {
         rd_kafka_assign(handle_.get(), nullptr);
       }
@@ -273,6 +273,13 @@ void kafka_consumer::on_rebalance(int error, rd_kafka_topic_partition_list_t* pa
                  failure.what());
   } catch (...) {
     log_consumer(spdlog::level::err, client_id_, group_id_, "rebalance handling failed");
+  }
+}
+
+void kafka_consumer::log_assign_error(error_handle error) noexcept {
+  if (error) {
+    log_consumer(spdlog::level::err, client_id_, group_id_, "incremental assignment failed: {}",
+                 rd_kafka_error_string(error.get()));
   }
 }
 

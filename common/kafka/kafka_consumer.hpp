@@ -79,6 +79,7 @@ class kafka_consumer {
  private:
   void on_rebalance(int error, ::rd_kafka_topic_partition_list_s* partitions) noexcept;
   void on_error(int error, const char* reason) noexcept;
+  void log_assign_error(error_handle error) noexcept;
   void run_hook(const rebalance_hook& hook, const std::vector<kafka_topic_partition>& partitions,
                 std::string_view name) noexcept;
   std::error_code change_fetching(const std::vector<kafka_topic_partition>& partitions,

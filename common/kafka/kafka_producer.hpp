@@ -29,8 +29,8 @@ class kafka_producer {
  public:
   // Builds the client and starts the poll thread. Defaults: enable.idempotence=true, acks=all,
   // message.timeout.ms=30000 (a delivery without a broker response fails as retryable after
-  // 30 s). config.overrides may change them. Throws std::invalid_argument for an invalid setting and
-  // std::runtime_error when librdkafka cannot create the client.
+  // 30 s). config.overrides may change them. Throws std::invalid_argument for an invalid setting
+  // and std::runtime_error when librdkafka cannot create the client.
   explicit kafka_producer(const kafka_config& config);
 
   // Calls close with a 10 s timeout unless close ran already.

@@ -293,8 +293,16 @@ void async_connection::impl::begin_attempt() {
           self->attempt_failed(errc::resolve_failed);
           return;
         }
+        // IPv4 first, as hiredis 0.14 itself does, since Redis often listens on 127.0.0.1 only
+        // while "localhost" may resolve to ::1 first.
+        auto chosen = std::find_if(results.begin(), results.end(), [](const auto& entry) {
+          return entry.endpoint().address().is_v4();
+        });
+        if (chosen == results.end()) {
+          chosen = results.begin();
+        }
         self->state_ = state::connecting;
-        self->open_context(results.begin()->endpoint().address().to_string());
+        self->open_context(chosen->endpoint().address().to_string());
       });
 }
 
@@ -331,7 +339,7 @@ void async_connection::impl::open_context(const std::string& address) {
   context->ev.addWrite = &on_add_write;
   context->ev.delWrite = &on_del_write;
   context->ev.cleanup = &on_cleanup;
-  // Registering the connect callback asks for a write event, which reports the connect result.
+  // Registering the connect callback requests a write event, which reports the connect result.
   redisAsyncSetConnectCallback(context, &on_connect);
 }
 
@@ -749,7 +757,7 @@ void async_connection::impl::arm_deadline_timer() {
     return;
   }
 
-  // Re-arming cancels an earlier wait, whose handler then sees operation_aborted.
+  // Re-arming cancels an earlier wait, whose handler then gets operation_aborted.
   deadline_armed_ = true;
   deadline_at_ = next;
   deadline_timer_.expires_at(next);
@@ -776,7 +784,7 @@ void async_connection::impl::deadline_timer_fired() {
     }
   }
 
-  // A connection that has answered nothing for stall_timeout is dropped and opened again.
+  // A connection that has returned no reply for stall_timeout is dropped and opened again.
   if (options_.stall_timeout.count() > 0 && !pending_.empty() && context_ != nullptr) {
     const auto stall = std::max(options_.stall_timeout, options_.command_timeout);
     if (pending_.front().submitted + stall <= now) {

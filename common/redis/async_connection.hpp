@@ -32,12 +32,13 @@ struct async_connection_options {
   // then a random value from half of it up to all of it, so many clients do not retry in step.
   std::chrono::milliseconds reconnect_delay_min{100};
   std::chrono::milliseconds reconnect_delay_max{5000};
-  // Commands beyond this many awaiting replies fail with errc::queue_full.
+  // Commands and pipelines beyond this many awaiting replies fail with errc::queue_full.
   std::size_t max_pending_commands = 100000;
 };
 
 // One non-blocking connection to a Redis server on an Asio executor, shared by any number of
-// threads and coroutines: concurrent commands are pipelined on it and answered in submission order.
+// threads and coroutines: concurrent commands are pipelined on it, and replies return in submission
+// order.
 //
 // It owns a hiredis redisAsyncContext whose socket is watched by a posix::stream_descriptor; all
 // hiredis calls and all state live on one strand of the given executor, and each public function
@@ -56,7 +57,12 @@ struct async_connection_options {
 //
 // Not supported: SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE and MONITOR
 // (errc::invalid_command), and MULTI/EXEC as separate commands, because commands from other callers
-// may land between them: send a transaction with async_pipeline or use a Lua script.
+// may land between them: send a transaction with async_pipeline or use a Lua script. A blocking
+// command (BLPOP, XREAD BLOCK) holds up every later command and trips the stall check, so it needs
+// its own connection.
+//
+// The process must ignore SIGPIPE: hiredis 0.14 sends with write(2), so writing to a connection
+// the server has closed raises SIGPIPE.
 class async_connection {
  public:
   using command_signature = void(boost::system::error_code, reply);

@@ -28,13 +28,17 @@ struct connection_options {
 // A blocking connection to one Redis server, for threads that may wait (the worker's job threads).
 // Not thread-safe: one thread uses it at a time. Owns one hiredis redisContext.
 //
-// Transport failures are returned as errc values. After one, the context is dropped and the next
+// Transport failures are returned as errc values. After one, the context is dropped, and the next
 // call connects again (with AUTH and SELECT) before sending, so a restarted server is picked up
-// without the caller's help; the failed command itself is never resent, because it may have run.
+// without the caller's help. The failed command itself is never resent, because it may have run.
 // A Redis error reply (WRONGTYPE, NOSCRIPT, ...) is a successful call returning an error reply.
+//
+// The process must ignore SIGPIPE: hiredis 0.14 sends with write(2), so writing to a connection
+// the server has closed raises SIGPIPE.
 class connection {
  public:
-  // Connects, then sends AUTH and SELECT when the endpoint asks for them.
+  // Connects, then sends AUTH when the endpoint has a password and SELECT when its database is
+  // not 0.
   // Fails with resolve_failed, connection_refused, timeout, connection_lost, auth_failed or
   // select_failed.
   static boost::system::result<connection> connect(redis_endpoint endpoint,

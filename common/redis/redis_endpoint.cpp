@@ -64,7 +64,7 @@ errc diagnose(std::string_view url) {
     }
   }
 
-  // The host is to blame when it holds characters that no host name, IPv4 or IPv6 address has.
+  // The host is invalid when it contains characters that no host name, IPv4 or IPv6 address has.
   const bool plain_host = host.find_first_not_of(
                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                               "-._~%!$&'()*+,;=[]:") == std::string_view::npos;

@@ -7,7 +7,7 @@
 
 namespace jobgate::redis {
 
-// Where a Redis server listens and how to log in, as parsed from a redis:// URL.
+// The address of a Redis server and its login, as parsed from a redis:// URL.
 struct redis_endpoint {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;

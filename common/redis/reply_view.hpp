@@ -41,8 +41,8 @@ class reply_view {
   // The number of elements of an array reply; 0 for other kinds.
   std::size_t size() const noexcept;
 
-  // Element of an array reply; a nil view when the index is out of range or this is no array,
-  // because the shape of a reply is input from the server, not an invariant.
+  // Element of an array reply. Out of range, or on a reply that is no array, it is a nil view,
+  // because the shape of a reply is input from the server and not an invariant.
   reply_view operator[](std::size_t index) const noexcept;
 
   iterator begin() const noexcept;

@@ -15,7 +15,7 @@ namespace jobgate::redis {
 class async_connection;
 class connection;
 
-// A Lua script run by its SHA1 digest. run() sends EVALSHA and, when the server answers NOSCRIPT
+// A Lua script run by its SHA1 digest. run() sends EVALSHA and, when the server replies NOSCRIPT
 // (after a restart or SCRIPT FLUSH), sends EVAL with the source, which also caches it again.
 // An error raised by the script itself is returned as an error reply, not as a failure.
 // Immutable after construction, so one object may serve any number of threads.

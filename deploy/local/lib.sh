@@ -102,15 +102,21 @@ start_detached() {
   done
 }
 
+# Succeeds when PID exists and is not a zombie (exited but not yet reaped by its parent).
+process_alive() {
+  local state
+  # The state follows the command name, which is in parentheses and may contain spaces.
+  state=$(sed 's/^.*) //' "/proc/$1/stat" 2> /dev/null | cut -d ' ' -f 1)
+  [[ -n $state && $state != Z ]]
+}
+
 # Prints the pid in PIDFILE when that process runs in WORKDIR; fails otherwise.
 running_pid() {
-  local pidfile=$1 workdir=$2 pid state
+  local pidfile=$1 workdir=$2 pid
   [[ -s "$pidfile" ]] || return 1
   pid=$(< "$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ -d /proc/$pid ]] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2> /dev/null || true)
-  [[ -n $state && $state != Z ]] || return 1
+  process_alive "$pid" || return 1
   [[ $(readlink "/proc/$pid/cwd" 2> /dev/null) == "$workdir" ]] || return 1
   echo "$pid"
 }
@@ -134,7 +140,7 @@ stop_processes() {
   while :; do
     alive=()
     for pid in "${pids[@]}"; do
-      if [[ -d /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2> /dev/null) != Z ]]; then
+      if process_alive "$pid"; then
         alive+=("$pid")
       fi
     done

@@ -1,7 +1,7 @@
-#include "common/redis/async_connection.hpp"
-#include "common/redis/connection.hpp"
-#include "common/redis/script.hpp"
+#include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,19 +9,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
-#include <unistd.h>
-
-#include "common/redis/error.hpp"
-#include "redis_test_server.hpp"
-
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "common/redis/async_connection.hpp"
+#include "common/redis/connection.hpp"
+#include "common/redis/error.hpp"
+#include "common/redis/script.hpp"
+#include "redis_test_server.hpp"
 
 namespace asio = boost::asio;
 namespace redis = jobgate::redis;
@@ -195,7 +194,8 @@ TEST_CASE("sync values keep NUL bytes", "[redis][sync]") {
   REQUIRE(length.has_value());
   CHECK(length->integer() == 258);
 
-  const auto other_key = connection.command({"GET", std::string_view(key).substr(0, key.size() - 4)});
+  const auto other_key =
+      connection.command({"GET", std::string_view(key).substr(0, key.size() - 4)});
   REQUIRE(other_key.has_value());
   CHECK(other_key->is_nil());
 }
@@ -297,9 +297,9 @@ TEST_CASE("sync AUTH and SELECT", "[redis][sync][auth]") {
   anonymous.password.clear();
   anonymous.database = 0;
   auto without_auth = connect_sync(anonymous);
-  const auto refused = without_auth.command({"GET", key});
-  REQUIRE(refused.has_value());
-  CHECK(refused->error_prefix() == "NOAUTH");
+  const auto unauthenticated = without_auth.command({"GET", key});
+  REQUIRE(unauthenticated.has_value());
+  CHECK(unauthenticated->error_prefix() == "NOAUTH");
 }
 
 TEST_CASE("sync reconnects after server restart", "[redis][sync][restart]") {
@@ -446,7 +446,8 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
   io_threads threads{io, 4};
 
   asio::co_spawn(
-      io, [&]() -> asio::awaitable<boost::system::result<void>> {
+      io,
+      [&]() -> asio::awaitable<boost::system::result<void>> {
         co_return co_await connection.async_connect();
       },
       [&](std::exception_ptr, boost::system::result<void> outcome) {
@@ -473,8 +474,8 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
   }
   REQUIRE(coroutines_done.get_future().wait_for(60s) == std::future_status::ready);
 
-  // Phase 2: 10,000 RPUSHes issued without waiting, keys interleaved; each reply is the list length
-  // after that push, so it proves both the order per key and the reply-to-command matching.
+  // Phase 2: 10,000 RPUSHes issued without waiting, with keys interleaved. Each reply is the list
+  // length after that push, so it proves both the order per key and the reply-to-command matching.
   for (int i = 0; i < per_key; ++i) {
     for (int k = 0; k < key_count; ++k) {
       connection.async_command(
@@ -614,10 +615,9 @@ TEST_CASE("async reconnects after server restart", "[redis][async][restart]") {
   REQUIRE(connection.is_connected());
 
   // A command in flight when the server dies completes with connection_lost.
-  connection.async_command(redis::request{"BLPOP", "never-filled", "5"},
-                           [&](boost::system::error_code error, redis::reply) {
-                             in_flight.set_value(error);
-                           });
+  connection.async_command(
+      redis::request{"BLPOP", "never-filled", "5"},
+      [&](boost::system::error_code error, redis::reply) { in_flight.set_value(error); });
   std::this_thread::sleep_for(100ms);
   server.kill();
   auto in_flight_error = in_flight.get_future();
@@ -692,11 +692,29 @@ TEST_CASE("async AUTH and SELECT", "[redis][async][auth]") {
   wrong.password = "not-the-password";
   asio::io_context io;
   redis::async_connection rejected{io.get_executor(), wrong};
-  const auto attempt = run_async(io, rejected, [&]() -> asio::awaitable<boost::system::result<void>> {
-    co_return co_await rejected.async_connect();
-  });
+  const auto attempt =
+      run_async(io, rejected, [&]() -> asio::awaitable<boost::system::result<void>> {
+        co_return co_await rejected.async_connect();
+      });
   REQUIRE_FALSE(attempt.has_value());
   CHECK(attempt.error() == redis::errc::auth_failed);
+}
+
+TEST_CASE("async connects by host name", "[redis][async]") {
+  jobgate::test::redis_test_server server;
+  redis::redis_endpoint endpoint;
+  endpoint.host = "localhost";
+  endpoint.port = server.port();
+  asio::io_context io;
+  redis::async_connection connection{io.get_executor(), endpoint};
+  const auto pong = run_async(io, connection, [&]() -> asio::awaitable<redis_result> {
+    if (auto connected = co_await connection.async_connect(); !connected) {
+      co_return connected.error();
+    }
+    co_return co_await connection.async_command("PING");
+  });
+  REQUIRE(pong.has_value());
+  CHECK(pong->text() == "PONG");
 }
 
 TEST_CASE("async connect refused", "[redis][async]") {
@@ -704,9 +722,10 @@ TEST_CASE("async connect refused", "[redis][async]") {
   endpoint.port = jobgate::test::unused_local_port();
   asio::io_context io;
   redis::async_connection connection{io.get_executor(), endpoint};
-  const auto attempt = run_async(io, connection, [&]() -> asio::awaitable<boost::system::result<void>> {
-    co_return co_await connection.async_connect();
-  });
+  const auto attempt =
+      run_async(io, connection, [&]() -> asio::awaitable<boost::system::result<void>> {
+        co_return co_await connection.async_connect();
+      });
   REQUIRE_FALSE(attempt.has_value());
   CHECK(attempt.error() == redis::errc::connection_refused);
 }
@@ -764,10 +783,9 @@ TEST_CASE("async close fails pending commands", "[redis][async]") {
       co_return out;
     }
     std::promise<boost::system::error_code> pending;
-    connection.async_command(redis::request{"BLPOP", key, "5"},
-                             [&](boost::system::error_code error, redis::reply) {
-                               pending.set_value(error);
-                             });
+    connection.async_command(
+        redis::request{"BLPOP", key, "5"},
+        [&](boost::system::error_code error, redis::reply) { pending.set_value(error); });
     co_await sleep_for(50ms);
     const auto started = std::chrono::steady_clock::now();
     connection.close();

@@ -1,10 +1,9 @@
 #include "common/redis/redis_endpoint.hpp"
 
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "common/redis/error.hpp"
-
-#include <string>
 
 namespace redis = jobgate::redis;
 

@@ -1,14 +1,13 @@
-#include "common/redis/reply.hpp"
-
-#include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 
-#include "common/redis/request.hpp"
-
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/redis/reply.hpp"
+#include "common/redis/request.hpp"
 
 namespace redis = jobgate::redis;
 using namespace std::string_view_literals;
@@ -18,7 +17,7 @@ namespace {
 // Parses RESP bytes with hiredis's own reader into an owned reply, as a connection would.
 redis::reply parse_resp(std::string_view bytes) {
   std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader{redisReaderCreate(),
-                                                                   &redisReaderFree};
+                                                                  &redisReaderFree};
   REQUIRE(reader != nullptr);
   REQUIRE(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
   void* raw = nullptr;
@@ -74,7 +73,8 @@ TEST_CASE("reply array views", "[redis][reply]") {
     kinds.push_back(element.kind());
   }
   CHECK(kinds == std::vector<redis::reply_kind>{redis::reply_kind::integer, redis::reply_kind::nil,
-                                                redis::reply_kind::array, redis::reply_kind::error});
+                                                redis::reply_kind::array,
+                                                redis::reply_kind::error});
   CHECK(tree.end() - tree.begin() == 4);
 }
 

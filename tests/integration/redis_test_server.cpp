@@ -23,8 +23,8 @@ namespace jobgate::test {
 
 namespace {
 
-// hiredis 0.14 writes with write(2), so a write to a server that just died raises SIGPIPE, which
-// would end the test process; the daemons ignore it the same way.
+// hiredis 0.14 sends with write(2), so a write to a server that just died raises SIGPIPE. That
+// would end the test process, so the tests ignore it, as any process using hiredis must.
 const bool sigpipe_ignored = [] {
   std::signal(SIGPIPE, SIG_IGN);
   return true;
@@ -114,7 +114,9 @@ std::string redis_test_server::url() const {
   return result + "127.0.0.1:" + std::to_string(port_);
 }
 
-void redis_test_server::kill() { stop(SIGKILL); }
+void redis_test_server::kill() {
+  stop(SIGKILL);
+}
 
 void redis_test_server::restart() {
   if (!launch() || !wait_until_accepting()) {
@@ -126,13 +128,20 @@ void redis_test_server::restart() {
 bool redis_test_server::launch() {
   // Everything the child needs is built before fork(), which then only calls exec-safe functions.
   std::vector<std::string> arguments = {"redis-server",
-                                        "--port", std::to_string(port_),
-                                        "--bind", "127.0.0.1",
-                                        "--dir", directory_,
-                                        "--logfile", directory_ + "/redis.log",
-                                        "--save", "",
-                                        "--appendonly", "no",
-                                        "--daemonize", "no"};
+                                        "--port",
+                                        std::to_string(port_),
+                                        "--bind",
+                                        "127.0.0.1",
+                                        "--dir",
+                                        directory_,
+                                        "--logfile",
+                                        directory_ + "/redis.log",
+                                        "--save",
+                                        "",
+                                        "--appendonly",
+                                        "no",
+                                        "--daemonize",
+                                        "no"};
   if (!password_.empty()) {
     arguments.insert(arguments.end(), {"--requirepass", password_});
   }
