@@ -12,6 +12,7 @@
 #include "common/kafka/kafka_conf_builder.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/kafka/partition_list.hpp"
+#include "common/log/logger.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -26,8 +27,10 @@ constexpr std::chrono::milliseconds retry_backoff{100};
 template <typename... Args>
 void log_admin(spdlog::level::level_enum level, std::string_view client_id,
                fmt::format_string<Args...> format, Args&&... args) {
-  spdlog::log(level, "kafka_admin client={} {}", client_id,
-              fmt::format(format, std::forward<Args>(args)...));
+  log::logger{}
+      .with("component", "kafka_admin")
+      .with("client", client_id)
+      .write(log::level_from_spdlog(level), fmt::format(format, std::forward<Args>(args)...), {});
 }
 
 // Milliseconds left until deadline, at least 1 so that librdkafka never reads it as "no wait".

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/kafka/tsan_thread_shim.hpp"
+#include "common/log/logger.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -25,8 +26,11 @@ void log_from_librdkafka(const rd_kafka_t* handle, int syslog_level, const char*
     } else if (syslog_level <= 6) {
       level = spdlog::level::info;
     }
-    spdlog::log(level, "librdkafka client={} facility={} {}", rd_kafka_name(handle), facility,
-                message);
+    log::logger{}
+        .with("component", "librdkafka")
+        .with("client", rd_kafka_name(handle))
+        .with("facility", facility)
+        .write(log::level_from_spdlog(level), message, {});
   } catch (...) {
     // Logging must never take the client thread down.
   }

@@ -9,6 +9,7 @@
 #include "common/kafka/kafka_conf_builder.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/kafka/partition_list.hpp"
+#include "common/log/logger.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -17,8 +18,11 @@ namespace {
 template <typename... Args>
 void log_consumer(spdlog::level::level_enum level, std::string_view client_id,
                   std::string_view group_id, fmt::format_string<Args...> format, Args&&... args) {
-  spdlog::log(level, "kafka_consumer client={} group={} {}", client_id, group_id,
-              fmt::format(format, std::forward<Args>(args)...));
+  log::logger{}
+      .with("component", "kafka_consumer")
+      .with("client", client_id)
+      .with("group", group_id)
+      .write(log::level_from_spdlog(level), fmt::format(format, std::forward<Args>(args)...), {});
 }
 
 std::string describe(const std::vector<kafka_topic_partition>& partitions) {

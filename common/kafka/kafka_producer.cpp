@@ -8,6 +8,7 @@
 
 #include "common/kafka/kafka_conf_builder.hpp"
 #include "common/kafka/kafka_error.hpp"
+#include "common/log/logger.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -21,8 +22,10 @@ constexpr std::chrono::milliseconds purge_drain_timeout{2'000};
 template <typename... Args>
 void log_producer(spdlog::level::level_enum level, std::string_view client_id,
                   fmt::format_string<Args...> format, Args&&... args) {
-  spdlog::log(level, "kafka_producer client={} {}", client_id,
-              fmt::format(format, std::forward<Args>(args)...));
+  log::logger{}
+      .with("component", "kafka_producer")
+      .with("client", client_id)
+      .write(log::level_from_spdlog(level), fmt::format(format, std::forward<Args>(args)...), {});
 }
 
 }  // namespace

@@ -105,6 +105,20 @@ void configure(std::string_view service, output_format format, level min_level) 
   state.min_level = min_level;
 }
 
+level level_from_spdlog(int spdlog_level) {
+  switch (spdlog_level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return level::debug;
+    case spdlog::level::info:
+      return level::info;
+    case spdlog::level::warn:
+      return level::warn;
+    default:
+      return level::error;
+  }
+}
+
 bool parse_level(std::string_view text, level& out) {
   for (const level candidate : {level::debug, level::info, level::warn, level::error}) {
     if (text == level_name(candidate)) {

@@ -28,6 +28,9 @@ struct field {
 // with key=value fields. Lines below min_level are dropped.
 void configure(std::string_view service, output_format format, level min_level);
 
+// Maps a spdlog level number (trace 0 to critical 5) onto ours; trace counts as debug.
+level level_from_spdlog(int spdlog_level);
+
 // Parses "debug", "info", "warn" or "error".
 bool parse_level(std::string_view text, level& out);
 
