@@ -151,6 +151,10 @@ void exchange::respond_file(std::filesystem::path path, std::string_view content
 }
 
 asio::awaitable<void> exchange::write_response() {
+  // A body read that failed or timed out left the socket unusable: there is no one to answer.
+  if (broken_) {
+    co_return;
+  }
   if (!file_path_.empty()) {
     http::response<http::file_body> response{http::status::ok, parser_.get().version()};
     beast::error_code error;

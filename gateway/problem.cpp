@@ -53,9 +53,6 @@ problem_info describe(problem_kind kind) {
     case problem_kind::unsupported_media_type:
       return {http::status::unsupported_media_type, "unsupported-media-type",
               "The request body has an unsupported content type"};
-    case problem_kind::request_timeout:
-      return {http::status::request_timeout, "request-timeout",
-              "The request was not received in time"};
     case problem_kind::service_unavailable:
       return {http::status::service_unavailable, "service-unavailable",
               "A backing service is unavailable; retry later"};

@@ -28,7 +28,6 @@ enum class problem_kind {
   payload_too_large,
   header_too_large,
   unsupported_media_type,
-  request_timeout,
   service_unavailable,
   internal_error,
 };

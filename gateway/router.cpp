@@ -154,7 +154,7 @@ std::optional<problem> check_properties(const records::property_catalog& catalog
   return std::nullopt;
 }
 
-// Parses and validates a JSON request body, or returns the problem to answer with.
+// Parses and validates a JSON request body, or returns the problem to respond with.
 boost::system::result<json::document, problem> validate_request(
     std::string_view body, const json::schema_validator& schema,
     const records::property_catalog& catalog, job_kind kind, std::string_view what) {
@@ -364,7 +364,7 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
     current.respond_problem(store_unavailable(), retry_after("2"));
     co_return std::nullopt;
   }
-  // Another tenant's job answers exactly like a missing one, so ids reveal nothing.
+  // Another tenant's job gets the same 404 as a missing one, so ids reveal nothing.
   if (!*found || (*found)->tenant != current.tenant()) {
     current.respond_problem(
         problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
@@ -725,7 +725,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     co_return;
   }
 
-  // The job is answered with 202 only once the broker acknowledged its message; otherwise the
+  // The response is 202 only once the broker acknowledged its message; otherwise the
   // record is removed again so no job stays PENDING without a message behind it.
   const std::error_code error = co_await services_.queue.publish(job, std::move(message));
   if (error) {

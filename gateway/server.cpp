@@ -54,7 +54,7 @@ std::string request_id_for(const http::request<http::buffer_body>& request) {
   return new_request_id();
 }
 
-// Answers a request whose header could not be accepted, then the connection closes.
+// Sends a problem response for a rejected request header; the connection closes after it.
 asio::awaitable<void> reject_header(beast::tcp_stream& stream,
                                     const boost::system::error_code& error) {
   problem reason{problem_kind::invalid_request,

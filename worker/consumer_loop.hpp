@@ -10,9 +10,9 @@
 
 namespace jobgate::worker {
 
-// One processing slot: a consumer-group member for one job kind that handles one job at a time on
-// the calling thread and commits a message's offset only after its job reached a final state, so a
-// crash means redelivery, never loss. Returns when stopping becomes true.
+// Runs one processing slot: a consumer-group member for one job kind that handles one job at a
+// time on the calling thread. It commits a message's offset only after its job reached a final
+// state, so a crash means redelivery. Returns when stopping becomes true.
 void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
                        const redis::redis_endpoint& redis_endpoint, blob_store& blobs,
                        kafka::kafka_producer& producer,

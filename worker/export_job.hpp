@@ -5,9 +5,9 @@
 
 namespace jobgate::worker {
 
-// Runs one attempt at an export: reads the tenant's records of the object type page by page in
-// creation order, keeps those that pass the filters, and writes the chosen properties as CSV or
-// NDJSON to a blob that becomes visible only when complete. Sets the result fields on success.
+// Runs one attempt at an export. It reads the tenant's records of the object type page by page in
+// creation order and keeps those that pass the filters. The chosen properties go as CSV or NDJSON
+// to a blob that becomes visible only when complete. Sets the result fields on success.
 job_outcome run_export(job_context& job, field_list& result_fields);
 
 }  // namespace jobgate::worker

@@ -31,8 +31,8 @@ struct job_context {
   const std::atomic<bool>& stopping;
 };
 
-// Returns the outcome that ends an attempt when the store refused a change: the job was canceled,
-// or a newer attempt owns it; nullopt when the change was applied.
+// Returns the outcome that ends an attempt when the store refused a change, because the job was
+// canceled or a newer attempt owns it. Returns nullopt when the change was applied.
 std::optional<job_outcome> stop_reason(const worker_store::change_result& change);
 
 }  // namespace jobgate::worker

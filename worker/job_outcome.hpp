@@ -4,7 +4,7 @@
 
 namespace jobgate::worker {
 
-// How one attempt at a job ended, as decided by its kind's handler.
+// The end of one attempt at a job, as decided by its kind's handler.
 struct job_outcome {
   enum class kind {
     done,        // finished; the store is updated and the job can be marked DONE

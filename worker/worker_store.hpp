@@ -20,7 +20,7 @@ class worker_store {
  public:
   explicit worker_store(redis::connection connection) : redis_(std::move(connection)) {}
 
-  // What a script found instead of applying a change.
+  // The result of a script call: applied, or the reason it changed nothing.
   enum class verdict { ok, missing, terminal, fenced, stale };
 
   struct start_result {
@@ -43,7 +43,7 @@ class worker_store {
   boost::system::result<change_result> update(const std::string& id, std::int64_t attempt,
                                               const field_list& fields);
 
-  // Where a batch of import rows goes and which checkpoint it moves from and to.
+  // The target of a batch of import rows: the job, the record store and the checkpoint move.
   struct batch_target {
     std::string job_id;
     std::int64_t attempt = 0;
