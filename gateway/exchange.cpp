@@ -70,7 +70,12 @@ asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
       error = {};
     }
     if (error) {
-      broken_ = true;
+      // A malformed body or one over the limit can still be answered; a peer that went away or
+      // a timeout (which closes the socket) cannot.
+      const bool answerable =
+          error.category() == http::make_error_code(http::error::body_limit).category() &&
+          error != http::error::end_of_stream && error != http::error::partial_message;
+      broken_ = !answerable;
       co_return error;
     }
     const std::size_t filled = piece.size() - parser_.get().body().size;

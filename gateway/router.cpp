@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <charconv>
 
@@ -114,11 +115,19 @@ std::optional<problem> check_properties(const records::property_catalog& catalog
 
   if (kind == job_kind::imports) {
     if (const auto* mappings = json::get_array(request, "columnMappings")) {
+      std::vector<std::string_view> seen;
       for (rapidjson::SizeType i = 0; i < mappings->Size(); ++i) {
         const auto name = json::get_string((*mappings)[i], "propertyName").value_or("");
+        const std::string pointer = "/columnMappings/" + std::to_string(i) + "/propertyName";
         if (object->find_property(name) == nullptr) {
-          return unknown(name, "/columnMappings/" + std::to_string(i) + "/propertyName");
+          return unknown(name, pointer);
         }
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+          return problem{problem_kind::invalid_request,
+                         "Two column mappings name the property '" + std::string(name) + "'.",
+                         {{"field", pointer}, {"value", std::string(name)}}};
+        }
+        seen.push_back(name);
       }
     }
     if (const auto* options = json::get_object(request, "options")) {
@@ -145,13 +154,36 @@ std::optional<problem> check_properties(const records::property_catalog& catalog
   }
   if (const auto* filters = json::get_array(request, "filters")) {
     for (rapidjson::SizeType i = 0; i < filters->Size(); ++i) {
-      const auto name = json::get_string((*filters)[i], "propertyName").value_or("");
+      const auto& filter = (*filters)[i];
+      const auto name = json::get_string(filter, "propertyName").value_or("");
       if (object->find_property(name) == nullptr) {
         return unknown(name, "/filters/" + std::to_string(i) + "/propertyName");
+      }
+      // EQ and NEQ compare with a value; HAS_PROPERTY and NOT_HAS_PROPERTY take none.
+      const auto op = json::get_string(filter, "operator").value_or("");
+      const bool compares = op == "EQ" || op == "NEQ";
+      if (compares != json::get_string(filter, "value").has_value()) {
+        return problem{
+            problem_kind::invalid_request,
+            "The operator " + std::string(op) + (compares ? " needs a value." : " takes no value."),
+            {{"field", "/filters/" + std::to_string(i) + "/value"}}};
       }
     }
   }
   return std::nullopt;
+}
+
+// Records the response to a failed body read: 413 over the limit, 400 for a malformed body. A
+// connection that broke gets no response at all.
+void respond_body_error(exchange& current, const boost::system::error_code& error,
+                        const problem& too_large) {
+  if (error == http::error::body_limit) {
+    current.respond_problem(too_large);
+  } else {
+    current.logger().info("request body read failed", {{"error", error.message()}});
+    current.respond_problem(problem{problem_kind::invalid_request,
+                                    "The request body is malformed: " + error.message() + "."});
+  }
 }
 
 // Parses and validates a JSON request body, or returns the problem to respond with.
@@ -590,11 +622,9 @@ asio::awaitable<void> router::create_export(exchange& current) {
   }
   auto body = co_await current.read_body(limit);
   if (!body) {
-    if (body.error() == http::error::body_limit) {
-      current.respond_problem(
-          problem{problem_kind::payload_too_large,
-                  "The body is larger than " + std::to_string(limit) + " bytes."});
-    }
+    respond_body_error(current, body.error(),
+                       problem{problem_kind::payload_too_large,
+                               "The body is larger than " + std::to_string(limit) + " bytes."});
     co_return;
   }
   auto request = validate_request(*body, services_.export_schema, services_.catalog,
@@ -660,14 +690,12 @@ asio::awaitable<void> router::create_import(exchange& current) {
         current.logger().error("upload could not be stored", {{"blob_key", blob_key}});
       }
       current.respond_problem(*upload.failure());
-    } else if (error == http::error::body_limit) {
-      current.respond_problem(too_large);
     } else if (parse_error) {
       current.respond_problem(
           problem{problem_kind::invalid_multipart,
                   "The multipart body is malformed: " + parse_error.message() + "."});
     } else {
-      current.logger().info("upload aborted", {{"error", error.message()}});
+      respond_body_error(current, error, too_large);
     }
     co_return;
   }

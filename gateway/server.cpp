@@ -56,12 +56,15 @@ std::string request_id_for(const http::request<http::buffer_body>& request) {
 
 // Sends a problem response for a rejected request header; the connection closes after it.
 asio::awaitable<void> reject_header(beast::tcp_stream& stream,
-                                    const boost::system::error_code& error) {
+                                    const boost::system::error_code& error,
+                                    std::uint64_t max_body_bytes) {
   problem reason{problem_kind::invalid_request,
                  "The request header is malformed: " + error.message() + "."};
   if (error == http::error::body_limit) {
     reason = problem{problem_kind::payload_too_large,
-                     "The declared body is larger than the server accepts."};
+                     "The declared body is larger than the maximum of " +
+                         std::to_string(max_body_bytes) + " bytes."}
+                 .with("maxBytes", std::to_string(max_body_bytes));
   } else if (error == http::error::header_limit) {
     reason =
         problem{problem_kind::header_too_large, "The request header is larger than " +
@@ -145,7 +148,7 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     }
     if (error) {
       connection_log.info("request header rejected", {{"error", error.message()}});
-      co_await reject_header(stream, error);
+      co_await reject_header(stream, error, max_body_bytes_);
       break;
     }
 

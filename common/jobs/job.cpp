@@ -123,7 +123,8 @@ std::string status_description(const job_record& job) {
       if (is_import) {
         return "The import finished: " + std::to_string(job.counts.created) + " created, " +
                std::to_string(job.counts.updated) + " updated, " +
-               std::to_string(job.counts.failed) + " rows rejected.";
+               std::to_string(job.counts.failed) +
+               (job.counts.failed == 1 ? " row rejected." : " rows rejected.");
       }
       return "The export file is ready to download.";
     case job_status::failed:

@@ -38,32 +38,37 @@ import socket
 import sys
 
 count = int(sys.argv[1])
-preferred = [int(p) for p in sys.argv[2:] if p.isdigit()]
+preferred = [int(p) if p.isdigit() else 0 for p in sys.argv[2:]]
 bound_sockets = []
-ports = []
+ports = [0] * count
 
 def try_bind(port):
+    # SO_REUSEADDR as the servers set it, so a port in TIME-WAIT counts as free.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
     except OSError:
         sock.close()
         return False
     bound_sockets.append(sock)
-    ports.append(port)
     return True
 
-for port in preferred:
-    if len(ports) < count and port not in ports:
-        try_bind(port)
+# Each position keeps its role: a preferred port that is taken is replaced by a random one in the
+# same position, so the other services keep theirs.
+for index in range(count):
+    port = preferred[index] if index < len(preferred) else 0
+    if port and port not in ports and try_bind(port):
+        ports[index] = port
 attempts = 0
-while len(ports) < count:
-    attempts += 1
-    if attempts > 1000:
-        sys.exit("no free TCP port found on 127.0.0.1 in 20000-32767")
-    port = random.randint(20000, 32767)
-    if port not in ports:
-        try_bind(port)
+for index in range(count):
+    while not ports[index]:
+        attempts += 1
+        if attempts > 1000:
+            sys.exit("no free TCP port found on 127.0.0.1 in 20000-32767")
+        port = random.randint(20000, 32767)
+        if port not in ports and try_bind(port):
+            ports[index] = port
 for sock in bound_sockets:
     sock.close()
 print("\n".join(str(p) for p in ports))
@@ -89,7 +94,7 @@ start_detached() {
     cd "$workdir" || exit 1
     # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash.
     exec env "${environment[@]}" setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" \
-      > "$log" 2>&1 < /dev/null
+      >> "$log" 2>&1 < /dev/null
   ) &
 
   local waited=0
