@@ -112,6 +112,8 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   }
   blob_writer& writer = **created;
 
+  // TODO: values starting with '=', '+', '-' or '@' reach spreadsheets as formulas; the export
+  // writes them unchanged because '+' also starts phone numbers.
   csv::csv_writer csv_out([&writer](std::string_view bytes) -> boost::system::error_code {
     auto written = writer.write(bytes);
     return written ? boost::system::error_code{} : written.error();

@@ -138,6 +138,8 @@ boost::system::result<std::unique_ptr<blob_writer>> filesystem_blob_store::creat
     return boost::system::error_code(created.value(), boost::system::system_category());
   }
 
+  // TODO: a process killed while writing leaves its ".tmp." file behind; nothing removes such
+  // files yet, so they use disk space until an operator deletes them.
   // A per-process counter keeps temporary names unique between threads of one process, and the pid
   // between the gateway replicas and workers that share the directory.
   static std::atomic<std::uint64_t> sequence{0};
