@@ -121,14 +121,18 @@ boost::system::result<worker_store::change_result> worker_store::apply_batch(
       case records::row_status::valid: {
         command.push_back("v");
         command.push_back(row.unique_key);
+        // The unique property is written by the script from the normalised key, and an empty
+        // value is never sent, so it cannot clear what an earlier row stored.
+        const auto is_sent = [&target](const records::import_value& value) {
+          return value.property != target.unique_property && !value.value.empty();
+        };
         long long count = 0;
         for (const auto& value : row.values) {
-          count += value.property != target.unique_property ? 1 : 0;
+          count += is_sent(value) ? 1 : 0;
         }
         command.push_back(count);
-        // The unique property is written by the script from the normalised key.
         for (const auto& value : row.values) {
-          if (value.property != target.unique_property) {
+          if (is_sent(value)) {
             command.push_back(value.property);
             command.push_back(value.value);
           }

@@ -1,15 +1,15 @@
-#include "common/config/settings_reader.hpp"
-
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/config/settings_reader.hpp"
+
 namespace {
 
 using jobgate::settings_reader;
 
-// The variables a test sets; settings_reader takes a plain function pointer, so it lives here.
+// The variables a test sets. settings_reader takes a plain function pointer, so they live here.
 std::map<std::string, std::string> test_environment;
 
 const char* lookup(const char* name) {
@@ -144,8 +144,9 @@ TEST_CASE("settings help flag", "[config]") {
   CHECK(reader.errors().empty());
 
   const std::string usage = reader.usage();
-  CHECK(contains(usage, "--threads (JOBGATE_THREADS), default 2 threads: threads that run the "
-                        "io_context (1 to 64)\n"));
+  CHECK(contains(usage,
+                 "--threads (JOBGATE_THREADS), default 2 threads: threads that run the "
+                 "io_context (1 to 64)\n"));
   CHECK(contains(usage, "--blob-dir (JOBGATE_BLOB_DIR), no default: directory for uploads\n"));
 }
 

@@ -21,7 +21,7 @@ struct read_outcome {
   std::vector<std::string> errors;
 };
 
-// Reads the gateway settings from flags only; the two settings without a default are added
+// Reads the gateway settings from flags only. The two settings without a default are added
 // unless the test passes its own.
 read_outcome read_with(std::vector<std::string> flags, bool add_required = true) {
   if (add_required) {
@@ -93,14 +93,12 @@ TEST_CASE("gateway config documented defaults", "[config][gateway]") {
 }
 
 TEST_CASE("gateway config reads every setting", "[config][gateway]") {
-  const auto outcome = read_with({"--http-address=127.0.0.1", "--http-port=0", "--threads=4",
-                                  "--public-url=https://jobs.example.com",
-                                  "--redis-url=redis://127.0.0.1:7000",
-                                  "--kafka-brokers=127.0.0.1:9093", "--blob-dir=/tmp/blobs",
-                                  "--max-upload-bytes=2048", "--max-json-bytes=4096",
-                                  "--idle-timeout=5", "--produce-timeout=250",
-                                  "--download-link-ttl=60", "--job-retention=1",
-                                  "--log-format=json", "--log-level=debug"});
+  const auto outcome = read_with(
+      {"--http-address=127.0.0.1", "--http-port=0", "--threads=4",
+       "--public-url=https://jobs.example.com", "--redis-url=redis://127.0.0.1:7000",
+       "--kafka-brokers=127.0.0.1:9093", "--blob-dir=/tmp/blobs", "--max-upload-bytes=2048",
+       "--max-json-bytes=4096", "--idle-timeout=5", "--produce-timeout=250",
+       "--download-link-ttl=60", "--job-retention=1", "--log-format=json", "--log-level=debug"});
   REQUIRE(outcome.errors.empty());
   const auto& config = outcome.config;
   CHECK(config.http_address == "127.0.0.1");
@@ -147,6 +145,19 @@ TEST_CASE("gateway config malformed api key", "[config][gateway]") {
   REQUIRE(outcome.errors.size() == 1);
   CHECK(outcome.errors[0].find("--api-keys (JOBGATE_API_KEYS)") != std::string::npos);
   CHECK(outcome.config.api_keys.size() == 1);
+}
+
+TEST_CASE("gateway config plain tenant names", "[config][gateway]") {
+  const std::string tenant =
+      GENERATE(as<std::string>{}, "a b", "a/b", "a:b", "tenant\n", std::string(65, 't'));
+  const auto outcome =
+      read_with({"--api-keys=key=" + tenant, "--signing-secret=" + valid_secret}, false);
+  INFO("tenant '" << tenant << "'");
+  // The rejected entry leaves no key, so the missing-key message follows it.
+  REQUIRE(outcome.errors.size() == 2);
+  CHECK(outcome.errors[0].find("--api-keys (JOBGATE_API_KEYS)") != std::string::npos);
+  CHECK(outcome.errors[0].find("'" + tenant + "'") != std::string::npos);
+  CHECK(outcome.config.api_keys.empty());
 }
 
 TEST_CASE("gateway config short signing secret", "[config][gateway]") {

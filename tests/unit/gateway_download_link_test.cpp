@@ -1,11 +1,11 @@
-#include "gateway/download_link.hpp"
-
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <boost/url/parse.hpp>
 #include <catch2/catch.hpp>
 #include <string>
+
+#include "gateway/download_link.hpp"
 
 namespace {
 

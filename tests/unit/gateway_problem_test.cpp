@@ -1,5 +1,3 @@
-#include "gateway/problem.hpp"
-
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -7,6 +5,7 @@
 #include <vector>
 
 #include "common/json/json.hpp"
+#include "gateway/problem.hpp"
 
 namespace {
 
@@ -20,7 +19,7 @@ struct expected_problem {
   std::string_view slug;
 };
 
-// One row per enumerator, in declaration order; internal_error is the last one.
+// One row per enumerator in declaration order, which ends with internal_error.
 const std::vector<expected_problem> every_problem = {
     {problem_kind::invalid_json, http::status::bad_request, "invalid-json"},
     {problem_kind::invalid_request, http::status::bad_request, "invalid-request"},
@@ -32,6 +31,7 @@ const std::vector<expected_problem> every_problem = {
     {problem_kind::job_not_found, http::status::not_found, "job-not-found"},
     {problem_kind::method_not_allowed, http::status::method_not_allowed, "method-not-allowed"},
     {problem_kind::result_not_ready, http::status::conflict, "result-not-ready"},
+    {problem_kind::no_result, http::status::conflict, "no-result"},
     {problem_kind::job_not_cancelable, http::status::conflict, "job-not-cancelable"},
     {problem_kind::invalid_download_link, http::status::forbidden, "invalid-download-link"},
     {problem_kind::download_link_expired, http::status::gone, "download-link-expired"},
@@ -41,9 +41,7 @@ const std::vector<expected_problem> every_problem = {
      "header-too-large"},
     {problem_kind::unsupported_media_type, http::status::unsupported_media_type,
      "unsupported-media-type"},
-    {problem_kind::request_timeout, http::status::request_timeout, "request-timeout"},
-    {problem_kind::service_unavailable, http::status::service_unavailable,
-     "service-unavailable"},
+    {problem_kind::service_unavailable, http::status::service_unavailable, "service-unavailable"},
     {problem_kind::internal_error, http::status::internal_server_error, "internal-error"},
 };
 
@@ -79,9 +77,9 @@ TEST_CASE("problem unknown kind is internal", "[gateway][problem]") {
 
 TEST_CASE("problem body members", "[gateway][problem]") {
   for (const auto& expected : every_problem) {
-    const problem error =
-        problem{expected.kind, "Something \"quoted\" failed."}.with("field", "/objectType").with(
-            "value", "bad\nvalue");
+    const problem error = problem{expected.kind, "Something \"quoted\" failed."}
+                              .with("field", "/objectType")
+                              .with("value", "bad\nvalue");
     const std::string body = jobgate::gateway::problem_body(error, "/v1/imports");
     INFO("body " << body);
     auto parsed = jobgate::json::parse(body);
@@ -102,8 +100,7 @@ TEST_CASE("problem body members", "[gateway][problem]") {
 }
 
 TEST_CASE("problem body omits empty members", "[gateway][problem]") {
-  const std::string body =
-      jobgate::gateway::problem_body(problem{problem_kind::not_found, ""}, "");
+  const std::string body = jobgate::gateway::problem_body(problem{problem_kind::not_found, ""}, "");
   auto parsed = jobgate::json::parse(body);
   REQUIRE(parsed.has_value());
   CHECK(parsed->MemberCount() == 3);
@@ -112,8 +109,8 @@ TEST_CASE("problem body omits empty members", "[gateway][problem]") {
 }
 
 TEST_CASE("problem with keeps order", "[gateway][problem]") {
-  const problem error = problem{problem_kind::missing_part, "d"}.with("part", "files").with(
-      "maxBytes", "10");
+  const problem error =
+      problem{problem_kind::missing_part, "d"}.with("part", "files").with("maxBytes", "10");
   REQUIRE(error.extra.size() == 2);
   CHECK(error.extra[0] == std::pair<std::string, std::string>{"part", "files"});
   CHECK(error.extra[1] == std::pair<std::string, std::string>{"maxBytes", "10"});

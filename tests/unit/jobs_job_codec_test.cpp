@@ -1,9 +1,9 @@
-#include "common/jobs/job_codec.hpp"
-
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "common/jobs/job_codec.hpp"
 
 namespace {
 
@@ -91,9 +91,9 @@ TEST_CASE("hash fields of a new job", "[jobs][codec]") {
   CHECK(by_name.at("status") == "PENDING");
   CHECK(by_name.at("createdAt") == std::to_string(created_millis));
   CHECK(by_name.at("rowsTotal") == "-1");
-  for (const auto* zero : {"startedAt", "finishedAt", "expiresAt", "attempts", "rowsProcessed",
-                           "created", "updated", "failed", "skippedBlank", "ckOffset", "ckRow",
-                           "ckLine"}) {
+  for (const auto* zero :
+       {"startedAt", "finishedAt", "expiresAt", "attempts", "rowsProcessed", "created", "updated",
+        "failed", "skippedBlank", "ckOffset", "ckRow", "ckLine"}) {
     INFO("field " << zero);
     CHECK(by_name.at(zero) == "0");
   }
@@ -122,14 +122,46 @@ TEST_CASE("hash fields round trip", "[jobs][codec]") {
 }
 
 TEST_CASE("hash fields of a finished job", "[jobs][codec]") {
-  const std::vector<std::string_view> flat = {
-      "id",          export_id,    "tenant",        "t",         "kind",          "exports",
-      "status",      "FAILED",     "startedAt",     "11",        "finishedAt",    "12",
-      "expiresAt",   "13",         "attempts",      "2",         "rowsTotal",     "40",
-      "rowsProcessed", "30",       "created",       "20",        "updated",       "5",
-      "failed",      "4",          "skippedBlank",  "1",         "errorType",     "upload-missing",
-      "errorDetail", "It is gone.", "resultKey",    "t/exports/x", "resultBytes", "1234",
-      "unmappedColumns", R"(["Notes"])", "someFutureField", "ignored"};
+  const std::vector<std::string_view> flat = {"id",
+                                              export_id,
+                                              "tenant",
+                                              "t",
+                                              "kind",
+                                              "exports",
+                                              "status",
+                                              "FAILED",
+                                              "startedAt",
+                                              "11",
+                                              "finishedAt",
+                                              "12",
+                                              "expiresAt",
+                                              "13",
+                                              "attempts",
+                                              "2",
+                                              "rowsTotal",
+                                              "40",
+                                              "rowsProcessed",
+                                              "30",
+                                              "created",
+                                              "20",
+                                              "updated",
+                                              "5",
+                                              "failed",
+                                              "4",
+                                              "skippedBlank",
+                                              "1",
+                                              "errorType",
+                                              "upload-missing",
+                                              "errorDetail",
+                                              "It is gone.",
+                                              "resultKey",
+                                              "t/exports/x",
+                                              "resultBytes",
+                                              "1234",
+                                              "unmappedColumns",
+                                              R"(["Notes"])",
+                                              "someFutureField",
+                                              "ignored"};
   job_record job;
   REQUIRE(jobgate::from_hash_fields(flat, job));
   CHECK(job.kind == job_kind::exports);
@@ -226,10 +258,10 @@ TEST_CASE("job resource progress percent", "[jobs][codec]") {
     double percent;
   };
   const percent_case cases[] = {
-      {1, 3, job_status::processing, 33.3},  {2, 3, job_status::processing, 66.6},
-      {0, 10, job_status::processing, 0.0},  {10, 10, job_status::done, 100.0},
-      {0, 0, job_status::processing, 0.0},   {0, 0, job_status::done, 100.0},
-      {0, 0, job_status::canceled, 100.0},   {999, 1000, job_status::processing, 99.9},
+      {1, 3, job_status::processing, 33.3}, {2, 3, job_status::processing, 66.6},
+      {0, 10, job_status::processing, 0.0}, {10, 10, job_status::done, 100.0},
+      {0, 0, job_status::processing, 0.0},  {0, 0, job_status::done, 100.0},
+      {0, 0, job_status::canceled, 100.0},  {999, 1000, job_status::processing, 99.9},
   };
   for (const auto& expected : cases) {
     job_record job = new_import();

@@ -116,15 +116,18 @@ TEST_CASE("status description of imports", "[jobs]") {
   job.counts.created = 7;
   job.counts.updated = 2;
   job.counts.failed = 1;
-  CHECK(status_description(job) == "The import finished: 7 created, 2 updated, 1 rows rejected.");
+  CHECK(status_description(job) == "The import finished: 7 created, 2 updated, 1 row rejected.");
+  job.counts.failed = 3;
+  CHECK(status_description(job) == "The import finished: 7 created, 2 updated, 3 rows rejected.");
+  job.counts.failed = 0;
+  CHECK(status_description(job) == "The import finished: 7 created, 2 updated, 0 rows rejected.");
 
   job.status = job_status::failed;
   job.error_detail = "The file is empty: it has no header line.";
   CHECK(status_description(job) == "The import failed: The file is empty: it has no header line.");
 
   job.status = job_status::canceled;
-  CHECK(status_description(job) ==
-        "The import was canceled; rows applied before that are kept.");
+  CHECK(status_description(job) == "The import was canceled; rows applied before that are kept.");
 }
 
 TEST_CASE("status description of exports", "[jobs]") {

@@ -24,9 +24,9 @@ TEST_CASE("json parse valid document", "[json]") {
 TEST_CASE("json parse rejects invalid UTF-8", "[json]") {
   // Lone continuation byte, truncated sequence, overlong "/", UTF-16 surrogate, beyond U+10FFFF,
   // and Latin-1 bytes as a Windows spreadsheet would write them.
-  const std::string text = GENERATE(as<std::string>{}, "\"\x80\"", "\"\xC3\"", "\"\xC0\xAF\"",
-                                    "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"",
-                                    "{\"name\":\"M\xFCller\"}", "{\"\xFF\":1}");
+  const std::string text =
+      GENERATE(as<std::string>{}, "\"\x80\"", "\"\xC3\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"",
+               "\"\xF4\x90\x80\x80\"", "{\"name\":\"M\xFCller\"}", "{\"\xFF\":1}");
   auto parsed = json::parse(text);
   CHECK_FALSE(parsed.has_value());
   if (!parsed) {
@@ -35,11 +35,21 @@ TEST_CASE("json parse rejects invalid UTF-8", "[json]") {
 }
 
 TEST_CASE("json parse rejects trailing garbage", "[json]") {
-  const std::string text = GENERATE(as<std::string>{}, "{} x", "{}{}", "[1] ,", "1 2", "{}\0"s);
+  const std::string text = GENERATE(as<std::string>{}, "{} x", "{}{}", "[1] ,", "1 2");
   auto parsed = json::parse(text);
   INFO("text '" << text << "'");
   REQUIRE_FALSE(parsed.has_value());
   CHECK(parsed.error().message == "The document root must not be followed by other values.");
+}
+
+TEST_CASE("json parse rejects NUL bytes", "[json]") {
+  // A NUL after the document would otherwise end the input early and hide what follows.
+  const std::string text =
+      GENERATE(as<std::string>{}, "{}\0"s, "{}\0garbage"s, "{\"a\":\"x\0\"}"s, "\0{}"s);
+  auto parsed = json::parse(text);
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().message == "The document contains a NUL byte.");
+  CHECK(parsed.error().offset == text.find('\0'));
 }
 
 TEST_CASE("json parse allows surrounding whitespace", "[json]") {

@@ -1,0 +1,473 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/jobs/job_codec.hpp"
+#include "common/jobs/store_keys.hpp"
+#include "common/redis/connection.hpp"
+#include "gateway/redis_job_repository.hpp"
+#include "redis_test_server.hpp"
+#include "worker/worker_store.hpp"
+
+// The gateway's side of the job store against a real Redis, on an io_context as the gateway runs
+// it, with the worker's store moving jobs between states the way a worker would.
+
+namespace {
+
+namespace asio = boost::asio;
+namespace redis = jobgate::redis;
+namespace records = jobgate::records;
+namespace store_keys = jobgate::store_keys;
+using namespace std::chrono_literals;
+using jobgate::job_kind;
+using jobgate::job_record;
+using jobgate::job_status;
+using jobgate::gateway::redis_job_repository;
+using jobgate::worker::worker_store;
+
+constexpr std::int64_t retention_ms = 2 * 3600 * 1000;
+
+redis::redis_endpoint shared_endpoint() {
+  auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
+  REQUIRE(endpoint.has_value());
+  return *endpoint;
+}
+
+redis::connection connect_sync() {
+  auto connected = redis::connection::connect(shared_endpoint());
+  if (!connected) {
+    FAIL("connect to Redis failed: " << connected.error().message());
+  }
+  return std::move(*connected);
+}
+
+std::string unique_tenant(std::string_view test) {
+  static std::atomic<int> counter{0};
+  static const auto run = std::chrono::steady_clock::now().time_since_epoch().count();
+  return "test-" + std::to_string(::getpid()) + "-" + std::to_string(run) + "-" +
+         std::to_string(counter++) + "-" + std::string(test);
+}
+
+job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports) {
+  job_record job;
+  job.id = jobgate::job_id::generate(kind).str();
+  job.tenant = tenant;
+  job.kind = kind;
+  job.status = job_status::pending;
+  job.name = "spring fair";
+  job.object_type = "contacts";
+  job.created_at = jobgate::now_millis();
+  job.updated_at = job.created_at;
+  job.request_json = R"({"objectType":"contacts","name":"spring fair"})";
+  job.blob_key = tenant + "/imports/" + job.id + ".csv";
+  job.result_format = kind == job_kind::exports ? "csv" : "";
+  return job;
+}
+
+// The repository on one async connection, served by one io thread for the life of the fixture.
+// Each call runs a coroutine there and waits for its result, so checks stay on the test thread.
+class async_store {
+ public:
+  // Runs the coroutine that make() returns on the io thread and returns its result.
+  template <typename Make>
+  auto run(Make make) {
+    auto future = asio::co_spawn(io_, make(), asio::use_future);
+    REQUIRE(future.wait_for(30s) == std::future_status::ready);
+    return future.get();
+  }
+
+  async_store()
+      : work_(asio::make_work_guard(io_)),
+        connection_(io_.get_executor(), shared_endpoint()),
+        repository_(connection_),
+        thread_([this] { io_.run(); }) {
+    auto future = asio::co_spawn(io_, connection_.async_connect(), asio::use_future);
+    const bool ready = future.wait_for(30s) == std::future_status::ready;
+    const auto connected = ready ? future.get() : boost::system::result<void>{};
+    if (!ready || !connected) {
+      // The destructor does not run after a throwing constructor, so the io thread stops here.
+      shut_down();
+      FAIL("async connect to Redis failed: " << (ready ? connected.error().message()
+                                                       : std::string("timed out")));
+    }
+  }
+
+  ~async_store() { shut_down(); }
+
+  boost::system::result<bool> create(const job_record& job) {
+    return run([&] { return repository_.create(job); });
+  }
+  boost::system::result<std::optional<job_record>> find(const std::string& id) {
+    return run([&] { return repository_.find(id); });
+  }
+  boost::system::result<void> remove(const job_record& job) {
+    return run([&] { return repository_.remove(job); });
+  }
+  boost::system::result<jobgate::gateway::error_page> errors(const std::string& id,
+                                                             std::int64_t offset,
+                                                             std::int64_t limit) {
+    return run([&] { return repository_.errors(id, offset, limit); });
+  }
+  boost::system::result<jobgate::gateway::cancel_outcome> cancel(const std::string& id) {
+    return run([&] { return repository_.cancel(id, retention_ms); });
+  }
+  bool ping() {
+    return run([&] { return repository_.ping(); });
+  }
+  void close() { connection_.close(); }
+
+ private:
+  void shut_down() {
+    connection_.close();
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  redis::async_connection connection_;
+  redis_job_repository repository_;
+  std::thread thread_;
+};
+
+job_record find_existing(async_store& store, const std::string& id) {
+  auto found = store.find(id);
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  return **found;
+}
+
+long long pttl(redis::connection& connection, const std::string& key) {
+  auto reply = connection.command("PTTL", key);
+  REQUIRE(reply.has_value());
+  return reply->integer();
+}
+
+records::import_row rejected_row(std::uint64_t row) {
+  records::import_row result;
+  result.row = row;
+  result.line = row;
+  result.end_offset = row * 10;
+  result.next_line = row + 1;
+  result.status = records::row_status::rejected;
+  result.error =
+      records::row_error{row,     row, records::row_error_kind::missing_required, "Email",
+                         "email", "",  "email is required, but the cell is empty"};
+  return result;
+}
+
+records::import_row contact_row(std::uint64_t row, const std::string& email) {
+  records::import_row result;
+  result.row = row;
+  result.line = row;
+  result.end_offset = row * 10;
+  result.next_line = row + 1;
+  result.status = records::row_status::valid;
+  result.unique_key = email;
+  result.values = {{"email", email}};
+  return result;
+}
+
+worker_store::batch_target batch_for(const job_record& job, std::int64_t attempt,
+                                     std::uint64_t from_offset,
+                                     const std::vector<records::import_row>& rows) {
+  worker_store::batch_target target;
+  target.job_id = job.id;
+  target.attempt = attempt;
+  target.tenant = job.tenant;
+  target.object_type = job.object_type;
+  target.unique_property = "email";
+  target.from_offset = from_offset;
+  target.to = rows.back().checkpoint();
+  return target;
+}
+
+}  // namespace
+
+TEST_CASE("job store create and find", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  const job_record job = make_job(unique_tenant("create"));
+
+  auto created = store.create(job);
+  REQUIRE(created.has_value());
+  CHECK(*created);
+
+  const job_record found = find_existing(store, job.id);
+  CHECK(found.id == job.id);
+  CHECK(found.tenant == job.tenant);
+  CHECK(found.kind == job_kind::imports);
+  CHECK(found.status == job_status::pending);
+  CHECK(found.name == job.name);
+  CHECK(found.object_type == job.object_type);
+  CHECK(found.created_at == job.created_at);
+  CHECK(found.updated_at == job.updated_at);
+  CHECK(found.request_json == job.request_json);
+  CHECK(found.blob_key == job.blob_key);
+  CHECK(found.attempts == 0);
+  CHECK(found.counts.rows_total == -1);
+  CHECK(found.expires_at == 0);
+
+  // The job is listed in its tenant's index, scored by creation time.
+  auto score = inspect.command("ZSCORE", store_keys::tenant_jobs(job.tenant), job.id);
+  REQUIRE(score.has_value());
+  CHECK(score->text() == std::to_string(job.created_at));
+  CHECK(pttl(inspect, store_keys::job(job.id)) == -1);
+}
+
+TEST_CASE("job store create keeps existing job", "[redis][job_store]") {
+  async_store store;
+  job_record job = make_job(unique_tenant("duplicate"));
+  REQUIRE(store.create(job).has_value());
+
+  job.name = "overwritten";
+  auto again = store.create(job);
+  REQUIRE(again.has_value());
+  CHECK_FALSE(*again);
+  CHECK(find_existing(store, job.id).name == "spring fair");
+}
+
+TEST_CASE("job store find missing job", "[redis][job_store]") {
+  async_store store;
+  auto found = store.find(jobgate::job_id::generate(job_kind::exports).str());
+  REQUIRE(found.has_value());
+  CHECK_FALSE(found->has_value());
+}
+
+TEST_CASE("job store find incomplete hash", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  const std::string id = jobgate::job_id::generate(job_kind::imports).str();
+  REQUIRE(inspect.command("HSET", store_keys::job(id), "id", id, "status", "PENDING").has_value());
+  auto found = store.find(id);
+  REQUIRE(found.has_value());
+  CHECK_FALSE(found->has_value());
+  REQUIRE(inspect.command("DEL", store_keys::job(id)).has_value());
+}
+
+TEST_CASE("job store remove", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  const job_record job = make_job(unique_tenant("remove"));
+  REQUIRE(store.create(job).has_value());
+
+  REQUIRE(store.remove(job).has_value());
+  auto found = store.find(job.id);
+  REQUIRE(found.has_value());
+  CHECK_FALSE(found->has_value());
+  auto score = inspect.command("ZSCORE", store_keys::tenant_jobs(job.tenant), job.id);
+  REQUIRE(score.has_value());
+  CHECK(score->is_nil());
+
+  // Removing again is harmless, so cleanup after a failed publish may repeat.
+  CHECK(store.remove(job).has_value());
+}
+
+TEST_CASE("job store sees worker progress", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  worker_store worker(connect_sync());
+  const job_record job = make_job(unique_tenant("progress"));
+  REQUIRE(store.create(job).has_value());
+
+  auto started = worker.start(job.id);
+  REQUIRE(started.has_value());
+  REQUIRE(started->attempt == 1);
+  REQUIRE(worker.update(job.id, 1, {{"rowsTotal", "3"}}).has_value());
+  const std::vector<records::import_row> rows = {contact_row(2, "a@x.test"), rejected_row(3)};
+  auto applied = worker.apply_batch(batch_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == worker_store::verdict::ok);
+
+  const job_record running = find_existing(store, job.id);
+  CHECK(running.status == job_status::processing);
+  CHECK(running.attempts == 1);
+  CHECK(running.started_at > 0);
+  CHECK(running.counts.rows_total == 3);
+  CHECK(running.counts.rows_processed == 2);
+  CHECK(running.counts.created == 1);
+  CHECK(running.counts.failed == 1);
+
+  auto finished = worker.finish(job.id, 1, job_status::done, retention_ms, {});
+  REQUIRE(finished.has_value());
+  REQUIRE(finished->outcome == worker_store::verdict::ok);
+  const job_record done = find_existing(store, job.id);
+  CHECK(done.status == job_status::done);
+  CHECK(done.finished_at >= running.started_at);
+  CHECK(done.expires_at == done.finished_at + retention_ms);
+  const auto ttl = pttl(inspect, store_keys::job(job.id));
+  CHECK(ttl > 0);
+  CHECK(ttl <= retention_ms);
+}
+
+TEST_CASE("job store errors page", "[redis][job_store]") {
+  async_store store;
+  worker_store worker(connect_sync());
+  const job_record job = make_job(unique_tenant("errors"));
+  REQUIRE(store.create(job).has_value());
+  REQUIRE(worker.start(job.id).has_value());
+  std::vector<records::import_row> rows;
+  for (std::uint64_t row = 2; row <= 6; ++row) {
+    rows.push_back(rejected_row(row));
+  }
+  auto applied = worker.apply_batch(batch_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == worker_store::verdict::ok);
+
+  auto first = store.errors(job.id, 0, 2);
+  REQUIRE(first.has_value());
+  CHECK(first->total == 5);
+  REQUIRE(first->entries.size() == 2);
+  CHECK(first->entries[0] == jobgate::worker::row_error_json(*rejected_row(2).error));
+  CHECK(first->entries[1] == jobgate::worker::row_error_json(*rejected_row(3).error));
+
+  auto last = store.errors(job.id, 4, 2);
+  REQUIRE(last.has_value());
+  CHECK(last->total == 5);
+  REQUIRE(last->entries.size() == 1);
+  CHECK(last->entries[0] == jobgate::worker::row_error_json(*rejected_row(6).error));
+
+  auto beyond = store.errors(job.id, 10, 2);
+  REQUIRE(beyond.has_value());
+  CHECK(beyond->total == 5);
+  CHECK(beyond->entries.empty());
+
+  auto none = store.errors(make_job(job.tenant).id, 0, 100);
+  REQUIRE(none.has_value());
+  CHECK(none->total == 0);
+  CHECK(none->entries.empty());
+}
+
+TEST_CASE("job store cancel pending job", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  worker_store worker(connect_sync());
+  const job_record job = make_job(unique_tenant("cancel-pending"));
+  REQUIRE(store.create(job).has_value());
+
+  auto outcome = store.cancel(job.id);
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->canceled);
+  CHECK(outcome->status == job_status::canceled);
+
+  const job_record canceled = find_existing(store, job.id);
+  CHECK(canceled.status == job_status::canceled);
+  CHECK(canceled.finished_at > 0);
+  CHECK(canceled.expires_at == canceled.finished_at + retention_ms);
+  const auto ttl = pttl(inspect, store_keys::job(job.id));
+  CHECK(ttl > 0);
+  CHECK(ttl <= retention_ms);
+
+  // The queued message still arrives at a worker, which must not run it.
+  auto started = worker.start(job.id);
+  REQUIRE(started.has_value());
+  CHECK(started->outcome == worker_store::verdict::terminal);
+  CHECK(started->status == job_status::canceled);
+  CHECK(find_existing(store, job.id).attempts == 0);
+}
+
+TEST_CASE("job store cancel processing job", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  worker_store worker(connect_sync());
+  const job_record job = make_job(unique_tenant("cancel-processing"));
+  REQUIRE(store.create(job).has_value());
+  REQUIRE(worker.start(job.id).has_value());
+  const std::vector<records::import_row> first = {contact_row(2, "kept@x.test"), rejected_row(3)};
+  REQUIRE(worker.apply_batch(batch_for(job, 1, 0, first), first).has_value());
+
+  auto outcome = store.cancel(job.id);
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->canceled);
+  // The errors written so far expire with the job.
+  const auto errors_ttl = pttl(inspect, store_keys::job_errors(job.id));
+  CHECK(errors_ttl > 0);
+  CHECK(errors_ttl <= retention_ms);
+
+  // A late batch and a late finish of the running attempt are rejected.
+  const std::vector<records::import_row> late = {contact_row(4, "late@x.test")};
+  auto batch = worker.apply_batch(batch_for(job, 1, 30, late), late);
+  REQUIRE(batch.has_value());
+  CHECK(batch->outcome == worker_store::verdict::terminal);
+  CHECK(batch->status == job_status::canceled);
+  auto finish = worker.finish(job.id, 1, job_status::done, retention_ms, {});
+  REQUIRE(finish.has_value());
+  CHECK(finish->outcome == worker_store::verdict::terminal);
+  CHECK(finish->status == job_status::canceled);
+
+  const job_record canceled = find_existing(store, job.id);
+  CHECK(canceled.status == job_status::canceled);
+  CHECK(canceled.counts.created == 1);
+  CHECK(canceled.counts.rows_processed == 2);
+  auto late_record =
+      inspect.command("HGET", store_keys::unique_index(job.tenant, "contacts"), "late@x.test");
+  REQUIRE(late_record.has_value());
+  CHECK(late_record->is_nil());
+  auto kept_record =
+      inspect.command("HGET", store_keys::unique_index(job.tenant, "contacts"), "kept@x.test");
+  REQUIRE(kept_record.has_value());
+  CHECK_FALSE(kept_record->is_nil());
+}
+
+TEST_CASE("job store cancel finished job", "[redis][job_store]") {
+  async_store store;
+  worker_store worker(connect_sync());
+  const std::string tenant = unique_tenant("cancel-finished");
+  for (const auto final_status : {job_status::done, job_status::failed}) {
+    const job_record job = make_job(tenant, job_kind::exports);
+    REQUIRE(store.create(job).has_value());
+    REQUIRE(worker.start(job.id).has_value());
+    auto finished = worker.finish(job.id, 1, final_status, retention_ms,
+                                  {{"errorType", "x"}, {"errorDetail", "y"}});
+    REQUIRE(finished.has_value());
+    REQUIRE(finished->outcome == worker_store::verdict::ok);
+    const job_record before = find_existing(store, job.id);
+
+    auto outcome = store.cancel(job.id);
+    REQUIRE(outcome.has_value());
+    INFO("final status " << jobgate::to_string(final_status));
+    CHECK_FALSE(outcome->canceled);
+    CHECK(outcome->status == final_status);
+    const job_record after = find_existing(store, job.id);
+    CHECK(after.status == final_status);
+    CHECK(after.updated_at == before.updated_at);
+    CHECK(after.expires_at == before.expires_at);
+  }
+}
+
+TEST_CASE("job store cancel twice", "[redis][job_store]") {
+  async_store store;
+  const job_record job = make_job(unique_tenant("cancel-twice"));
+  REQUIRE(store.create(job).has_value());
+  auto first = store.cancel(job.id);
+  REQUIRE(first.has_value());
+  CHECK(first->canceled);
+  auto second = store.cancel(job.id);
+  REQUIRE(second.has_value());
+  CHECK_FALSE(second->canceled);
+  CHECK(second->status == job_status::canceled);
+}
+
+TEST_CASE("job store ping", "[redis][job_store]") {
+  async_store store;
+  CHECK(store.ping());
+  store.close();
+  CHECK_FALSE(store.ping());
+  auto found = store.find(jobgate::job_id::generate(job_kind::imports).str());
+  CHECK_FALSE(found.has_value());
+}

@@ -1,0 +1,712 @@
+#include "worker/worker_store.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/jobs/job_codec.hpp"
+#include "common/jobs/job_scripts.hpp"
+#include "common/jobs/store_keys.hpp"
+#include "common/records/import_row_processor.hpp"
+#include "common/records/property_catalog.hpp"
+#include "redis_test_server.hpp"
+
+// The worker's side of the job store against a real Redis: every state change runs one of the Lua
+// scripts in common/jobs/job_scripts.cpp. Tenants are unique per test, so runs can share a server.
+
+namespace {
+
+namespace redis = jobgate::redis;
+namespace records = jobgate::records;
+namespace store_keys = jobgate::store_keys;
+using jobgate::job_kind;
+using jobgate::job_record;
+using jobgate::job_status;
+using jobgate::worker::worker_store;
+using verdict = worker_store::verdict;
+
+constexpr std::int64_t retention_ms = 3600 * 1000;
+
+redis::connection connect() {
+  auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
+  REQUIRE(endpoint.has_value());
+  auto connected = redis::connection::connect(*endpoint);
+  if (!connected) {
+    FAIL("connect to Redis failed: " << connected.error().message());
+  }
+  return std::move(*connected);
+}
+
+std::string unique_tenant(std::string_view test) {
+  static std::atomic<int> counter{0};
+  static const auto run = std::chrono::steady_clock::now().time_since_epoch().count();
+  return "test-" + std::to_string(::getpid()) + "-" + std::to_string(run) + "-" +
+         std::to_string(counter++) + "-" + std::string(test);
+}
+
+job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports) {
+  job_record job;
+  job.id = jobgate::job_id::generate(kind).str();
+  job.tenant = tenant;
+  job.kind = kind;
+  job.status = job_status::pending;
+  job.object_type = "contacts";
+  job.created_at = job.updated_at = jobgate::now_millis();
+  job.request_json = R"({"objectType":"contacts"})";
+  return job;
+}
+
+// Stores a new job the way the gateway does, through the create script.
+void create_job(redis::connection& connection, const job_record& job) {
+  redis::request command{"EVAL", jobgate::job_scripts::create_job, "2", store_keys::job(job.id),
+                         store_keys::tenant_jobs(job.tenant)};
+  command.push_back(static_cast<long long>(job.created_at));
+  for (const auto& [name, value] : jobgate::to_hash_fields(job)) {
+    command.push_back(name);
+    command.push_back(value);
+  }
+  auto reply = connection.command(command);
+  REQUIRE(reply.has_value());
+  REQUIRE(reply->integer() == 1);
+}
+
+// Runs the cancel script as the gateway does.
+std::string cancel_job(redis::connection& connection, const std::string& id) {
+  redis::request command{"EVAL", jobgate::job_scripts::cancel_job, "2", store_keys::job(id),
+                         store_keys::job_errors(id)};
+  command.push_back(static_cast<long long>(jobgate::now_millis()));
+  command.push_back(static_cast<long long>(retention_ms));
+  auto reply = connection.command(command);
+  REQUIRE(reply.has_value());
+  REQUIRE(reply->is_array());
+  return std::string(reply->size() > 1 ? (*reply)[1].text() : (*reply)[0].text());
+}
+
+std::map<std::string, std::string> hash_of(redis::connection& connection, const std::string& key) {
+  auto reply = connection.command("HGETALL", key);
+  REQUIRE(reply.has_value());
+  REQUIRE(reply->is_array());
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
+    fields[std::string((*reply)[i].text())] = std::string((*reply)[i + 1].text());
+  }
+  return fields;
+}
+
+std::string job_field(redis::connection& connection, const std::string& id,
+                      const std::string& field) {
+  auto reply = connection.command("HGET", store_keys::job(id), field);
+  REQUIRE(reply.has_value());
+  return std::string(reply->text());
+}
+
+long long pttl(redis::connection& connection, const std::string& key) {
+  auto reply = connection.command("PTTL", key);
+  REQUIRE(reply.has_value());
+  return reply->integer();
+}
+
+records::import_row valid_row(std::uint64_t row, std::string key,
+                              std::vector<records::import_value> values) {
+  records::import_row result;
+  result.row = row;
+  result.line = row;
+  result.end_offset = row * 100;
+  result.next_line = row + 1;
+  result.status = records::row_status::valid;
+  result.unique_key = std::move(key);
+  result.values = std::move(values);
+  return result;
+}
+
+records::import_row rejected_row(std::uint64_t row, std::string value) {
+  records::import_row result;
+  result.row = row;
+  result.line = row;
+  result.end_offset = row * 100;
+  result.next_line = row + 1;
+  result.status = records::row_status::rejected;
+  result.error = records::row_error{row,
+                                    row,
+                                    records::row_error_kind::invalid_email,
+                                    "Email",
+                                    "email",
+                                    std::move(value),
+                                    "The value is not an email address."};
+  return result;
+}
+
+records::import_row blank_row(std::uint64_t row) {
+  records::import_row result;
+  result.row = row;
+  result.line = row;
+  result.end_offset = row * 100;
+  result.next_line = row + 1;
+  result.status = records::row_status::blank;
+  return result;
+}
+
+worker_store::batch_target target_for(const job_record& job, std::int64_t attempt,
+                                      std::uint64_t from_offset,
+                                      const std::vector<records::import_row>& rows) {
+  worker_store::batch_target target;
+  target.job_id = job.id;
+  target.attempt = attempt;
+  target.tenant = job.tenant;
+  target.object_type = "contacts";
+  target.unique_property = "email";
+  target.from_offset = from_offset;
+  target.to = rows.back().checkpoint();
+  return target;
+}
+
+// Applies rows as a batch from from_offset to the last row's checkpoint and returns the verdict.
+verdict apply(worker_store& store, const job_record& job, std::int64_t attempt,
+              std::uint64_t from_offset, const std::vector<records::import_row>& rows) {
+  auto applied = store.apply_batch(target_for(job, attempt, from_offset, rows), rows);
+  REQUIRE(applied.has_value());
+  return applied->outcome;
+}
+
+// The stored record of a contact by its unique key, empty when there is none.
+std::map<std::string, std::string> contact(redis::connection& connection, const std::string& tenant,
+                                           const std::string& email) {
+  auto id = connection.command("HGET", store_keys::unique_index(tenant, "contacts"), email);
+  REQUIRE(id.has_value());
+  if (id->is_nil()) {
+    return {};
+  }
+  return hash_of(connection,
+                 store_keys::record_prefix(tenant, "contacts") + std::string(id->text()));
+}
+
+}  // namespace
+
+TEST_CASE("worker store start increments attempts", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("start"));
+  create_job(inspect, job);
+
+  const auto before = jobgate::now_millis();
+  auto first = store.start(job.id);
+  REQUIRE(first.has_value());
+  CHECK(first->outcome == verdict::ok);
+  CHECK(first->attempt == 1);
+  CHECK(first->checkpoint.end_offset == 0);
+  CHECK(first->checkpoint.row == 0);
+  CHECK(first->counts.created == 0);
+  CHECK(job_field(inspect, job.id, "status") == "PROCESSING");
+  CHECK(job_field(inspect, job.id, "attempts") == "1");
+  const auto started_at = std::stoll(job_field(inspect, job.id, "startedAt"));
+  CHECK(started_at >= before);
+
+  // A redelivery starts a second attempt but keeps the first start time.
+  auto second = store.start(job.id);
+  REQUIRE(second.has_value());
+  CHECK(second->outcome == verdict::ok);
+  CHECK(second->attempt == 2);
+  CHECK(job_field(inspect, job.id, "attempts") == "2");
+  CHECK(std::stoll(job_field(inspect, job.id, "startedAt")) == started_at);
+}
+
+TEST_CASE("worker store start returns checkpoint", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("checkpoint"));
+  create_job(inspect, job);
+
+  auto first = store.start(job.id);
+  REQUIRE(first.has_value());
+  const std::vector<records::import_row> rows = {
+      valid_row(2, "ann@x.test", {{"email", "ann@x.test"}, {"firstname", "Ann"}}),
+      valid_row(3, "bob@x.test", {{"email", "bob@x.test"}}), valid_row(4, "ann@x.test", {}),
+      rejected_row(5, "not-an-email"), blank_row(6)};
+  auto applied = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == verdict::ok);
+
+  auto second = store.start(job.id);
+  REQUIRE(second.has_value());
+  REQUIRE(second->outcome == verdict::ok);
+  CHECK(second->attempt == 2);
+  CHECK(second->checkpoint.end_offset == 600);
+  CHECK(second->checkpoint.row == 6);
+  CHECK(second->checkpoint.next_line == 7);
+  CHECK(second->counts.created == 2);
+  CHECK(second->counts.updated == 1);
+  CHECK(second->counts.failed == 1);
+  CHECK(second->counts.skipped_blank == 1);
+  CHECK(second->counts.rows_processed == 5);
+}
+
+TEST_CASE("worker store start of missing job", "[redis][worker_store]") {
+  worker_store store(connect());
+  auto started = store.start(jobgate::job_id::generate(job_kind::imports).str());
+  REQUIRE(started.has_value());
+  CHECK(started->outcome == verdict::missing);
+}
+
+TEST_CASE("worker store terminal job cannot move", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("terminal");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  auto started = store.start(job.id);
+  REQUIRE(started.has_value());
+
+  auto finished = store.finish(job.id, 1, job_status::done, retention_ms, {{"rowsTotal", "0"}});
+  REQUIRE(finished.has_value());
+  REQUIRE(finished->outcome == verdict::ok);
+  const auto done_fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(done_fields.at("status") == "DONE");
+
+  // A late finish, batch, update, restart or cancel changes nothing.
+  auto again = store.finish(job.id, 1, job_status::failed, retention_ms,
+                            {{"errorType", "late"}, {"errorDetail", "late"}});
+  REQUIRE(again.has_value());
+  CHECK(again->outcome == verdict::terminal);
+  CHECK(again->status == job_status::done);
+
+  const std::vector<records::import_row> rows = {
+      valid_row(2, "late@x.test", {{"email", "late@x.test"}})};
+  auto batch = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(batch.has_value());
+  CHECK(batch->outcome == verdict::terminal);
+  CHECK(batch->status == job_status::done);
+  CHECK(contact(inspect, tenant, "late@x.test").empty());
+
+  auto update = store.update(job.id, 1, {{"rowsTotal", "99"}});
+  REQUIRE(update.has_value());
+  CHECK(update->outcome == verdict::terminal);
+
+  auto restart = store.start(job.id);
+  REQUIRE(restart.has_value());
+  CHECK(restart->outcome == verdict::terminal);
+  CHECK(restart->status == job_status::done);
+
+  CHECK(cancel_job(inspect, job.id) == "DONE");
+  CHECK(hash_of(inspect, store_keys::job(job.id)) == done_fields);
+}
+
+TEST_CASE("worker store canceled job stays canceled", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("canceled");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  auto started = store.start(job.id);
+  REQUIRE(started.has_value());
+
+  CHECK(cancel_job(inspect, job.id) == "PROCESSING");
+  const auto canceled_fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(canceled_fields.at("status") == "CANCELED");
+
+  const std::vector<records::import_row> rows = {
+      valid_row(2, "late@x.test", {{"email", "late@x.test"}}), rejected_row(3, "x")};
+  auto batch = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(batch.has_value());
+  CHECK(batch->outcome == verdict::terminal);
+  CHECK(batch->status == job_status::canceled);
+  CHECK(contact(inspect, tenant, "late@x.test").empty());
+  auto errors = inspect.command("LLEN", store_keys::job_errors(job.id));
+  REQUIRE(errors.has_value());
+  CHECK(errors->integer() == 0);
+
+  for (const auto status : {job_status::done, job_status::failed}) {
+    auto finished = store.finish(job.id, 1, status, retention_ms, {});
+    REQUIRE(finished.has_value());
+    CHECK(finished->outcome == verdict::terminal);
+    CHECK(finished->status == job_status::canceled);
+  }
+  auto restart = store.start(job.id);
+  REQUIRE(restart.has_value());
+  CHECK(restart->outcome == verdict::terminal);
+  CHECK(restart->status == job_status::canceled);
+  CHECK(cancel_job(inspect, job.id) == "CANCELED");
+  CHECK(hash_of(inspect, store_keys::job(job.id)) == canceled_fields);
+}
+
+TEST_CASE("worker store cancel of pending job", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("cancel-pending"));
+  create_job(inspect, job);
+
+  const auto before = jobgate::now_millis();
+  CHECK(cancel_job(inspect, job.id) == "PENDING");
+  const auto fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(fields.at("status") == "CANCELED");
+  const auto finished_at = std::stoll(fields.at("finishedAt"));
+  CHECK(finished_at >= before);
+  CHECK(std::stoll(fields.at("expiresAt")) == finished_at + retention_ms);
+  const auto ttl = pttl(inspect, store_keys::job(job.id));
+  CHECK(ttl > 0);
+  CHECK(ttl <= retention_ms);
+
+  auto started = store.start(job.id);
+  REQUIRE(started.has_value());
+  CHECK(started->outcome == verdict::terminal);
+  CHECK(started->status == job_status::canceled);
+}
+
+TEST_CASE("worker store fences older attempts", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("fencing");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+  auto second = store.start(job.id);
+  REQUIRE(second.has_value());
+  REQUIRE(second->attempt == 2);
+
+  const std::vector<records::import_row> rows = {
+      valid_row(2, "old@x.test", {{"email", "old@x.test"}})};
+  auto batch = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(batch.has_value());
+  CHECK(batch->outcome == verdict::fenced);
+  CHECK(contact(inspect, tenant, "old@x.test").empty());
+  CHECK(job_field(inspect, job.id, "ckOffset") == "0");
+
+  auto update = store.update(job.id, 1, {{"rowsTotal", "10"}});
+  REQUIRE(update.has_value());
+  CHECK(update->outcome == verdict::fenced);
+  CHECK(job_field(inspect, job.id, "rowsTotal") == "-1");
+
+  auto finish = store.finish(job.id, 1, job_status::done, retention_ms, {});
+  REQUIRE(finish.has_value());
+  CHECK(finish->outcome == verdict::fenced);
+  CHECK(job_field(inspect, job.id, "status") == "PROCESSING");
+  CHECK(pttl(inspect, store_keys::job(job.id)) == -1);
+
+  // The current attempt is accepted.
+  auto current = store.apply_batch(target_for(job, 2, 0, rows), rows);
+  REQUIRE(current.has_value());
+  CHECK(current->outcome == verdict::ok);
+  CHECK_FALSE(contact(inspect, tenant, "old@x.test").empty());
+}
+
+TEST_CASE("worker store rejects stale checkpoint", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("stale");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  const std::vector<records::import_row> first = {
+      valid_row(2, "a@x.test", {{"email", "a@x.test"}}),
+      valid_row(3, "b@x.test", {{"email", "b@x.test"}})};
+  auto applied = store.apply_batch(target_for(job, 1, 0, first), first);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == verdict::ok);
+  CHECK(job_field(inspect, job.id, "ckOffset") == "300");
+
+  // Applying the same batch again, as a worker that missed the reply would, is rejected.
+  auto repeated = store.apply_batch(target_for(job, 1, 0, first), first);
+  REQUIRE(repeated.has_value());
+  CHECK(repeated->outcome == verdict::stale);
+  CHECK(job_field(inspect, job.id, "created") == "2");
+  CHECK(job_field(inspect, job.id, "rowsProcessed") == "2");
+
+  const std::vector<records::import_row> gap = {valid_row(9, "c@x.test", {{"email", "c@x.test"}})};
+  auto skipped = store.apply_batch(target_for(job, 1, 500, gap), gap);
+  REQUIRE(skipped.has_value());
+  CHECK(skipped->outcome == verdict::stale);
+  CHECK(contact(inspect, tenant, "c@x.test").empty());
+
+  auto next = store.apply_batch(target_for(job, 1, 300, gap), gap);
+  REQUIRE(next.has_value());
+  CHECK(next->outcome == verdict::ok);
+  CHECK(job_field(inspect, job.id, "ckOffset") == "900");
+  CHECK(job_field(inspect, job.id, "ckRow") == "9");
+  CHECK(job_field(inspect, job.id, "ckLine") == "10");
+}
+
+TEST_CASE("worker store batch upserts by unique key", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("upsert");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  const std::vector<records::import_row> rows = {
+      valid_row(2, "ann@x.test", {{"email", "Ann@X.test"}, {"firstname", "Ann"}, {"city", "Lima"}}),
+      valid_row(3, "bob@x.test", {{"email", "bob@x.test"}, {"firstname", "Bob"}}),
+      valid_row(4, "ann@x.test", {{"email", "ann@x.test"}, {"lastname", "Lee"}}),
+  };
+  auto applied = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == verdict::ok);
+
+  const auto ann = contact(inspect, tenant, "ann@x.test");
+  REQUIRE_FALSE(ann.empty());
+  // The unique property is stored in its normalised form, from the row's key.
+  CHECK(ann.at("email") == "ann@x.test");
+  CHECK(ann.at("firstname") == "Ann");
+  CHECK(ann.at("lastname") == "Lee");
+  CHECK(ann.at("city") == "Lima");
+  CHECK(ann.at("id") == "1");
+  CHECK_FALSE(ann.at("createdAt").empty());
+  CHECK(contact(inspect, tenant, "bob@x.test").at("id") == "2");
+  CHECK(job_field(inspect, job.id, "created") == "2");
+  CHECK(job_field(inspect, job.id, "updated") == "1");
+
+  const std::vector<records::import_row> later = {
+      valid_row(5, "bob@x.test", {{"email", "bob@x.test"}, {"firstname", "Robert"}})};
+  auto updated = store.apply_batch(target_for(job, 1, 400, later), later);
+  REQUIRE(updated.has_value());
+  REQUIRE(updated->outcome == verdict::ok);
+  CHECK(contact(inspect, tenant, "bob@x.test").at("firstname") == "Robert");
+  CHECK(job_field(inspect, job.id, "created") == "2");
+  CHECK(job_field(inspect, job.id, "updated") == "2");
+  CHECK(store.record_count(tenant, "contacts") == 2);
+}
+
+TEST_CASE("worker store empty value keeps stored value", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("empty-value");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  const std::vector<records::import_row> first = {
+      valid_row(2, "ann@x.test", {{"email", "ann@x.test"}, {"firstname", "Ann"}})};
+  REQUIRE(store.apply_batch(target_for(job, 1, 0, first), first).has_value());
+
+  const std::vector<records::import_row> second = {
+      valid_row(3, "ann@x.test", {{"email", "ann@x.test"}, {"firstname", ""}, {"city", "Quito"}})};
+  auto applied = store.apply_batch(target_for(job, 1, 200, second), second);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == verdict::ok);
+  const auto ann = contact(inspect, tenant, "ann@x.test");
+  CHECK(ann.at("firstname") == "Ann");
+  CHECK(ann.at("city") == "Quito");
+}
+
+TEST_CASE("worker store batch from CSV rows", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("csv");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  auto request = records::import_request::parse(R"({"objectType":"contacts"})");
+  REQUIRE(request.has_value());
+  auto processor =
+      records::import_row_processor::create(records::property_catalog::builtin(), *request);
+  REQUIRE(processor.has_value());
+  const std::string csv =
+      "Email,First Name,City\r\n"
+      "Ann@X.test,Ann,Lima\r\n"
+      "not an email,Bob,Quito\r\n"
+      ",,\r\n"
+      "ann@x.test,,Cusco\r\n";
+  std::vector<records::import_row> rows;
+  REQUIRE(processor->feed(csv, rows).has_value());
+  REQUIRE(processor->finish(rows).has_value());
+  REQUIRE(rows.size() == 4);
+
+  auto applied = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == verdict::ok);
+
+  const auto ann = contact(inspect, tenant, "ann@x.test");
+  REQUIRE_FALSE(ann.empty());
+  CHECK(ann.at("firstname") == "Ann");
+  CHECK(ann.at("city") == "Cusco");
+  const auto fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(fields.at("created") == "1");
+  CHECK(fields.at("updated") == "1");
+  CHECK(fields.at("failed") == "1");
+  CHECK(fields.at("skippedBlank") == "1");
+  CHECK(fields.at("rowsProcessed") == "4");
+  CHECK(fields.at("ckOffset") == std::to_string(csv.size()));
+  CHECK(fields.at("ckRow") == "5");
+
+  auto errors = inspect.command("LRANGE", store_keys::job_errors(job.id), "0", "-1");
+  REQUIRE(errors.has_value());
+  REQUIRE(errors->size() == 1);
+  auto error = jobgate::json::parse((*errors)[0].text());
+  REQUIRE(error.has_value());
+  CHECK(jobgate::json::get_int(*error, "row") == 3);
+  CHECK(jobgate::json::get_string(*error, "kind") == "invalid_email");
+  CHECK(jobgate::json::get_string(*error, "value") == "not an email");
+}
+
+TEST_CASE("worker store keeps errors in order", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("errors"));
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  const std::vector<records::import_row> first = {rejected_row(2, "one"), rejected_row(3, "two")};
+  REQUIRE(apply(store, job, 1, 0, first) == verdict::ok);
+  const std::vector<records::import_row> second = {rejected_row(4, "three")};
+  REQUIRE(apply(store, job, 1, 300, second) == verdict::ok);
+
+  auto errors = inspect.command("LRANGE", store_keys::job_errors(job.id), "0", "-1");
+  REQUIRE(errors.has_value());
+  REQUIRE(errors->size() == 3);
+  CHECK((*errors)[0].text() == jobgate::worker::row_error_json(*rejected_row(2, "one").error));
+  CHECK((*errors)[2].text() == jobgate::worker::row_error_json(*rejected_row(4, "three").error));
+  CHECK(job_field(inspect, job.id, "failed") == "3");
+}
+
+TEST_CASE("worker store finish sets retention", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("retention"));
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+  const std::vector<records::import_row> rows = {rejected_row(2, "x")};
+  REQUIRE(apply(store, job, 1, 0, rows) == verdict::ok);
+  CHECK(pttl(inspect, store_keys::job(job.id)) == -1);
+  CHECK(pttl(inspect, store_keys::job_errors(job.id)) == -1);
+
+  const auto before = jobgate::now_millis();
+  auto finished = store.finish(job.id, 1, job_status::done, retention_ms,
+                               {{"unmappedColumns", R"(["Notes"])"}});
+  REQUIRE(finished.has_value());
+  REQUIRE(finished->outcome == verdict::ok);
+
+  const auto fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(fields.at("status") == "DONE");
+  CHECK(fields.at("unmappedColumns") == R"(["Notes"])");
+  const auto finished_at = std::stoll(fields.at("finishedAt"));
+  CHECK(finished_at >= before);
+  CHECK(std::stoll(fields.at("expiresAt")) == finished_at + retention_ms);
+  for (const auto& key : {store_keys::job(job.id), store_keys::job_errors(job.id)}) {
+    const auto ttl = pttl(inspect, key);
+    INFO("key " << key);
+    CHECK(ttl > retention_ms - 60000);
+    CHECK(ttl <= retention_ms);
+  }
+}
+
+TEST_CASE("worker store fails pending job", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("fail-pending"));
+  create_job(inspect, job);
+
+  // DONE needs a running attempt, but FAILED may end a job that no attempt started.
+  auto done = store.finish(job.id, 0, job_status::done, retention_ms, {});
+  REQUIRE(done.has_value());
+  CHECK(done->outcome == verdict::terminal);
+  CHECK(done->status == job_status::pending);
+
+  auto failed = store.finish(job.id, 0, job_status::failed, retention_ms,
+                             {{"errorType", "invalid-request"}, {"errorDetail", "Bad."}});
+  REQUIRE(failed.has_value());
+  CHECK(failed->outcome == verdict::ok);
+  const auto fields = hash_of(inspect, store_keys::job(job.id));
+  CHECK(fields.at("status") == "FAILED");
+  CHECK(fields.at("errorType") == "invalid-request");
+  CHECK(fields.at("errorDetail") == "Bad.");
+}
+
+TEST_CASE("worker store update of running job", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("update"));
+  create_job(inspect, job);
+
+  auto pending = store.update(job.id, 0, {{"rowsTotal", "5"}});
+  REQUIRE(pending.has_value());
+  CHECK(pending->outcome == verdict::terminal);
+  CHECK(pending->status == job_status::pending);
+
+  REQUIRE(store.start(job.id).has_value());
+  auto updated = store.update(job.id, 1, {{"rowsTotal", "5"}});
+  REQUIRE(updated.has_value());
+  CHECK(updated->outcome == verdict::ok);
+  CHECK(job_field(inspect, job.id, "rowsTotal") == "5");
+
+  auto missing = store.update(jobgate::job_id::generate(job_kind::imports).str(), 1, {});
+  REQUIRE(missing.has_value());
+  CHECK(missing->outcome == verdict::missing);
+}
+
+TEST_CASE("worker store pages records", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("paging");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id).has_value());
+
+  std::vector<records::import_row> rows;
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    const std::string email = "person" + std::to_string(i) + "@x.test";
+    std::vector<records::import_value> values = {{"email", email}};
+    if (i % 2 == 0) {
+      values.push_back({"firstname", "Name" + std::to_string(i)});
+    }
+    rows.push_back(valid_row(i + 2, email, std::move(values)));
+  }
+  REQUIRE(apply(store, job, 1, 0, rows) == verdict::ok);
+  CHECK(store.record_count(tenant, "contacts") == 5);
+  CHECK(store.record_count(tenant, "companies") == 0);
+
+  auto first_page = store.record_ids(tenant, "contacts", 0, 2);
+  REQUIRE(first_page.has_value());
+  CHECK(*first_page == std::vector<std::string>{"1", "2"});
+  auto middle = store.record_ids(tenant, "contacts", 2, 2);
+  REQUIRE(middle.has_value());
+  CHECK(*middle == std::vector<std::string>{"3", "4"});
+  auto last = store.record_ids(tenant, "contacts", 4, 2);
+  REQUIRE(last.has_value());
+  CHECK(*last == std::vector<std::string>{"5"});
+  auto beyond = store.record_ids(tenant, "contacts", 5, 2);
+  REQUIRE(beyond.has_value());
+  CHECK(beyond->empty());
+
+  auto values = store.record_values(tenant, "contacts", *middle, {"email", "firstname", "phone"});
+  REQUIRE(values.has_value());
+  REQUIRE(values->size() == 2);
+  CHECK((*values)[0][0] == "person2@x.test");
+  CHECK((*values)[0][1] == "Name2");
+  CHECK_FALSE((*values)[0][2].has_value());
+  CHECK((*values)[1][0] == "person3@x.test");
+  CHECK_FALSE((*values)[1][1].has_value());
+
+  auto none = store.record_values(tenant, "contacts", {}, {"email"});
+  REQUIRE(none.has_value());
+  CHECK(none->empty());
+  auto gone = store.record_values(tenant, "contacts", {"999"}, {"email"});
+  REQUIRE(gone.has_value());
+  REQUIRE(gone->size() == 1);
+  CHECK_FALSE((*gone)[0][0].has_value());
+}
+
+TEST_CASE("worker store tenants are separate", "[redis][worker_store]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant_a = unique_tenant("tenant-a");
+  const std::string tenant_b = unique_tenant("tenant-b");
+  for (const auto& tenant : {tenant_a, tenant_b}) {
+    const job_record job = make_job(tenant);
+    create_job(inspect, job);
+    REQUIRE(store.start(job.id).has_value());
+    const std::vector<records::import_row> rows = {
+        valid_row(2, "same@x.test", {{"email", "same@x.test"}, {"city", tenant}})};
+    auto applied = store.apply_batch(target_for(job, 1, 0, rows), rows);
+    REQUIRE(applied.has_value());
+    CHECK(applied->outcome == verdict::ok);
+    CHECK(job_field(inspect, job.id, "created") == "1");
+  }
+  CHECK(contact(inspect, tenant_a, "same@x.test").at("city") == tenant_a);
+  CHECK(contact(inspect, tenant_b, "same@x.test").at("city") == tenant_b);
+}

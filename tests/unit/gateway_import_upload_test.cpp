@@ -1,0 +1,279 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gateway/import_upload.hpp"
+#include "gateway/multipart_parser.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using jobgate::filesystem_blob_store;
+using jobgate::gateway::import_upload;
+using jobgate::gateway::multipart_parser;
+using jobgate::gateway::problem_kind;
+
+constexpr std::string_view boundary = "----jobgate-test-boundary";
+constexpr std::string_view blob_key = "tenant-a/imports/imp_test.csv";
+constexpr std::string_view request_json = R"({"objectType":"contacts"})";
+constexpr std::string_view csv =
+    "Email,First Name\r\nann@example.com,Ann\r\nbob@example.com,Bob\r\n";
+
+class temporary_directory {
+ public:
+  temporary_directory() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("jobgate-upload-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+  }
+  ~temporary_directory() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A blob store whose every call fails, as a full or read-only volume would.
+class failing_blob_store final : public jobgate::blob_store {
+ public:
+  boost::system::result<std::unique_ptr<jobgate::blob_writer>> create(std::string_view) override {
+    return boost::system::error_code(ENOSPC, boost::system::system_category());
+  }
+  boost::system::result<std::unique_ptr<jobgate::blob_reader>> open(std::string_view) override {
+    return boost::system::error_code(ENOENT, boost::system::system_category());
+  }
+  boost::system::result<void> remove(std::string_view) override { return {}; }
+  std::optional<fs::path> local_path(std::string_view) const override { return std::nullopt; }
+};
+
+struct part {
+  std::string name;
+  std::string filename;  // empty: a plain form field
+  std::string content;
+};
+
+std::string multipart_body(const std::vector<part>& parts) {
+  std::string body;
+  for (const auto& item : parts) {
+    body += "--" + std::string(boundary) + "\r\n";
+    body += "Content-Disposition: form-data; name=\"" + item.name + "\"";
+    if (!item.filename.empty()) {
+      body += "; filename=\"" + item.filename + "\"\r\nContent-Type: text/csv";
+    } else {
+      body += "\r\nContent-Type: application/json";
+    }
+    body += "\r\n\r\n" + item.content + "\r\n";
+  }
+  body += "--" + std::string(boundary) + "--\r\n";
+  return body;
+}
+
+// Feeds the body in pieces of piece_bytes, then ends it, and returns the first error.
+std::error_code parse(import_upload& upload, std::string_view body, std::size_t piece_bytes) {
+  multipart_parser parser(boundary, upload);
+  for (std::size_t at = 0; at < body.size(); at += piece_bytes) {
+    if (auto error = parser.feed(body.substr(at, piece_bytes))) {
+      return error;
+    }
+  }
+  return parser.finish();
+}
+
+std::string read_blob(jobgate::blob_store& store, std::string_view key) {
+  auto reader = store.open(key);
+  REQUIRE(reader.has_value());
+  std::string content(static_cast<std::size_t>((*reader)->size()), '\0');
+  std::size_t filled = 0;
+  while (filled < content.size()) {
+    auto read = (*reader)->read(content.data() + filled, content.size() - filled);
+    REQUIRE(read.has_value());
+    REQUIRE(*read > 0);
+    filled += *read;
+  }
+  return content;
+}
+
+bool has_any_file(const fs::path& root) {
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("upload with both parts", "[gateway][upload]") {
+  const std::size_t piece_bytes = GENERATE(1, 7, 64, 100000);
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body(
+      {{"importRequest", "", std::string(request_json)}, {"files", "fair.csv", std::string(csv)}});
+
+  import_upload upload(store, std::string(blob_key), 1024);
+  INFO("piece bytes " << piece_bytes);
+  REQUIRE_FALSE(parse(upload, body, piece_bytes));
+  CHECK_FALSE(upload.failure().has_value());
+  CHECK(upload.has_request());
+  CHECK(upload.has_file());
+  CHECK(upload.request_json() == request_json);
+  CHECK(upload.filename() == "fair.csv");
+  CHECK(upload.file_bytes() == csv.size());
+
+  CHECK_FALSE(store.open(blob_key).has_value());
+  REQUIRE(upload.commit().has_value());
+  CHECK(read_blob(store, blob_key) == csv);
+}
+
+TEST_CASE("upload file part first", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body(
+      {{"files", "fair.csv", std::string(csv)}, {"importRequest", "", std::string(request_json)}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  REQUIRE_FALSE(parse(upload, body, 5));
+  CHECK(upload.has_request());
+  CHECK(upload.has_file());
+  CHECK(upload.request_json() == request_json);
+}
+
+TEST_CASE("upload missing file part", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body({{"importRequest", "", std::string(request_json)}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  REQUIRE_FALSE(parse(upload, body, 16));
+  CHECK_FALSE(upload.failure().has_value());
+  CHECK(upload.has_request());
+  CHECK_FALSE(upload.has_file());
+  CHECK(upload.file_bytes() == 0);
+  CHECK_FALSE(upload.commit().has_value());
+  CHECK_FALSE(has_any_file(directory.path()));
+}
+
+TEST_CASE("upload missing request part", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body({{"files", "fair.csv", std::string(csv)}});
+  {
+    import_upload upload(store, std::string(blob_key), 1024);
+    REQUIRE_FALSE(parse(upload, body, 16));
+    CHECK_FALSE(upload.failure().has_value());
+    CHECK_FALSE(upload.has_request());
+    CHECK(upload.has_file());
+  }
+  // The caller responds with 400 without committing, so the streamed file must disappear.
+  CHECK_FALSE(has_any_file(directory.path()));
+}
+
+TEST_CASE("upload unexpected part", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body({{"importRequest", "", std::string(request_json)},
+                                           {"notes", "", "hello"},
+                                           {"files", "fair.csv", std::string(csv)}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  CHECK(parse(upload, body, 16));
+  REQUIRE(upload.failure().has_value());
+  CHECK(upload.failure()->kind == problem_kind::invalid_multipart);
+  CHECK(upload.failure()->detail.find("'notes'") != std::string::npos);
+  REQUIRE(upload.failure()->extra.size() == 1);
+  CHECK(upload.failure()->extra[0] == std::pair<std::string, std::string>{"part", "notes"});
+  CHECK_FALSE(upload.has_file());
+}
+
+TEST_CASE("upload second files part", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body({{"importRequest", "", std::string(request_json)},
+                                           {"files", "one.csv", std::string(csv)},
+                                           {"files", "two.csv", "x,y\r\n"}});
+  {
+    import_upload upload(store, std::string(blob_key), 1024);
+    CHECK(parse(upload, body, 3));
+    REQUIRE(upload.failure().has_value());
+    CHECK(upload.failure()->kind == problem_kind::invalid_multipart);
+    REQUIRE(upload.failure()->extra.size() == 1);
+    CHECK(upload.failure()->extra[0] == std::pair<std::string, std::string>{"part", "files"});
+  }
+  CHECK_FALSE(has_any_file(directory.path()));
+}
+
+TEST_CASE("upload second request part", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body({{"importRequest", "", std::string(request_json)},
+                                           {"importRequest", "", R"({"objectType":"companies"})"},
+                                           {"files", "one.csv", std::string(csv)}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  CHECK(parse(upload, body, 1000));
+  REQUIRE(upload.failure().has_value());
+  CHECK(upload.failure()->kind == problem_kind::invalid_multipart);
+  CHECK(upload.failure()->detail.find("more than one importRequest") != std::string::npos);
+}
+
+TEST_CASE("upload oversized request part", "[gateway][upload]") {
+  const std::size_t piece_bytes = GENERATE(1, 10, 4096);
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string large = R"({"objectType":"contacts","name":")" + std::string(200, 'n') + "\"}";
+  const std::string body =
+      multipart_body({{"importRequest", "", large}, {"files", "one.csv", std::string(csv)}});
+  import_upload upload(store, std::string(blob_key), 128);
+  INFO("piece bytes " << piece_bytes);
+  CHECK(parse(upload, body, piece_bytes));
+  REQUIRE(upload.failure().has_value());
+  CHECK(upload.failure()->kind == problem_kind::payload_too_large);
+  CHECK(upload.failure()->detail.find("128 bytes") != std::string::npos);
+  CHECK(upload.request_json().size() <= 128);
+  CHECK_FALSE(upload.has_request());
+}
+
+TEST_CASE("upload request part at limit", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string exact =
+      R"({"objectType":"contacts","name":")" + std::string(128 - 35, 'n') + "\"}";
+  REQUIRE(exact.size() == 128);
+  const std::string body =
+      multipart_body({{"importRequest", "", exact}, {"files", "one.csv", std::string(csv)}});
+  import_upload upload(store, std::string(blob_key), 128);
+  REQUIRE_FALSE(parse(upload, body, 9));
+  CHECK(upload.request_json() == exact);
+}
+
+TEST_CASE("upload blob store failure", "[gateway][upload]") {
+  failing_blob_store store;
+  const std::string body = multipart_body(
+      {{"importRequest", "", std::string(request_json)}, {"files", "fair.csv", std::string(csv)}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  CHECK(parse(upload, body, 64));
+  REQUIRE(upload.failure().has_value());
+  CHECK(upload.failure()->kind == problem_kind::internal_error);
+  CHECK(upload.has_request());
+  CHECK_FALSE(upload.has_file());
+}
+
+TEST_CASE("upload interrupted body", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string body = multipart_body(
+      {{"importRequest", "", std::string(request_json)}, {"files", "fair.csv", std::string(csv)}});
+  {
+    import_upload upload(store, std::string(blob_key), 1024);
+    multipart_parser parser(boundary, upload);
+    REQUIRE_FALSE(parser.feed(std::string_view(body).substr(0, body.size() - 30)));
+    CHECK(parser.finish());
+    CHECK_FALSE(upload.has_file());
+  }
+  CHECK_FALSE(has_any_file(directory.path()));
+}
