@@ -12,7 +12,7 @@ namespace jobgate::gateway {
 
 // Receives the parts of an import submission: collects the small "importRequest" JSON part and
 // streams the "files" part into the blob store as it arrives. On a problem it stops the parse and
-// keeps the problem to answer with; the partial blob is removed when the upload is destroyed
+// keeps the problem for the response. The partial blob is removed when the upload is destroyed
 // uncommitted.
 class import_upload final : public multipart_handler {
  public:

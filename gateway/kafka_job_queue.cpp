@@ -35,8 +35,8 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
   const kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
                                         {"content-type", "application/json"}};
 
-  // The delivery report arrives on the producer's poll thread; the completion is posted back to
-  // the coroutine's own executor so the handler never runs inside librdkafka.
+  // The delivery report arrives on the producer's poll thread. The completion is posted back to
+  // the coroutine's own executor, so the handler never runs inside librdkafka.
   const std::error_code delivered =
       co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
           [&](auto handler) {

@@ -4,7 +4,7 @@
 
 namespace jobgate::kafka {
 
-// Class of a failed Kafka operation, which tells the caller how to react. Codes in
+// Class of a failed Kafka operation, which decides how the caller reacts. Codes in
 // librdkafka_category() compare equal to one of these: `if (error == kafka_errc::retryable)`.
 enum class kafka_errc {
   // Queue full, broker unreachable, timed out, leader moving: the same request may succeed later.

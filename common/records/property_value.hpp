@@ -45,7 +45,7 @@ struct value_check {
 //   leading zeros or trailing fraction zeros.
 // - enumeration: one of the options, ignoring ASCII case, stored in the option's spelling.
 //
-// `out` is cleared first; it holds the stored form only when the result is valid.
+// `out` is cleared first and contains the stored form only when the result is valid.
 value_check normalise_property_value(const property_definition& property, std::string_view cell,
                                      date_format dates, std::string& out);
 
