@@ -16,21 +16,12 @@ boost::system::error_code server_error() {
   return redis::make_error_code(redis::errc::protocol_error);
 }
 
-redis::request eval(std::string_view script, std::initializer_list<std::string_view> keys) {
-  redis::request command{"EVAL", script};
-  command.push_back(static_cast<long long>(keys.size()));
-  for (const auto key : keys) {
-    command.push_back(key);
-  }
-  return command;
-}
-
 }  // namespace
 
 asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const job_record& job) {
   const std::string job_key = store_keys::job(job.id);
   const std::string index_key = store_keys::tenant_jobs(job.tenant);
-  redis::request command = eval(job_scripts::create_job, {job_key, index_key});
+  redis::request command = job_scripts::eval_command(job_scripts::create_job, {job_key, index_key});
   command.push_back(static_cast<long long>(job.created_at));
   for (const auto& [name, value] : to_hash_fields(job)) {
     command.push_back(name);
@@ -108,8 +99,8 @@ asio::awaitable<boost::system::result<error_page>> redis_job_repository::errors(
 
 asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::cancel(
     const std::string& id, std::int64_t retention_ms) {
-  redis::request command =
-      eval(job_scripts::cancel_job, {store_keys::job(id), store_keys::job_errors(id)});
+  redis::request command = job_scripts::eval_command(
+      job_scripts::cancel_job, {store_keys::job(id), store_keys::job_errors(id)});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
   auto reply = co_await redis_.async_command(std::move(command));

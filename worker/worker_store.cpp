@@ -13,15 +13,6 @@ boost::system::error_code unexpected_reply() {
   return redis::make_error_code(redis::errc::protocol_error);
 }
 
-redis::request eval(std::string_view script, std::initializer_list<std::string_view> keys) {
-  redis::request command{"EVAL", script};
-  command.push_back(static_cast<long long>(keys.size()));
-  for (const auto key : keys) {
-    command.push_back(key);
-  }
-  return command;
-}
-
 }  // namespace
 
 worker_store::change_result worker_store::read_change(const redis::reply& reply) {
@@ -43,7 +34,7 @@ worker_store::change_result worker_store::read_change(const redis::reply& reply)
 }
 
 boost::system::result<worker_store::start_result> worker_store::start(const std::string& id) {
-  redis::request command = eval(job_scripts::start_job, {store_keys::job(id)});
+  redis::request command = job_scripts::eval_command(job_scripts::start_job, {store_keys::job(id)});
   command.push_back(static_cast<long long>(now_millis()));
   auto reply = redis_.command(command);
   if (!reply) {
@@ -82,7 +73,8 @@ boost::system::result<worker_store::start_result> worker_store::start(const std:
 boost::system::result<worker_store::change_result> worker_store::update(const std::string& id,
                                                                         std::int64_t attempt,
                                                                         const field_list& fields) {
-  redis::request command = eval(job_scripts::update_job, {store_keys::job(id)});
+  redis::request command =
+      job_scripts::eval_command(job_scripts::update_job, {store_keys::job(id)});
   command.push_back(static_cast<long long>(attempt));
   command.push_back(static_cast<long long>(now_millis()));
   for (const auto& [name, value] : fields) {
@@ -101,12 +93,12 @@ boost::system::result<worker_store::change_result> worker_store::update(const st
 
 boost::system::result<worker_store::change_result> worker_store::apply_batch(
     const batch_target& target, const std::vector<records::import_row>& rows) {
-  redis::request command =
-      eval(job_scripts::apply_import_batch,
-           {store_keys::job(target.job_id), store_keys::job_errors(target.job_id),
-            store_keys::unique_index(target.tenant, target.object_type),
-            store_keys::record_ids(target.tenant, target.object_type),
-            store_keys::record_sequence(target.tenant, target.object_type)});
+  redis::request command = job_scripts::eval_command(
+      job_scripts::apply_import_batch,
+      {store_keys::job(target.job_id), store_keys::job_errors(target.job_id),
+       store_keys::unique_index(target.tenant, target.object_type),
+       store_keys::record_ids(target.tenant, target.object_type),
+       store_keys::record_sequence(target.tenant, target.object_type)});
   command.push_back(static_cast<long long>(target.attempt));
   command.push_back(static_cast<long long>(target.from_offset));
   command.push_back(static_cast<long long>(target.to.end_offset));
@@ -164,8 +156,8 @@ boost::system::result<worker_store::change_result> worker_store::finish(const st
                                                                         job_status status,
                                                                         std::int64_t retention_ms,
                                                                         const field_list& fields) {
-  redis::request command =
-      eval(job_scripts::finish_job, {store_keys::job(id), store_keys::job_errors(id)});
+  redis::request command = job_scripts::eval_command(
+      job_scripts::finish_job, {store_keys::job(id), store_keys::job_errors(id)});
   command.push_back(static_cast<long long>(attempt));
   command.push_back(to_string(status));
   command.push_back(static_cast<long long>(now_millis()));

@@ -174,4 +174,13 @@ end
 return {'ok', status}
 )lua";
 
+redis::request eval_command(std::string_view script, std::initializer_list<std::string_view> keys) {
+  redis::request command{"EVAL", script};
+  command.push_back(static_cast<long long>(keys.size()));
+  for (const auto key : keys) {
+    command.push_back(key);
+  }
+  return command;
+}
+
 }  // namespace jobgate::job_scripts

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <initializer_list>
 #include <string_view>
+
+#include "common/redis/request.hpp"
 
 // Lua scripts that change job state in Redis. Each runs atomically on the server, so a state
 // change, its counters and its checkpoint are applied together or not at all.
@@ -36,5 +39,9 @@ extern const std::string_view finish_job;
 // KEYS: job hash, errors list. ARGV: now, retention millis.
 // Moves PENDING or PROCESSING to CANCELED. Returns {"ok", previous status} or {"status", s}.
 extern const std::string_view cancel_job;
+
+// Builds an EVAL command of a script with its keys; the caller appends the arguments. Redis caches
+// the compiled script by its digest, so repeated EVALs compile it once.
+redis::request eval_command(std::string_view script, std::initializer_list<std::string_view> keys);
 
 }  // namespace jobgate::job_scripts

@@ -70,15 +70,17 @@ job_record make_job(job_kind kind) {
   return job;
 }
 
-// Runs one publish on an io_context thread and returns its error and how long it took.
+// Runs one publish on an io_context thread and returns its error and how long it took. The
+// io_context belongs to the caller and must outlive the queue: the producer's poll thread may
+// still be inside post() on it when the publish has already completed.
 struct publish_outcome {
   std::error_code error;
   std::chrono::milliseconds elapsed{0};
 };
 
-publish_outcome publish(jobgate::gateway::kafka_job_queue& queue, const job_record& job,
-                        std::string message) {
-  asio::io_context io;
+publish_outcome publish(asio::io_context& io, jobgate::gateway::kafka_job_queue& queue,
+                        const job_record& job, std::string message) {
+  io.restart();
   auto work = asio::make_work_guard(io);
   std::thread runner([&io] { io.run(); });
   const auto started = std::chrono::steady_clock::now();
@@ -125,13 +127,14 @@ TEST_CASE("job queue publish reaches the topic", "[kafka][job_queue]") {
   for (const auto kind : {job_kind::imports, job_kind::exports}) {
     const std::string topic = jobgate::topic_for(kind);
     ensure_topic(brokers, topic);
+    asio::io_context io;
     jobgate::gateway::kafka_job_queue queue(brokers, 10s);
     const job_record job = make_job(kind);
     const std::string message = R"({"jobId":")" + job.id +
                                 R"(","tenant":"tenant-queue-test","kind":")" +
                                 std::string(jobgate::to_string(kind)) + R"(","request":{}})";
 
-    const auto published = publish(queue, job, message);
+    const auto published = publish(io, queue, job, message);
     INFO("topic " << topic << " publish error: " << published.error.message());
     REQUIRE_FALSE(published.error);
     queue.close();
@@ -151,12 +154,13 @@ TEST_CASE("job queue publish reaches the topic", "[kafka][job_queue]") {
 TEST_CASE("job queue keeps order per job", "[kafka][job_queue]") {
   const std::string brokers = test_brokers();
   ensure_topic(brokers, "jobgate.exports");
+  asio::io_context io;
   jobgate::gateway::kafka_job_queue queue(brokers, 10s);
   const job_record job = make_job(job_kind::exports);
 
   // Two messages with one key land on one partition in publish order.
-  REQUIRE_FALSE(publish(queue, job, "first").error);
-  REQUIRE_FALSE(publish(queue, job, "second").error);
+  REQUIRE_FALSE(publish(io, queue, job, "first").error);
+  REQUIRE_FALSE(publish(io, queue, job, "second").error);
   queue.close();
 
   kafka::kafka_config config;
@@ -182,10 +186,11 @@ TEST_CASE("job queue keeps order per job", "[kafka][job_queue]") {
 TEST_CASE("job queue fails without broker", "[kafka][job_queue]") {
   // Nothing listens on the port, so no acknowledgement can arrive before the delivery timeout.
   const std::string brokers = "127.0.0.1:" + std::to_string(jobgate::test::unused_local_port());
+  asio::io_context io;
   jobgate::gateway::kafka_job_queue queue(brokers, 1500ms);
   const job_record job = make_job(job_kind::imports);
 
-  const auto published = publish(queue, job, "{}");
+  const auto published = publish(io, queue, job, "{}");
   INFO("publish error: " << published.error.message());
   REQUIRE(published.error);
   CHECK(published.error == kafka::kafka_errc::retryable);
