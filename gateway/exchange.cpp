@@ -70,8 +70,8 @@ asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
       error = {};
     }
     if (error) {
-      // A malformed body or one over the limit can still be answered; a peer that went away or
-      // a timeout (which closes the socket) cannot.
+      // A malformed body or one over the limit still gets a response. A peer that went away or a
+      // timeout, which closes the socket, leaves nobody to send it to.
       const bool answerable =
           error.category() == http::make_error_code(http::error::body_limit).category() &&
           error != http::error::end_of_stream && error != http::error::partial_message;
@@ -156,7 +156,7 @@ void exchange::respond_file(std::filesystem::path path, std::string_view content
 }
 
 asio::awaitable<void> exchange::write_response() {
-  // A body read that failed or timed out left the socket unusable: there is no one to answer.
+  // A body read that failed or timed out left the socket unusable, so nothing is sent.
   if (broken_) {
     co_return;
   }

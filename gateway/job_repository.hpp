@@ -18,7 +18,7 @@ struct error_page {
   std::vector<std::string> entries;
 };
 
-// What a cancel request found: the job moved to CANCELED, or it was already in a final state.
+// The result of a cancel request: the job moved to CANCELED, or it was already in a final state.
 struct cancel_outcome {
   bool canceled = false;
   job_status status = job_status::pending;
@@ -40,11 +40,11 @@ class job_repository {
                                                                            std::int64_t limit) = 0;
   virtual boost::asio::awaitable<boost::system::result<cancel_outcome>> cancel(
       const std::string& id, std::int64_t retention_ms) = 0;
-  // Returns true when the store answers.
+  // Returns true when the store replies to a ping.
   virtual boost::asio::awaitable<bool> ping() = 0;
 };
 
-// Where the gateway queues jobs: completes once the broker acknowledged the message.
+// The queue of jobs, whose publish completes once the broker acknowledged the message.
 class job_queue {
  public:
   virtual ~job_queue() = default;

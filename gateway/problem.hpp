@@ -51,8 +51,8 @@ struct problem {
   std::string detail;
   std::vector<std::pair<std::string, std::string>> extra = {};
 
-  // Adds an extension member such as the offending field; chains, so a problem can be built in one
-  // expression without a braced list, which GCC 12 rejects inside co_await arguments.
+  // Adds an extension member such as the offending field. Calls chain, so a problem needs no
+  // braced list, which GCC 12 rejects inside co_await arguments.
   problem with(std::string name, std::string value) && {
     extra.emplace_back(std::move(name), std::move(value));
     return std::move(*this);

@@ -753,8 +753,8 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     co_return;
   }
 
-  // The response is 202 only once the broker acknowledged its message; otherwise the
-  // record is removed again so no job stays PENDING without a message behind it.
+  // The response is 202 only once the broker acknowledged the message. Otherwise the record is
+  // removed, so no job stays PENDING without a message behind it.
   const std::error_code error = co_await services_.queue.publish(job, std::move(message));
   if (error) {
     auto removed = co_await services_.jobs.remove(job);

@@ -15,7 +15,7 @@
 
 namespace jobgate::gateway {
 
-// What the handlers need, owned by main() and shared by every connection.
+// The services the handlers use, owned by main() and shared by every connection.
 struct gateway_services {
   const gateway_config& config;
   job_repository& jobs;
@@ -26,8 +26,8 @@ struct gateway_services {
   const records::property_catalog& catalog;
 };
 
-// Routes each request to its handler and answers it. Stateless apart from the services, so one
-// router serves every connection and thread.
+// Routes each request to its handler, which records the response. Stateless apart from the
+// services, so one router serves every connection and thread.
 class router {
  public:
   explicit router(gateway_services services);
@@ -45,10 +45,10 @@ class router {
   boost::asio::awaitable<void> download(exchange& current, std::string_view id);
   boost::asio::awaitable<void> ready(exchange& current);
 
-  // Loads a job of the caller's tenant, or answers 404/503 and returns nullopt.
+  // Loads a job of the caller's tenant, or records a 404 or 503 response and returns nullopt.
   boost::asio::awaitable<std::optional<job_record>> load_job(exchange& current, std::string_view id,
                                                              std::optional<job_kind> kind);
-  // Stores a new job and queues it; answers 202, or the error, and cleans up after a failure.
+  // Stores a new job and queues it. Records 202, or the error after cleaning up.
   boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message);
 
   bool authenticate(exchange& current) const;

@@ -41,14 +41,14 @@ std::string new_request_id() {
 // Accepts a client's X-Request-Id when it is short and printable, so logs can be joined across
 // systems; otherwise a new id is generated.
 std::string request_id_for(const http::request<http::buffer_body>& request) {
-  const auto given = request["X-Request-Id"];
-  if (!given.empty() && given.size() <= 64) {
+  const auto sent_id = request["X-Request-Id"];
+  if (!sent_id.empty() && sent_id.size() <= 64) {
     bool printable = true;
-    for (const char c : given) {
+    for (const char c : sent_id) {
       printable = printable && c > 0x20 && c < 0x7f && c != '"' && c != '\\';
     }
     if (printable) {
-      return std::string(given);
+      return std::string(sent_id);
     }
   }
   return new_request_id();

@@ -13,7 +13,26 @@ boost::system::error_code unexpected_reply() {
   return redis::make_error_code(redis::errc::protocol_error);
 }
 
+void append_fields(redis::request& command, const field_list& fields) {
+  for (const auto& [name, value] : fields) {
+    command.push_back(name);
+    command.push_back(value);
+  }
+}
+
 }  // namespace
+
+boost::system::result<worker_store::change_result> worker_store::run_change(
+    const redis::request& command) {
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    return unexpected_reply();
+  }
+  return read_change(*reply);
+}
 
 worker_store::change_result worker_store::read_change(const redis::reply& reply) {
   change_result result;
@@ -77,18 +96,8 @@ boost::system::result<worker_store::change_result> worker_store::update(const st
       job_scripts::eval_command(job_scripts::update_job, {store_keys::job(id)});
   command.push_back(static_cast<long long>(attempt));
   command.push_back(static_cast<long long>(now_millis()));
-  for (const auto& [name, value] : fields) {
-    command.push_back(name);
-    command.push_back(value);
-  }
-  auto reply = redis_.command(command);
-  if (!reply) {
-    return reply.error();
-  }
-  if (!reply->is_array() || reply->size() == 0) {
-    return unexpected_reply();
-  }
-  return read_change(*reply);
+  append_fields(command, fields);
+  return run_change(command);
 }
 
 boost::system::result<worker_store::change_result> worker_store::apply_batch(
@@ -141,14 +150,7 @@ boost::system::result<worker_store::change_result> worker_store::apply_batch(
     }
   }
 
-  auto reply = redis_.command(command);
-  if (!reply) {
-    return reply.error();
-  }
-  if (!reply->is_array() || reply->size() == 0) {
-    return unexpected_reply();
-  }
-  return read_change(*reply);
+  return run_change(command);
 }
 
 boost::system::result<worker_store::change_result> worker_store::finish(const std::string& id,
@@ -162,18 +164,8 @@ boost::system::result<worker_store::change_result> worker_store::finish(const st
   command.push_back(to_string(status));
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
-  for (const auto& [name, value] : fields) {
-    command.push_back(name);
-    command.push_back(value);
-  }
-  auto reply = redis_.command(command);
-  if (!reply) {
-    return reply.error();
-  }
-  if (!reply->is_array() || reply->size() == 0) {
-    return unexpected_reply();
-  }
-  return read_change(*reply);
+  append_fields(command, fields);
+  return run_change(command);
 }
 
 boost::system::result<std::vector<std::string>> worker_store::record_ids(

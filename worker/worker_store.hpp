@@ -77,6 +77,8 @@ class worker_store {
   std::int64_t record_count(const std::string& tenant, const std::string& object_type);
 
  private:
+  // Sends a state-changing script call and reads its verdict.
+  boost::system::result<change_result> run_change(const redis::request& command);
   static change_result read_change(const redis::reply& reply);
 
   redis::connection redis_;

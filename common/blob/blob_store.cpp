@@ -138,7 +138,7 @@ boost::system::result<std::unique_ptr<blob_writer>> filesystem_blob_store::creat
     return boost::system::error_code(created.value(), boost::system::system_category());
   }
 
-  // TODO: a process killed while writing leaves its ".tmp." file behind; nothing removes such
+  // TODO: a process killed while writing leaves its ".tmp." file behind. Nothing removes such
   // files yet, so they use disk space until an operator deletes them.
   // A per-process counter keeps temporary names unique between threads of one process, and the pid
   // between the gateway replicas and workers that share the directory.

@@ -1,4 +1,4 @@
-"""The gateway's answers to bad requests: status, problem type and the offending value."""
+"""The gateway's responses to bad requests: status, problem type and the offending value."""
 import http.client
 import json
 import os
@@ -189,5 +189,6 @@ def test_upload_memory_stays_flat(make_stack):
     response = big.client.submit_import(data, request)
     after = rss_kib()
     assert response.status == 202, response.body
-    # The test client holds the body in memory; the gateway must not: it streams to the blob store.
+    # The test client keeps the body in memory. The gateway must not, because it streams to the blob
+    # store.
     assert after - before < 16 * 1024, f"gateway RSS grew by {after - before} KiB"
