@@ -1,0 +1,114 @@
+#include "gateway/request_checks.hpp"
+
+#include <algorithm>
+
+namespace jobgate::gateway {
+
+std::optional<problem> check_properties(const records::property_catalog& catalog,
+                                        const json::document& request, job_kind kind) {
+  const auto object_type = json::get_string(request, "objectType").value_or("");
+  const auto* object = catalog.find_object_type(object_type);
+  if (object == nullptr) {
+    return problem{
+        problem_kind::invalid_request, "Unknown objectType.", {{"field", "/objectType"}}};
+  }
+  const auto unknown = [&](std::string_view name, std::string_view pointer) {
+    return problem{problem_kind::unknown_property,
+                   "The object type " + std::string(object_type) + " has no property '" +
+                       std::string(name) + "'.",
+                   {{"field", std::string(pointer)}, {"value", std::string(name)}}};
+  };
+
+  if (kind == job_kind::imports) {
+    if (const auto* mappings = json::get_array(request, "columnMappings")) {
+      std::vector<std::string_view> seen;
+      for (rapidjson::SizeType i = 0; i < mappings->Size(); ++i) {
+        const auto name = json::get_string((*mappings)[i], "propertyName").value_or("");
+        const std::string pointer = "/columnMappings/" + std::to_string(i) + "/propertyName";
+        if (object->find_property(name) == nullptr) {
+          return unknown(name, pointer);
+        }
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+          return problem{problem_kind::invalid_request,
+                         "Two column mappings name the property '" + std::string(name) + "'.",
+                         {{"field", pointer}, {"value", std::string(name)}}};
+        }
+        seen.push_back(name);
+      }
+    }
+    if (const auto* options = json::get_object(request, "options")) {
+      if (const auto dedupe = json::get_string(*options, "dedupeBy")) {
+        if (*dedupe != object->unique_property) {
+          return problem{problem_kind::invalid_request,
+                         "dedupeBy must be the unique property of " + std::string(object_type) +
+                             ", which is '" + std::string(object->unique_property) + "'.",
+                         {{"field", "/options/dedupeBy"}, {"value", std::string(*dedupe)}}};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  if (const auto* properties = json::get_array(request, "properties")) {
+    for (rapidjson::SizeType i = 0; i < properties->Size(); ++i) {
+      const auto& item = (*properties)[i];
+      const std::string_view name(item.GetString(), item.GetStringLength());
+      if (object->find_property(name) == nullptr) {
+        return unknown(name, "/properties/" + std::to_string(i));
+      }
+    }
+  }
+  if (const auto* filters = json::get_array(request, "filters")) {
+    for (rapidjson::SizeType i = 0; i < filters->Size(); ++i) {
+      const auto& filter = (*filters)[i];
+      const auto name = json::get_string(filter, "propertyName").value_or("");
+      if (object->find_property(name) == nullptr) {
+        return unknown(name, "/filters/" + std::to_string(i) + "/propertyName");
+      }
+      // EQ and NEQ compare with a value; HAS_PROPERTY and NOT_HAS_PROPERTY take none.
+      const auto op = json::get_string(filter, "operator").value_or("");
+      const bool compares = op == "EQ" || op == "NEQ";
+      if (compares != json::get_string(filter, "value").has_value()) {
+        return problem{
+            problem_kind::invalid_request,
+            "The operator " + std::string(op) + (compares ? " needs a value." : " takes no value."),
+            {{"field", "/filters/" + std::to_string(i) + "/value"}}};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void respond_body_error(exchange& current, const boost::system::error_code& error,
+                        const problem& too_large) {
+  if (error == http::error::body_limit) {
+    current.respond_problem(too_large);
+  } else {
+    current.logger().info("request body read failed", {{"error", error.message()}});
+    current.respond_problem(problem{problem_kind::invalid_request,
+                                    "The request body is malformed: " + error.message() + "."});
+  }
+}
+
+boost::system::result<json::document, problem> validate_request(
+    std::string_view body, const json::schema_validator& schema,
+    const records::property_catalog& catalog, job_kind kind, std::string_view what) {
+  auto parsed = json::parse(body);
+  if (!parsed) {
+    return problem{problem_kind::invalid_json,
+                   "The " + std::string(what) + " is not valid JSON: " + parsed.error().message +
+                       " at byte offset " + std::to_string(parsed.error().offset) + ".",
+                   {{"offset", std::to_string(parsed.error().offset)}}};
+  }
+  if (auto valid = schema.validate(*parsed); !valid) {
+    return problem{problem_kind::invalid_request,
+                   "The " + std::string(what) + " is invalid: " + valid.error().message + ".",
+                   {{"field", valid.error().pointer}, {"keyword", valid.error().keyword}}};
+  }
+  if (auto bad = check_properties(catalog, *parsed, kind)) {
+    return *bad;
+  }
+  return std::move(*parsed);
+}
+
+}  // namespace jobgate::gateway
