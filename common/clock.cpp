@@ -23,4 +23,83 @@ std::string format_timestamp(std::int64_t millis) {
   return text;
 }
 
+namespace {
+
+// Reads exactly `width` digits at `pos`.
+std::optional<int> digits(std::string_view text, std::size_t pos, std::size_t width) {
+  if (pos + width > text.size()) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (std::size_t i = pos; i < pos + width; ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_timestamp(std::string_view text) {
+  const auto year = digits(text, 0, 4);
+  const auto month = digits(text, 5, 2);
+  const auto day = digits(text, 8, 2);
+  const auto hour = digits(text, 11, 2);
+  const auto minute = digits(text, 14, 2);
+  const auto second = digits(text, 17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':') {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year(*year), std::chrono::month(*month),
+                            std::chrono::day(*day)};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (pos - start < 3) {
+        millis = millis * 10 + (text[pos] - '0');
+      }
+      ++pos;
+    }
+    if (pos == start) {
+      return std::nullopt;
+    }
+    for (std::size_t filled = pos - start; filled < 3; ++filled) {
+      millis *= 10;
+    }
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const auto offset_hour = digits(text, pos + 1, 2);
+    const auto offset_minute = digits(text, pos + 4, 2);
+    if (!offset_hour || !offset_minute || text[pos + 3] != ':' || *offset_hour > 23 ||
+        *offset_minute > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = (*offset_hour * 60 + *offset_minute) * (text[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) {
+    return std::nullopt;
+  }
+  const std::int64_t days = sys_days(date).time_since_epoch().count();
+  const std::int64_t seconds =
+      days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_minutes * 60;
+  return seconds * 1000 + millis;
+}
+
 }  // namespace jobgate

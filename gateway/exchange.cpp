@@ -2,6 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -108,6 +110,10 @@ asio::awaitable<void> exchange::write(Response& response) {
   response.set("X-Request-Id", request_id_);
   response.keep_alive(!close_after_response());
   response.prepare_payload();
+  // A 304 has no body, and a Content-Length would have to be that of the 200 response.
+  if (response.result() == http::status::not_modified) {
+    response.erase(http::field::content_length);
+  }
   responded_ = true;
   response_status_ = response.result();
   stream_.expires_after(idle_timeout_);
@@ -130,7 +136,9 @@ asio::awaitable<void> exchange::write(Response& response) {
 void exchange::respond(http::status status, std::string body, std::string_view content_type,
                        header_list headers) {
   pending_.emplace(status, parser_.get().version());
-  pending_->set(http::field::content_type, content_type);
+  if (!content_type.empty()) {
+    pending_->set(http::field::content_type, content_type);
+  }
   for (auto& [name, value] : headers) {
     pending_->set(name, value);
   }
@@ -155,9 +163,162 @@ void exchange::respond_file(std::filesystem::path path, std::string_view content
   file_name_ = download_name;
 }
 
+void exchange::respond_file_part(http::status status, beast::file file, std::uint64_t offset,
+                                 std::uint64_t length, std::string_view content_type,
+                                 header_list headers) {
+  pending_.reset();
+  file_path_.clear();
+  file_part_.emplace(file_part{status, std::move(file), offset, length, std::string(content_type),
+                               std::move(headers)});
+}
+
+asio::awaitable<void> exchange::write_file_part() {
+  file_part& part = *file_part_;
+  http::response<http::buffer_body> response{part.status, parser_.get().version()};
+  response.set(http::field::server, "jobgate/" + std::string(version()));
+  response.set("X-Request-Id", request_id_);
+  response.set(http::field::content_type, part.content_type);
+  for (const auto& [name, value] : part.headers) {
+    response.set(name, value);
+  }
+  response.keep_alive(!close_after_response());
+  response.content_length(part.length);
+  response.body().data = nullptr;
+  response.body().more = true;
+  responded_ = true;
+  response_status_ = part.status;
+
+  http::response_serializer<http::buffer_body> serializer(response);
+  stream_.expires_after(idle_timeout_);
+  auto [header_error, header_bytes] =
+      co_await http::async_write_header(stream_, serializer, use_tuple);
+  if (header_error) {
+    broken_ = true;
+    logger_.debug("response write failed", {{"error", header_error.message()}});
+    co_return;
+  }
+  if (parser_.get().method() == http::verb::head) {
+    co_return;
+  }
+
+  beast::error_code error;
+  part.file.seek(part.offset, error);
+  std::vector<char> piece(body_piece_bytes);
+  std::uint64_t remaining = part.length;
+  while (!error && remaining > 0) {
+    const std::size_t to_read = remaining < piece.size() ? remaining : piece.size();
+    const std::size_t got = part.file.read(piece.data(), to_read, error);
+    if (error || got == 0) {
+      // The file shrank or failed after Content-Length was sent; only closing can signal that.
+      logger_.warn("result file read failed",
+                   {{"error", error ? error.message() : std::string("unexpected end of file")},
+                    {"missing_bytes", remaining}});
+      broken_ = true;
+      co_return;
+    }
+    response.body().data = piece.data();
+    response.body().size = got;
+    stream_.expires_after(idle_timeout_);
+    auto [write_error, bytes] = co_await http::async_write(stream_, serializer, use_tuple);
+    if (write_error && write_error != http::error::need_buffer) {
+      broken_ = true;
+      logger_.debug("response write failed", {{"error", write_error.message()}});
+      co_return;
+    }
+    remaining -= got;
+  }
+  if (error) {
+    logger_.warn("result file seek failed", {{"error", error.message()}});
+    broken_ = true;
+    co_return;
+  }
+
+  response.body().data = nullptr;
+  response.body().more = false;
+  auto [end_error, end_bytes] = co_await http::async_write(stream_, serializer, use_tuple);
+  if (end_error) {
+    broken_ = true;
+    logger_.debug("response write failed", {{"error", end_error.message()}});
+  }
+}
+
+asio::awaitable<bool> exchange::start_stream(http::status status, std::string_view content_type,
+                                             const header_list& headers) {
+  if (broken_ || streaming_) {
+    co_return false;
+  }
+  streaming_ = true;
+  responded_ = true;
+  response_status_ = status;
+  pending_.reset();
+  http::response<http::empty_body> response{status, parser_.get().version()};
+  response.set(http::field::server, "jobgate/" + std::string(version()));
+  response.set("X-Request-Id", request_id_);
+  response.set(http::field::content_type, content_type);
+  for (const auto& [name, value] : headers) {
+    response.set(name, value);
+  }
+  // HTTP/1.0 has no chunked encoding: the body then ends when the connection closes.
+  stream_chunked_ = parser_.get().version() >= 11;
+  response.keep_alive(!close_after_response());
+  response.chunked(stream_chunked_);
+  http::response_serializer<http::empty_body> serializer(response);
+  stream_.expires_after(idle_timeout_);
+  auto [error, bytes] = co_await http::async_write_header(stream_, serializer, use_tuple);
+  if (error) {
+    broken_ = true;
+    logger_.debug("response write failed", {{"error", error.message()}});
+  }
+  co_return !broken_ && parser_.get().method() != http::verb::head;
+}
+
+asio::awaitable<bool> exchange::send_chunk(std::string_view piece) {
+  if (broken_ || !streaming_ || parser_.get().method() == http::verb::head) {
+    co_return false;
+  }
+  if (piece.empty()) {
+    co_return true;
+  }
+  stream_.expires_after(idle_timeout_);
+  const asio::const_buffer bytes_out(piece.data(), piece.size());
+  boost::system::error_code error;
+  if (stream_chunked_) {
+    auto [chunk_error, bytes] =
+        co_await asio::async_write(stream_, http::make_chunk(bytes_out), use_tuple);
+    error = chunk_error;
+  } else {
+    auto [raw_error, bytes] = co_await asio::async_write(stream_, bytes_out, use_tuple);
+    error = raw_error;
+  }
+  if (error) {
+    broken_ = true;
+    logger_.debug("response write failed", {{"error", error.message()}});
+  }
+  co_return !broken_;
+}
+
+asio::awaitable<void> exchange::finish_stream() {
+  if (broken_ || !streaming_ || !stream_chunked_ || parser_.get().method() == http::verb::head) {
+    co_return;
+  }
+  stream_.expires_after(idle_timeout_);
+  auto [error, bytes] = co_await asio::async_write(stream_, http::make_chunk_last(), use_tuple);
+  if (error) {
+    broken_ = true;
+  }
+}
+
+void exchange::abandon_stream() {
+  broken_ = true;
+}
+
 asio::awaitable<void> exchange::write_response() {
   // A body read that failed or timed out left the socket unusable, so nothing is sent.
-  if (broken_) {
+  if (broken_ || streaming_) {
+    co_return;
+  }
+  if (file_part_) {
+    co_await write_file_part();
     co_return;
   }
   if (!file_path_.empty()) {
@@ -183,7 +344,8 @@ asio::awaitable<void> exchange::write_response() {
 }
 
 bool exchange::close_after_response() const {
-  return broken_ || !parser_.is_done() || !parser_.get().keep_alive();
+  return broken_ || !parser_.is_done() || !parser_.get().keep_alive() ||
+         (streaming_ && !stream_chunked_);
 }
 
 }  // namespace jobgate::gateway

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/file.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -62,15 +63,34 @@ class exchange {
 
   // Records the response; the connection writes it once the handler returned. Handlers build
   // responses with plain calls and never co_await with temporaries in the arguments, because GCC 12
-  // destroys some such temporaries twice in coroutines.
+  // destroys some such temporaries twice in coroutines. An empty content_type sends none, for
+  // bodiless responses such as 304.
   void respond(http::status status, std::string body, std::string_view content_type,
                header_list headers = {});
   void respond_json(http::status status, std::string body, header_list headers = {});
   void respond_problem(const problem& error, header_list headers = {});
   void respond_file(std::filesystem::path path, std::string_view content_type,
                     std::string_view download_name);
+  // Records a response whose body is `length` bytes of the open `file` from `offset`, sent with
+  // Content-Length: a 206 for a byte range, or a 200 for the whole file. A read error after the
+  // headers were sent closes the connection, so the client sees an incomplete body.
+  void respond_file_part(http::status status, boost::beast::file file, std::uint64_t offset,
+                         std::uint64_t length, std::string_view content_type, header_list headers);
 
-  // Writes the recorded response, or a 500 problem when the handler recorded none.
+  // Streams a response instead of recording one: start_stream() sends the status line and headers
+  // with chunked transfer encoding, send_chunk() sends a piece of the body, finish_stream() ends
+  // it. Each returns false once the peer is gone; a HEAD request gets the headers only.
+  boost::asio::awaitable<bool> start_stream(http::status status, std::string_view content_type,
+                                            const header_list& headers);
+  boost::asio::awaitable<bool> send_chunk(std::string_view piece);
+  boost::asio::awaitable<void> finish_stream();
+  bool streaming() const { return streaming_; }
+  // Ends a streamed response without its last chunk and closes the connection afterwards, so the
+  // client sees the body as incomplete. Use it for failures after start_stream() sent the headers.
+  void abandon_stream();
+
+  // Writes the recorded response, or a 500 problem when the handler recorded none. Does nothing
+  // after a streamed response.
   boost::asio::awaitable<void> write_response();
 
   // True when the connection must close after this response: the client asked for it, the body was
@@ -82,6 +102,7 @@ class exchange {
  private:
   template <typename Response>
   boost::asio::awaitable<void> write(Response& response);
+  boost::asio::awaitable<void> write_file_part();
 
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;
@@ -94,6 +115,8 @@ class exchange {
   bool responded_ = false;
   bool broken_ = false;
   bool continue_sent_ = false;
+  bool streaming_ = false;
+  bool stream_chunked_ = true;
   http::status response_status_ = http::status::unknown;
 
   // The recorded response: a string body, or a file to send when file_path_ is set.
@@ -101,6 +124,17 @@ class exchange {
   std::filesystem::path file_path_;
   std::string file_content_type_;
   std::string file_name_;
+
+  // A recorded respond_file_part() response.
+  struct file_part {
+    http::status status;
+    boost::beast::file file;
+    std::uint64_t offset;
+    std::uint64_t length;
+    std::string content_type;
+    header_list headers;
+  };
+  std::optional<file_part> file_part_;
 };
 
 }  // namespace jobgate::gateway

@@ -3,7 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/crypto/sha256.hpp"
+
 namespace jobgate::gateway {
+
+namespace {
+
+// Marks an API key given as the hex SHA-256 of the key.
+constexpr std::string_view hashed_key_prefix = "sha256:";
+
+}  // namespace
 
 gateway_config read_gateway_config(settings_reader& reader) {
   gateway_config config;
@@ -24,7 +33,9 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.blob_dir = reader.text("blob-dir", defaults.blob_dir,
                                 "directory for uploads and results, shared with the workers");
   for (const auto& entry :
-       reader.list("api-keys", "", "API keys as key=tenant pairs, comma-separated")) {
+       reader.list("api-keys", "",
+                   "API keys as key=tenant or sha256:HEX=tenant pairs, comma-separated; only the "
+                   "SHA-256 of each key is kept")) {
     const auto equals = entry.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
       reader.reject("api-keys", "an entry is not of the form key=tenant");
@@ -40,7 +51,22 @@ gateway_config read_gateway_config(settings_reader& reader) {
                     "tenant '" + tenant + "' must be 1 to 64 letters, digits, '-' or '_'");
       continue;
     }
-    config.api_keys[entry.substr(0, equals)] = tenant;
+    const std::string key = entry.substr(0, equals);
+    if (key.starts_with(hashed_key_prefix)) {
+      std::string digest = key.substr(hashed_key_prefix.size());
+      std::transform(digest.begin(), digest.end(), digest.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const bool hex = digest.size() == 64 && std::all_of(digest.begin(), digest.end(), [](char c) {
+                         return std::isxdigit(static_cast<unsigned char>(c));
+                       });
+      if (!hex) {
+        reader.reject("api-keys", "a sha256: entry needs 64 hex digits");
+        continue;
+      }
+      config.api_keys[digest] = tenant;
+    } else {
+      config.api_keys[crypto::sha256_hex(key)] = tenant;
+    }
   }
   if (config.api_keys.empty()) {
     reader.reject("api-keys", "at least one key=tenant pair is required");
@@ -66,6 +92,9 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.job_retention_hours =
       reader.integer("job-retention", defaults.job_retention_hours, 1, 24 * 365, "hours",
                      "time a finished job and its result are kept");
+  config.idempotency_hours =
+      reader.integer("idempotency-retention", defaults.idempotency_hours, 1, 24 * 30, "hours",
+                     "time the response to a POST with an Idempotency-Key is kept for replays");
 
   read_log_settings(reader, config.log_format, config.log_level);
   return config;
@@ -78,7 +107,8 @@ std::string describe(const gateway_config& config) {
          " api_keys=" + std::to_string(config.api_keys.size()) +
          " signing_secret=" + mask_secret(config.signing_secret) +
          " max_upload_bytes=" + std::to_string(config.max_upload_bytes) +
-         " job_retention_hours=" + std::to_string(config.job_retention_hours);
+         " job_retention_hours=" + std::to_string(config.job_retention_hours) +
+         " idempotency_hours=" + std::to_string(config.idempotency_hours);
 }
 
 }  // namespace jobgate::gateway

@@ -19,7 +19,8 @@ struct gateway_config {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string kafka_brokers = "127.0.0.1:9092";
   std::string blob_dir = "/var/lib/jobgate/blobs";
-  std::map<std::string, std::string> api_keys;  // key -> tenant
+  // SHA-256 of each API key in hex -> tenant. The keys themselves are not kept.
+  std::map<std::string, std::string> api_keys;
   std::string signing_secret;
   std::int64_t max_upload_bytes = 1024LL * 1024 * 1024;
   std::int64_t max_json_bytes = 1024 * 1024;
@@ -27,6 +28,7 @@ struct gateway_config {
   std::int64_t produce_timeout_ms = 10000;
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;
+  std::int64_t idempotency_hours = 24;
   log::output_format log_format = log::output_format::text;
   log::level log_level = log::level::info;
 };

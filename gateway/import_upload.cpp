@@ -12,6 +12,13 @@ constexpr std::string_view file_part = "files";
 import_upload::import_upload(blob_store& blobs, std::string blob_key, std::size_t max_json_bytes)
     : blobs_(blobs), blob_key_(std::move(blob_key)), max_json_bytes_(max_json_bytes) {}
 
+import_upload import_upload::preview(blob_store& blobs, std::size_t max_json_bytes,
+                                     std::size_t preview_bytes) {
+  import_upload upload(blobs, {}, max_json_bytes);
+  upload.preview_bytes_ = preview_bytes;
+  return upload;
+}
+
 std::error_code import_upload::stop(problem reason) {
   failure_ = std::move(reason);
   return std::make_error_code(std::errc::operation_canceled);
@@ -28,16 +35,19 @@ std::error_code import_upload::on_part_begin(const multipart_part_headers& heade
     return {};
   }
   if (headers.name == file_part) {
-    if (file_complete_ || writer_) {
+    if (file_complete_ || file_started_) {
       return stop({problem_kind::invalid_multipart,
                    "An import takes exactly one file; the body has more than one files part.",
                    {{"part", std::string(file_part)}}});
     }
-    auto created = blobs_.create(blob_key_);
-    if (!created) {
-      return stop({problem_kind::internal_error, "The upload could not be stored."});
+    file_started_ = true;
+    if (preview_bytes_ == 0) {
+      auto created = blobs_.create(blob_key_);
+      if (!created) {
+        return stop({problem_kind::internal_error, "The upload could not be stored."});
+      }
+      writer_ = std::move(*created);
     }
-    writer_ = std::move(*created);
     filename_ = headers.filename.value_or("");
     current_ = part::file;
     return {};
@@ -58,10 +68,15 @@ std::error_code import_upload::on_part_data(std::string_view data) {
     request_json_.append(data);
     return {};
   }
-  if (current_ == part::file) {
+  if (current_ == part::file && preview_bytes_ > 0) {
+    const std::size_t room = preview_bytes_ - file_start_.size();
+    file_start_.append(data.substr(0, room));
+    file_start_cut_ = file_start_cut_ || data.size() > room;
+  } else if (current_ == part::file) {
     if (auto written = writer_->write(data); !written) {
       return stop({problem_kind::internal_error, "The upload could not be stored."});
     }
+    file_hash_.update(data);
   }
   return {};
 }
@@ -71,6 +86,7 @@ std::error_code import_upload::on_part_end() {
     request_complete_ = true;
   } else if (current_ == part::file) {
     file_complete_ = true;
+    file_digest_ = file_hash_.hex_digest();
   }
   current_ = part::none;
   return {};

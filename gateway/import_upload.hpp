@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/blob/blob_store.hpp"
+#include "common/crypto/sha256.hpp"
 #include "gateway/multipart_parser.hpp"
 #include "gateway/problem.hpp"
 
@@ -18,6 +19,11 @@ class import_upload final : public multipart_handler {
  public:
   import_upload(blob_store& blobs, std::string blob_key, std::size_t max_json_bytes);
 
+  // A preview upload stores nothing: it keeps the first preview_bytes of the file in memory and
+  // reads past the rest.
+  static import_upload preview(blob_store& blobs, std::size_t max_json_bytes,
+                               std::size_t preview_bytes);
+
   std::error_code on_part_begin(const multipart_part_headers& headers) override;
   std::error_code on_part_data(std::string_view data) override;
   std::error_code on_part_end() override;
@@ -28,6 +34,13 @@ class import_upload final : public multipart_handler {
   const std::string& request_json() const { return request_json_; }
   const std::string& filename() const { return filename_; }
   std::uint64_t file_bytes() const { return writer_ ? writer_->bytes_written() : 0; }
+
+  // The kept start of the file of a preview upload, and whether it is the whole file.
+  const std::string& file_start() const { return file_start_; }
+  bool whole_file_kept() const { return file_complete_ && !file_start_cut_; }
+
+  // SHA-256 of the file part in hex, once the part ended.
+  const std::string& file_digest() const { return file_digest_; }
 
   // Makes the uploaded file visible under its key.
   boost::system::result<void> commit();
@@ -44,6 +57,12 @@ class import_upload final : public multipart_handler {
   std::string request_json_;
   std::string filename_;
   std::unique_ptr<blob_writer> writer_;
+  std::size_t preview_bytes_ = 0;  // 0 for an upload that stores the file
+  bool file_started_ = false;
+  std::string file_start_;
+  bool file_start_cut_ = false;
+  crypto::sha256 file_hash_;
+  std::string file_digest_;
   bool request_complete_ = false;
   bool file_complete_ = false;
   std::optional<problem> failure_;

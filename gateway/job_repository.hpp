@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -24,6 +25,45 @@ struct cancel_outcome {
   job_status status = job_status::pending;
 };
 
+// A position in a tenant's job list: the last job a page showed.
+struct list_cursor {
+  std::int64_t created_at = 0;
+  std::string id;
+};
+
+// What a job list asks for; results come newest first.
+struct job_list_query {
+  std::string tenant;
+  std::optional<job_kind> kind;                // nullopt for every kind
+  std::vector<job_status> statuses;            // empty for every status
+  std::optional<std::int64_t> created_from;    // inclusive, millis
+  std::optional<std::int64_t> created_before;  // exclusive, millis
+  std::optional<list_cursor> after;
+  std::int64_t limit = 20;
+};
+
+// One page of a job list. `next` is set while more jobs may follow.
+struct job_page {
+  std::vector<job_record> jobs;
+  std::optional<list_cursor> next;
+};
+
+// What a POST with an Idempotency-Key found when it claimed the key.
+struct idempotency_claim {
+  enum class verdict { claimed, replay, in_flight, mismatch };
+  verdict outcome = verdict::claimed;
+  // The stored response, for replay.
+  int status = 0;
+  std::string body;
+  std::string location;
+};
+
+// One CRM record as stored: its id and its fields (properties plus id, createdAt, updatedAt).
+struct record_fields {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
 // The job state the gateway reads and writes. Errors are transport errors of the store; callers map
 // retryable ones to 503.
 class job_repository {
@@ -38,8 +78,44 @@ class job_repository {
   virtual boost::asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
                                                                            std::int64_t offset,
                                                                            std::int64_t limit) = 0;
+  // The header cells of an import's file as the worker stored them, a JSON array of strings, or
+  // nullopt when none are stored. The default stores none, for repositories without imports.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<std::string>>> header_cells(
+      const std::string& id) {
+    (void)id;
+    co_return std::optional<std::string>{};
+  }
   virtual boost::asio::awaitable<boost::system::result<cancel_outcome>> cancel(
       const std::string& id, std::int64_t retention_ms) = 0;
+  virtual boost::asio::awaitable<boost::system::result<job_page>> list(
+      const job_list_query& query) = 0;
+  // Claims an idempotency key (already hashed) of the tenant for a request with this fingerprint.
+  virtual boost::asio::awaitable<boost::system::result<idempotency_claim>> claim_idempotency_key(
+      const std::string& tenant, const std::string& key_digest, const std::string& fingerprint,
+      std::int64_t claim_ms) = 0;
+  // Stores the response to replay for the claimed key, kept for lifetime_ms.
+  virtual boost::asio::awaitable<boost::system::result<void>> complete_idempotency_key(
+      const std::string& tenant, const std::string& key_digest, const std::string& fingerprint,
+      const idempotency_claim& response, std::int64_t lifetime_ms) = 0;
+  // Releases the claim of a request that failed, so that a retry runs again.
+  virtual boost::asio::awaitable<boost::system::result<void>> release_idempotency_key(
+      const std::string& tenant, const std::string& key_digest, const std::string& fingerprint) = 0;
+  // Reads a record by id, or by the normalised value of its object type's unique property when
+  // by_unique is set. nullopt when there is none.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<record_fields>>> find_record(
+      const std::string& tenant, const std::string& object_type, const std::string& key,
+      bool by_unique) = 0;
+  // The tenant's custom property definitions (JSON objects) by object type.
+  virtual boost::asio::awaitable<
+      boost::system::result<std::map<std::string, std::vector<std::string>>>>
+  custom_properties(const std::string& tenant, const std::vector<std::string>& object_types) = 0;
+  // Stores a custom property definition; false when the name is taken.
+  virtual boost::asio::awaitable<boost::system::result<bool>> create_custom_property(
+      const std::string& tenant, const std::string& object_type, const std::string& name,
+      const std::string& definition) = 0;
+  // The tenant of a job that finished and has since expired, or nullopt when there is no trace.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<std::string>>>
+  expired_job_tenant(const std::string& id) = 0;
   // Returns true when the store replies to a ping.
   virtual boost::asio::awaitable<bool> ping() = 0;
 };

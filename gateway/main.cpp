@@ -13,6 +13,7 @@
 #include "common/redis/async_connection.hpp"
 #include "common/redis/redis_endpoint.hpp"
 #include "gateway/gateway_config.hpp"
+#include "gateway/job_change_feed.hpp"
 #include "gateway/kafka_job_queue.hpp"
 #include "gateway/redis_job_repository.hpp"
 #include "gateway/router.hpp"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     filesystem_blob_store blobs(config.blob_dir);
     const json::schema_validator import_schema("schemas/import-request.schema.json");
     const json::schema_validator export_schema("schemas/export-request.schema.json");
+    const json::schema_validator property_schema("schemas/property-request.schema.json");
     const records::property_catalog& catalog = records::property_catalog::builtin();
 
     redis::async_connection redis_connection(io.get_executor(), *endpoint);
@@ -60,8 +62,11 @@ int main(int argc, char** argv) {
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
-    gateway::router routes(
-        {config, repository, queue, blobs, import_schema, export_schema, catalog});
+    gateway::job_change_feed changes(*endpoint, logger);
+    changes.start();
+
+    gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
+                            property_schema, catalog, changes});
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
     gateway::server http_server(io, listen_on, routes,
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
       logger.info("gateway stopping", {{"signal", signal_number}});
       http_server.stop();
       redis_connection.close();
+      changes.stop();
       queue.close();
       io.stop();
     });

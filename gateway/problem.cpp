@@ -26,6 +26,8 @@ problem_info describe(problem_kind kind) {
       return {http::status::unauthorized, "unauthorized", "Missing or invalid API key"};
     case problem_kind::not_found:
       return {http::status::not_found, "not-found", "No such resource"};
+    case problem_kind::record_not_found:
+      return {http::status::not_found, "record-not-found", "No record with this id"};
     case problem_kind::job_not_found:
       return {http::status::not_found, "job-not-found", "No such job"};
     case problem_kind::method_not_allowed:
@@ -38,6 +40,15 @@ problem_info describe(problem_kind kind) {
     case problem_kind::job_not_cancelable:
       return {http::status::conflict, "job-not-cancelable",
               "The job already reached a final state"};
+    case problem_kind::idempotency_key_in_use:
+      return {http::status::conflict, "idempotency-key-in-use",
+              "A request with this Idempotency-Key is still in progress"};
+    case problem_kind::property_exists:
+      return {http::status::conflict, "property-exists",
+              "The object type already has a property of this name"};
+    case problem_kind::idempotency_key_reused:
+      return {http::status::unprocessable_entity, "idempotency-key-reused",
+              "The Idempotency-Key was used with a different request"};
     case problem_kind::invalid_download_link:
       return {http::status::forbidden, "invalid-download-link", "The download link is not valid"};
     case problem_kind::download_link_expired:

@@ -1,5 +1,7 @@
 #include "gateway/redis_job_repository.hpp"
 
+#include <cstdlib>
+
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
@@ -97,10 +99,27 @@ asio::awaitable<boost::system::result<error_page>> redis_job_repository::errors(
   co_return page;
 }
 
+asio::awaitable<boost::system::result<std::optional<std::string>>>
+redis_job_repository::header_cells(const std::string& id) {
+  redis::request command{"HGET", store_keys::job(id), "headerCells"};
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (reply->is_error()) {
+    co_return server_error();
+  }
+  if (reply->is_nil()) {
+    co_return std::optional<std::string>{};
+  }
+  co_return std::optional<std::string>(std::string(reply->text()));
+}
+
 asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::cancel(
     const std::string& id, std::int64_t retention_ms) {
   redis::request command = job_scripts::eval_command(
-      job_scripts::cancel_job, {store_keys::job(id), store_keys::job_errors(id)});
+      job_scripts::cancel_job,
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
   auto reply = co_await redis_.async_command(std::move(command));
@@ -119,6 +138,235 @@ asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::can
     outcome.status = parse_job_status((*reply)[1].text()).value_or(job_status::done);
   }
   co_return outcome;
+}
+
+asio::awaitable<boost::system::result<job_page>> redis_job_repository::list(
+    const job_list_query& query) {
+  // Index entries one call examines at most, so a sparse filter cannot hold Redis for long; a
+  // page may then come back short, with a cursor to go on from.
+  constexpr long long examine_limit = 2000;
+
+  std::string highest = "+inf";
+  if (query.created_before) {
+    highest = "(" + std::to_string(*query.created_before);
+  }
+  std::string after_id;
+  if (query.after && (!query.created_before || query.after->created_at < *query.created_before)) {
+    highest = std::to_string(query.after->created_at);
+    after_id = query.after->id;
+  }
+  const std::string lowest =
+      query.created_from ? std::to_string(*query.created_from) : std::string("-inf");
+  std::string statuses;
+  for (const auto status : query.statuses) {
+    statuses += (statuses.empty() ? "" : ",") + std::string(to_string(status));
+  }
+  std::string prefix;
+  if (query.kind) {
+    prefix = query.kind == job_kind::imports ? "imp_" : "exp_";
+  }
+
+  redis::request command =
+      job_scripts::eval_command(job_scripts::list_jobs, {store_keys::tenant_jobs(query.tenant)});
+  command.push_back(highest);
+  command.push_back(lowest);
+  command.push_back(after_id);
+  command.push_back(static_cast<long long>(query.limit));
+  command.push_back(prefix);
+  command.push_back(statuses);
+  command.push_back(examine_limit);
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (!reply->is_array() || reply->size() < 2) {
+    co_return server_error();
+  }
+  job_page page;
+  for (std::size_t i = 2; i < reply->size(); ++i) {
+    std::vector<std::string_view> flat;
+    for (const auto element : (*reply)[i]) {
+      flat.push_back(element.text());
+    }
+    job_record job;
+    if (from_hash_fields(flat, job) && job.tenant == query.tenant) {
+      page.jobs.push_back(std::move(job));
+    }
+  }
+  const auto score = (*reply)[0].text();
+  if (!score.empty()) {
+    list_cursor next;
+    next.created_at = std::stoll(std::string(score));
+    next.id = std::string((*reply)[1].text());
+    page.next = std::move(next);
+  }
+  co_return page;
+}
+
+asio::awaitable<boost::system::result<idempotency_claim>>
+redis_job_repository::claim_idempotency_key(const std::string& tenant,
+                                            const std::string& key_digest,
+                                            const std::string& fingerprint, std::int64_t claim_ms) {
+  redis::request command = job_scripts::eval_command(job_scripts::claim_idempotency_key,
+                                                     {store_keys::idempotency(tenant, key_digest)});
+  command.push_back(fingerprint);
+  command.push_back(static_cast<long long>(claim_ms));
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (!reply->is_array() || reply->size() == 0) {
+    co_return server_error();
+  }
+  idempotency_claim claim;
+  const auto verdict = (*reply)[0].text();
+  if (verdict == "claimed") {
+    claim.outcome = idempotency_claim::verdict::claimed;
+  } else if (verdict == "mismatch") {
+    claim.outcome = idempotency_claim::verdict::mismatch;
+  } else if (verdict == "in_flight") {
+    claim.outcome = idempotency_claim::verdict::in_flight;
+  } else if (verdict == "replay" && reply->size() == 4) {
+    claim.outcome = idempotency_claim::verdict::replay;
+    claim.status = std::atoi(std::string((*reply)[1].text()).c_str());
+    claim.body = std::string((*reply)[2].text());
+    claim.location = std::string((*reply)[3].text());
+  } else {
+    co_return server_error();
+  }
+  co_return claim;
+}
+
+asio::awaitable<boost::system::result<void>> redis_job_repository::complete_idempotency_key(
+    const std::string& tenant, const std::string& key_digest, const std::string& fingerprint,
+    const idempotency_claim& response, std::int64_t lifetime_ms) {
+  redis::request command = job_scripts::eval_command(job_scripts::complete_idempotency_key,
+                                                     {store_keys::idempotency(tenant, key_digest)});
+  command.push_back(fingerprint);
+  command.push_back(static_cast<long long>(response.status));
+  command.push_back(response.body);
+  command.push_back(response.location);
+  command.push_back(static_cast<long long>(lifetime_ms));
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (reply->is_error()) {
+    co_return server_error();
+  }
+  co_return boost::system::result<void>{};
+}
+
+asio::awaitable<boost::system::result<void>> redis_job_repository::release_idempotency_key(
+    const std::string& tenant, const std::string& key_digest, const std::string& fingerprint) {
+  redis::request command = job_scripts::eval_command(job_scripts::release_idempotency_key,
+                                                     {store_keys::idempotency(tenant, key_digest)});
+  command.push_back(fingerprint);
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (reply->is_error()) {
+    co_return server_error();
+  }
+  co_return boost::system::result<void>{};
+}
+
+asio::awaitable<boost::system::result<std::optional<record_fields>>>
+redis_job_repository::find_record(const std::string& tenant, const std::string& object_type,
+                                  const std::string& key, bool by_unique) {
+  std::string id = key;
+  if (by_unique) {
+    auto found =
+        co_await redis_.async_command("HGET", store_keys::unique_index(tenant, object_type), key);
+    if (!found) {
+      co_return found.error();
+    }
+    if (found->is_nil()) {
+      co_return std::optional<record_fields>{};
+    }
+    if (!found->is_string()) {
+      co_return server_error();
+    }
+    id = std::string(found->text());
+  }
+  auto reply =
+      co_await redis_.async_command("HGETALL", store_keys::record_prefix(tenant, object_type) + id);
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (!reply->is_array()) {
+    co_return server_error();
+  }
+  if (reply->size() == 0) {
+    co_return std::optional<record_fields>{};
+  }
+  record_fields record;
+  record.id = id;
+  for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
+    record.fields.emplace_back(std::string((*reply)[i].text()),
+                               std::string((*reply)[i + 1].text()));
+  }
+  co_return std::optional<record_fields>(std::move(record));
+}
+
+asio::awaitable<boost::system::result<std::map<std::string, std::vector<std::string>>>>
+redis_job_repository::custom_properties(const std::string& tenant,
+                                        const std::vector<std::string>& object_types) {
+  std::vector<redis::request> commands;
+  for (const auto& object_type : object_types) {
+    commands.push_back({"HGETALL", store_keys::custom_properties(tenant, object_type)});
+  }
+  auto replies = co_await redis_.async_pipeline(std::move(commands));
+  if (!replies) {
+    co_return replies.error();
+  }
+  std::map<std::string, std::vector<std::string>> definitions;
+  for (std::size_t i = 0; i < object_types.size(); ++i) {
+    const auto& reply = (*replies)[i];
+    if (!reply.is_array()) {
+      co_return server_error();
+    }
+    // HGETALL has no order; names sort the definitions, so every reader sees the same catalog.
+    std::map<std::string, std::string> by_name;
+    for (std::size_t j = 0; j + 1 < reply.size(); j += 2) {
+      by_name.emplace(std::string(reply[j].text()), std::string(reply[j + 1].text()));
+    }
+    auto& list = definitions[object_types[i]];
+    for (auto& [name, definition] : by_name) {
+      list.push_back(std::move(definition));
+    }
+  }
+  co_return definitions;
+}
+
+asio::awaitable<boost::system::result<bool>> redis_job_repository::create_custom_property(
+    const std::string& tenant, const std::string& object_type, const std::string& name,
+    const std::string& definition) {
+  auto reply = co_await redis_.async_command(
+      "HSETNX", store_keys::custom_properties(tenant, object_type), name, definition);
+  if (!reply) {
+    co_return boost::system::result<bool>(boost::system::in_place_error, reply.error());
+  }
+  if (!reply->is_integer()) {
+    co_return boost::system::result<bool>(boost::system::in_place_error, server_error());
+  }
+  co_return reply->integer() == 1;
+}
+
+asio::awaitable<boost::system::result<std::optional<std::string>>>
+redis_job_repository::expired_job_tenant(const std::string& id) {
+  auto reply = co_await redis_.async_command("GET", store_keys::job_tombstone(id));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (reply->is_nil()) {
+    co_return std::optional<std::string>{};
+  }
+  if (!reply->is_string()) {
+    co_return server_error();
+  }
+  co_return std::optional<std::string>(std::string(reply->text()));
 }
 
 asio::awaitable<bool> redis_job_repository::ping() {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/records/record_filter.hpp"
+
 namespace jobgate::gateway {
 
 std::optional<problem> check_properties(const records::property_catalog& catalog,
@@ -62,17 +64,22 @@ std::optional<problem> check_properties(const records::property_catalog& catalog
     for (rapidjson::SizeType i = 0; i < filters->Size(); ++i) {
       const auto& filter = (*filters)[i];
       const auto name = json::get_string(filter, "propertyName").value_or("");
-      if (object->find_property(name) == nullptr) {
+      const auto* property = object->find_property(name);
+      if (property == nullptr) {
         return unknown(name, "/filters/" + std::to_string(i) + "/propertyName");
       }
-      // EQ and NEQ compare with a value; HAS_PROPERTY and NOT_HAS_PROPERTY take none.
-      const auto op = json::get_string(filter, "operator").value_or("");
-      const bool compares = op == "EQ" || op == "NEQ";
-      if (compares != json::get_string(filter, "value").has_value()) {
-        return problem{
-            problem_kind::invalid_request,
-            "The operator " + std::string(op) + (compares ? " needs a value." : " takes no value."),
-            {{"field", "/filters/" + std::to_string(i) + "/value"}}};
+      auto built = records::record_filter::from_json(filter, *property);
+      if (!built) {
+        const auto& error = built.error();
+        std::string pointer = "/filters/" + std::to_string(i);
+        if (!error.member.empty()) {
+          pointer += "/" + error.member;
+        }
+        problem bad{problem_kind::invalid_request, error.message, {{"field", pointer}}};
+        if (error.value) {
+          bad.extra.emplace_back("value", *error.value);
+        }
+        return bad;
       }
     }
   }

@@ -1,14 +1,24 @@
 #include "gateway/router.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
+#include <array>
+#include <boost/asio/this_coro.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
+#include <cctype>
 #include <charconv>
+#include <chrono>
 
+#include "common/crypto/sha256.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/kafka/kafka_error.hpp"
+#include "common/records/property_value.hpp"
+#include "gateway/download_response.hpp"
+#include "gateway/entity_tag.hpp"
+#include "gateway/error_report_response.hpp"
+#include "gateway/import_preview.hpp"
 #include "gateway/import_upload.hpp"
+#include "gateway/media_type_choice.hpp"
 #include "gateway/request_checks.hpp"
 #include "proto/proto_files.hpp"
 
@@ -21,6 +31,25 @@ namespace {
 // Seconds a client should wait before polling a job that is not finished.
 constexpr std::string_view poll_interval_seconds = "2";
 constexpr std::int64_t default_page_size = 100;
+constexpr std::string_view idempotency_key_header = "Idempotency-Key";
+constexpr std::size_t max_idempotency_key_length = 255;
+// How long a claimed key blocks other requests with it when its own request never finishes, for
+// example because the gateway stopped: above the broker's acknowledgement timeout.
+constexpr std::int64_t idempotency_claim_ms = 60'000;
+// A dry run checks the rows in this much of the file, and reports at most this many.
+constexpr std::size_t dry_run_bytes = 1024 * 1024;
+constexpr std::size_t dry_run_rows = 100;
+constexpr std::string_view event_stream_type = "text/event-stream";
+constexpr std::array<const char*, 2> created_filters = {"createdAfter", "createdBefore"};
+constexpr std::int64_t default_list_size = 20;
+constexpr std::int64_t max_list_size = 100;
+// Longest long poll, below common proxy and load balancer idle timeouts.
+constexpr std::int64_t max_wait_seconds = 60;
+// An event stream sends a comment this often, which also makes it notice a client that left and
+// reread the job in case a change notification was lost.
+constexpr auto stream_keepalive = std::chrono::seconds(15);
+// Event streams end after this long; clients reconnect, as EventSource does by itself.
+constexpr auto stream_lifetime = std::chrono::minutes(30);
 constexpr std::int64_t max_page_size = 1000;
 // Far above any import's row count, and low enough that offset + limit cannot overflow.
 constexpr std::int64_t max_error_offset = 1'000'000'000'000;
@@ -52,15 +81,6 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
   return std::nullopt;
 }
 
-// Compares the media type of a Content-Type value, ignoring case and parameters.
-bool has_media_type(std::string_view content_type, std::string_view expected) {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
-    type.remove_suffix(1);
-  }
-  return boost::beast::iequals(type, expected);
-}
-
 std::optional<std::int64_t> to_integer(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -68,6 +88,93 @@ std::optional<std::int64_t> to_integer(std::string_view text) {
     return std::nullopt;
   }
   return value;
+}
+
+std::vector<std::string> query_parameters(std::string_view target, std::string_view name) {
+  std::vector<std::string> values;
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (parsed) {
+    for (const auto& param : parsed->params()) {
+      if (param.key == name && param.has_value) {
+        values.emplace_back(param.value);
+      }
+    }
+  }
+  return values;
+}
+
+// Percent-encodes everything but RFC 3986's unreserved characters.
+std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string encoded;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
+      encoded += c;
+    } else {
+      encoded += '%';
+      encoded += hex[byte >> 4];
+      encoded += hex[byte & 0x0F];
+    }
+  }
+  return encoded;
+}
+
+// Decodes a percent-encoded path segment; nullopt when an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto encoded = boost::urls::make_pct_string_view(text);
+  if (!encoded) {
+    return std::nullopt;
+  }
+  return encoded->decode();
+}
+
+void write_property(json::writer& out, const records::property_definition& property, bool custom) {
+  out.StartObject();
+  json::write_string(out, "name", property.name);
+  json::write_string(out, "label", property.label);
+  json::write_string(out, "type", records::to_string(property.type));
+  if (!property.options.empty()) {
+    out.Key("options");
+    out.StartArray();
+    for (const auto& option : property.options) {
+      out.String(option.data(), static_cast<rapidjson::SizeType>(option.size()));
+    }
+    out.EndArray();
+  }
+  out.Key("unique");
+  out.Bool(property.unique);
+  out.Key("required");
+  out.Bool(property.required);
+  out.Key("custom");
+  out.Bool(custom);
+  out.EndObject();
+}
+
+std::string encode_cursor(const list_cursor& cursor) {
+  return std::to_string(cursor.created_at) + "_" + cursor.id;
+}
+
+std::optional<list_cursor> decode_cursor(std::string_view text) {
+  const auto separator = text.find('_');
+  if (separator == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto created = to_integer(text.substr(0, separator));
+  const auto id = job_id::parse(text.substr(separator + 1));
+  if (!created || *created < 0 || !id) {
+    return std::nullopt;
+  }
+  return list_cursor{*created, id->str()};
+}
+
+// Compares the media type of a Content-Type value, ignoring case and parameters.
+bool has_media_type(std::string_view content_type, std::string_view expected) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+    type.remove_suffix(1);
+  }
+  return boost::beast::iequals(type, expected);
 }
 
 problem store_unavailable() {
@@ -98,7 +205,10 @@ std::string job_json(const job_record& job, std::string_view base_url) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-std::string job_message(const job_record& job, const json::document& request) {
+// The job message. It carries the tenant's custom properties of the object type as validated, so
+// the worker checks values against the same definitions.
+std::string job_message(const job_record& job, const json::document& request,
+                        const std::vector<std::string>& custom_properties) {
   rapidjson::StringBuffer buffer;
   json::writer out(buffer);
   out.StartObject();
@@ -111,8 +221,46 @@ std::string job_message(const job_record& job, const json::document& request) {
   }
   out.Key("request");
   request.Accept(out);
+  if (!custom_properties.empty()) {
+    out.Key("customProperties");
+    out.StartArray();
+    for (const auto& definition : custom_properties) {
+      out.RawValue(definition.data(), definition.size(), rapidjson::kObjectType);
+    }
+    out.EndArray();
+  }
   out.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Returns the problem for an Idempotency-Key header that is present but malformed.
+std::optional<problem> check_idempotency_key(const exchange& current) {
+  const auto found = current.request().find(idempotency_key_header);
+  if (found == current.request().end()) {
+    return std::nullopt;
+  }
+  const std::string_view key = found->value();
+  const bool printable =
+      std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
+  if (key.empty() || key.size() > max_idempotency_key_length || !printable) {
+    return problem{problem_kind::invalid_request, "Idempotency-Key must be 1 to " +
+                                                      std::to_string(max_idempotency_key_length) +
+                                                      " printable ASCII characters."}
+        .with("field", std::string(idempotency_key_header))
+        .with("value", std::string(key.substr(0, max_idempotency_key_length)));
+  }
+  return std::nullopt;
+}
+
+// The fingerprint of a request sent with an Idempotency-Key, or "" without one. An import adds the
+// file's digest, so a retry with another multipart boundary has the same fingerprint.
+std::string request_fingerprint(const exchange& current, job_kind kind,
+                                const json::document& request, std::string_view file_digest) {
+  if (current.request().find(idempotency_key_header) == current.request().end()) {
+    return {};
+  }
+  return crypto::sha256_hex(std::string(to_string(kind)) + "\n" +
+                            json::serialize_canonical(request) + "\n" + std::string(file_digest));
 }
 
 }  // namespace
@@ -138,14 +286,9 @@ bool router::authenticate(exchange& current) const {
   if (key.empty()) {
     return false;
   }
-  // Every configured key is compared in constant time, so timing does not reveal a prefix match.
-  const std::string* tenant = nullptr;
-  for (const auto& [configured, owner] : services_.config.api_keys) {
-    if (configured.size() == key.size() &&
-        CRYPTO_memcmp(configured.data(), key.data(), key.size()) == 0) {
-      tenant = &owner;
-    }
-  }
+  // Keys are kept as digests; a lookup by digest reveals nothing about a key's prefix.
+  const auto found = services_.config.api_keys.find(crypto::sha256_hex(key));
+  const std::string* tenant = found == services_.config.api_keys.end() ? nullptr : &found->second;
   if (tenant == nullptr) {
     return false;
   }
@@ -216,13 +359,47 @@ asio::awaitable<void> router::handle(exchange& current) {
   const auto collection = segments.size() >= 2 ? segments[1] : std::string_view{};
   const auto kind = parse_job_kind(collection);
 
-  if (segments.size() == 2 && kind) {
-    if (!is_post) {
-      current.respond_problem(method_not_allowed("POST"), one_header(http::field::allow, "POST"));
+  if (segments.size() == 2 && (kind || collection == "jobs")) {
+    const std::string allowed = kind ? "GET, POST" : "GET";
+    if (is_get) {
+      co_await list_jobs(current, kind);
+    } else if (!is_post || !kind) {
+      current.respond_problem(method_not_allowed(allowed), one_header(http::field::allow, allowed));
     } else if (*kind == job_kind::imports) {
       co_await create_import(current);
     } else {
       co_await create_export(current);
+    }
+    co_return;
+  }
+
+  if ((segments.size() == 3 || segments.size() == 4) && collection == "properties") {
+    const std::string allowed = segments.size() == 3 ? "GET, POST" : "GET";
+    if (is_get) {
+      co_await get_properties(current, segments[2],
+                              segments.size() == 4 ? segments[3] : std::string_view{});
+    } else if (is_post && segments.size() == 3) {
+      co_await create_property(current, segments[2]);
+    } else {
+      current.respond_problem(method_not_allowed(allowed), one_header(http::field::allow, allowed));
+    }
+    co_return;
+  }
+
+  if (segments.size() == 4 && collection == "objects") {
+    if (!is_get) {
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
+    } else {
+      co_await get_record(current, segments[2], segments[3]);
+    }
+    co_return;
+  }
+
+  if (segments.size() == 4 && (kind || collection == "jobs") && segments[3] == "events") {
+    if (!is_get) {
+      current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
+    } else {
+      co_await stream_events(current, segments[2], kind);
     }
     co_return;
   }
@@ -271,7 +448,8 @@ asio::awaitable<void> router::ready(exchange& current) {
 }
 
 asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, std::string_view id,
-                                                            std::optional<job_kind> kind) {
+                                                            std::optional<job_kind> kind,
+                                                            bool expired_is_gone) {
   const auto parsed = job_id::parse(id);
   if (!parsed || (kind && parsed->kind() != kind)) {
     current.respond_problem(
@@ -286,6 +464,17 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
     current.respond_problem(store_unavailable(), retry_after("2"));
     co_return std::nullopt;
   }
+  if (!*found && expired_is_gone) {
+    auto owner = co_await services_.jobs.expired_job_tenant(parsed->str());
+    if (owner && *owner && **owner == current.tenant()) {
+      current.respond_problem(
+          problem{problem_kind::result_expired,
+                  "The job finished longer ago than the retention period, so it and its result "
+                  "were removed."}
+              .with("jobId", parsed->str()));
+      co_return std::nullopt;
+    }
+  }
   // Another tenant's job gets the same 404 as a missing one, so ids reveal nothing.
   if (!*found || (*found)->tenant != current.tenant()) {
     current.respond_problem(
@@ -298,9 +487,48 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
 
 asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
                                       std::optional<job_kind> kind) {
+  std::int64_t wait_seconds = 0;
+  if (auto text = query_parameter(current.target(), "wait")) {
+    const auto value = to_integer(*text);
+    if (!value || *value < 0 || *value > max_wait_seconds) {
+      current.respond_problem(problem{problem_kind::invalid_request,
+                                      "wait must be a whole number of seconds from 0 to " +
+                                          std::to_string(max_wait_seconds) + "."}
+                                  .with("field", "wait")
+                                  .with("value", *text));
+      co_return;
+    }
+    wait_seconds = *value;
+  }
+  // The watch starts before the first read, so a change between the read and the wait still wakes
+  // it.
+  const auto executor = co_await asio::this_coro::executor;
+  const auto watch = services_.changes.watch_job(std::string(id), executor);
   auto job = co_await load_job(current, id, kind);
   if (!job) {
     co_return;
+  }
+  // A long poll returns as soon as the job changed, or when the wait is over.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+  const std::int64_t seen = job->updated_at;
+  while (!is_terminal(job->status) && job->updated_at == seen) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      break;
+    }
+    const bool woken = co_await watch->wait(left);
+    if (!woken) {
+      continue;
+    }
+    auto reloaded = co_await services_.jobs.find(job->id);
+    if (!reloaded) {
+      current.respond_problem(store_unavailable(), retry_after("2"));
+      co_return;
+    }
+    if (!*reloaded) {
+      break;
+    }
+    job = std::move(**reloaded);
   }
   header_list headers;
   if (!is_terminal(job->status)) {
@@ -308,6 +536,429 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
   }
   headers.emplace_back("Cache-Control", "no-store");
   current.respond_json(http::status::ok, job_json(*job, base_url(current)), std::move(headers));
+}
+
+asio::awaitable<std::optional<std::map<std::string, std::vector<std::string>>>>
+router::load_custom_properties(exchange& current) {
+  std::vector<std::string> object_types;
+  for (const auto& object_type : services_.catalog.object_types()) {
+    object_types.push_back(object_type.name);
+  }
+  auto definitions = co_await services_.jobs.custom_properties(current.tenant(), object_types);
+  if (!definitions) {
+    current.logger().warn("custom properties read failed",
+                          {{"error", definitions.error().message()}});
+    current.respond_problem(store_unavailable(), retry_after("2"));
+    co_return std::nullopt;
+  }
+  co_return std::move(*definitions);
+}
+
+std::optional<records::property_catalog> router::tenant_catalog(
+    exchange& current, const std::map<std::string, std::vector<std::string>>& custom) const {
+  records::property_catalog catalog = services_.catalog;
+  for (const auto& [object_type, definitions] : custom) {
+    auto extended = catalog.with_custom_properties(object_type, definitions);
+    if (!extended) {
+      current.logger().error("stored custom property is invalid",
+                             {{"object_type", object_type}, {"error", extended.error().message}});
+      current.respond_problem(
+          problem{problem_kind::internal_error, "The tenant's custom properties are unreadable."});
+      return std::nullopt;
+    }
+    catalog = std::move(*extended);
+  }
+  return catalog;
+}
+
+asio::awaitable<void> router::get_properties(exchange& current, std::string_view object_type,
+                                             std::string_view name) {
+  if (services_.catalog.find_object_type(object_type) == nullptr) {
+    current.respond_problem(
+        problem{problem_kind::not_found, "No object type '" + std::string(object_type) + "'."}.with(
+            "objectType", std::string(object_type)));
+    co_return;
+  }
+  auto custom = co_await load_custom_properties(current);
+  if (!custom) {
+    co_return;
+  }
+  auto catalog = tenant_catalog(current, *custom);
+  if (!catalog) {
+    co_return;
+  }
+  const auto* object = catalog->find_object_type(object_type);
+  const auto* builtin = services_.catalog.find_object_type(object_type);
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  if (!name.empty()) {
+    const auto* property = object->find_property(name);
+    if (property == nullptr) {
+      current.respond_problem(problem{problem_kind::unknown_property,
+                                      "The object type " + std::string(object_type) +
+                                          " has no property '" + std::string(name) + "'."}
+                                  .with("value", std::string(name)));
+      co_return;
+    }
+    write_property(out, *property, builtin->find_property(name) == nullptr);
+  } else {
+    out.StartObject();
+    out.Key("results");
+    out.StartArray();
+    for (const auto& property : object->properties) {
+      write_property(out, property, builtin->find_property(property.name) == nullptr);
+    }
+    out.EndArray();
+    out.EndObject();
+  }
+  current.respond_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
+                       one_header(http::field::cache_control, "private, no-cache"));
+}
+
+asio::awaitable<void> router::create_property(exchange& current, std::string_view object_type) {
+  if (services_.catalog.find_object_type(object_type) == nullptr) {
+    current.respond_problem(
+        problem{problem_kind::not_found, "No object type '" + std::string(object_type) + "'."}.with(
+            "objectType", std::string(object_type)));
+    co_return;
+  }
+  const auto content_type = current.request()[http::field::content_type];
+  if (!has_media_type(content_type, "application/json")) {
+    current.respond_problem(problem{problem_kind::unsupported_media_type,
+                                    "A property definition is sent as application/json."}
+                                .with("contentType", std::string(content_type)));
+    co_return;
+  }
+  const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
+  const problem too_large{problem_kind::payload_too_large,
+                          "The body is larger than " + std::to_string(limit) + " bytes."};
+  if (current.content_length().value_or(0) > limit) {
+    current.respond_problem(too_large);
+    co_return;
+  }
+  auto body = co_await current.read_body(limit);
+  if (!body) {
+    respond_body_error(current, body.error(), too_large);
+    co_return;
+  }
+  auto parsed = json::parse(*body);
+  if (!parsed) {
+    current.respond_problem(
+        problem{problem_kind::invalid_json,
+                "The property definition is not valid JSON: " + parsed.error().message + "."}
+            .with("offset", std::to_string(parsed.error().offset)));
+    co_return;
+  }
+  if (auto valid = services_.property_schema.validate(*parsed); !valid) {
+    current.respond_problem(
+        problem{problem_kind::invalid_request,
+                "The property definition is invalid: " + valid.error().message + "."}
+            .with("field", valid.error().pointer)
+            .with("keyword", valid.error().keyword));
+    co_return;
+  }
+  const std::string name(json::get_string(*parsed, "name").value_or(""));
+  const std::string type(json::get_string(*parsed, "type").value_or(""));
+  const bool has_options = json::get_array(*parsed, "options") != nullptr;
+  if (has_options != (type == "enumeration")) {
+    current.respond_problem(problem{problem_kind::invalid_request,
+                                    type == "enumeration" ? "An enumeration needs options."
+                                                          : "Only an enumeration takes options."}
+                                .with("field", "/options"));
+    co_return;
+  }
+  if (services_.catalog.find_property(object_type, name) != nullptr) {
+    current.respond_problem(problem{
+        problem_kind::property_exists,
+        "The object type " + std::string(object_type) + " has a built-in property '" + name + "'."}
+                                .with("value", name));
+    co_return;
+  }
+  const std::string definition = json::serialize(*parsed);
+  auto created = co_await services_.jobs.create_custom_property(
+      current.tenant(), std::string(object_type), name, definition);
+  if (!created) {
+    current.logger().warn("custom property could not be stored",
+                          {{"error", created.error().message()}});
+    current.respond_problem(store_unavailable(), retry_after("2"));
+    co_return;
+  }
+  if (!*created) {
+    current.respond_problem(
+        problem{problem_kind::property_exists, "The object type " + std::string(object_type) +
+                                                   " already has a custom property '" + name + "'."}
+            .with("value", name));
+    co_return;
+  }
+  current.logger().info("custom property created",
+                        {{"object_type", std::string(object_type)}, {"name", name}});
+  records::property_catalog single = services_.catalog;
+  (void)single.define_custom_property(object_type, definition);
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  write_property(out, *single.find_property(object_type, name), true);
+  current.respond_json(
+      http::status::created, std::string(buffer.GetString(), buffer.GetSize()),
+      one_header(http::field::location,
+                 base_url(current) + "/v1/properties/" + std::string(object_type) + "/" + name));
+}
+
+asio::awaitable<void> router::get_record(exchange& current, std::string_view object_type,
+                                         std::string_view encoded_key) {
+  const auto decoded = percent_decode(encoded_key);
+  const std::string key = decoded.value_or(std::string(encoded_key));
+  const auto* object = services_.catalog.find_object_type(object_type);
+  if (object == nullptr) {
+    current.respond_problem(
+        problem{problem_kind::not_found, "No object type '" + std::string(object_type) + "'."}.with(
+            "objectType", std::string(object_type)));
+    co_return;
+  }
+  std::string lookup(key);
+  bool by_unique = false;
+  if (auto id_property = query_parameter(current.target(), "idProperty")) {
+    const auto* property = object->find_property(*id_property);
+    if (*id_property != object->unique_property || property == nullptr) {
+      current.respond_problem(
+          problem{problem_kind::invalid_request, "idProperty must be the unique property of " +
+                                                     std::string(object_type) + ", which is '" +
+                                                     std::string(object->unique_property) + "'."}
+              .with("field", "idProperty")
+              .with("value", *id_property));
+      co_return;
+    }
+    // The unique index holds normalised values, so the lookup value is normalised the same way.
+    std::string normalised;
+    const auto check =
+        records::normalise_property_value(*property, key, records::date_format{}, normalised);
+    if (check.state != records::value_state::valid) {
+      current.respond_problem(problem{problem_kind::record_not_found,
+                                      "No " + std::string(object_type) + " record has " +
+                                          std::string(object->unique_property) + " '" +
+                                          std::string(key) + "'."}
+                                  .with("value", std::string(key)));
+      co_return;
+    }
+    lookup = std::move(normalised);
+    by_unique = true;
+  } else if (key.empty() ||
+             !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    current.respond_problem(
+        problem{problem_kind::record_not_found,
+                "No " + std::string(object_type) + " record has id '" + std::string(key) +
+                    "'. Ids are numbers; to look up by " + std::string(object->unique_property) +
+                    ", add ?idProperty=" + std::string(object->unique_property) + "."}
+            .with("value", std::string(key)));
+    co_return;
+  }
+
+  auto found = co_await services_.jobs.find_record(current.tenant(), std::string(object_type),
+                                                   lookup, by_unique);
+  if (!found) {
+    current.logger().warn("record read failed", {{"error", found.error().message()}});
+    current.respond_problem(store_unavailable(), retry_after("2"));
+    co_return;
+  }
+  if (!*found) {
+    current.respond_problem(
+        problem{problem_kind::record_not_found,
+                "No " + std::string(object_type) + " record matches '" + std::string(key) + "'."}
+            .with("value", std::string(key)));
+    co_return;
+  }
+
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartObject();
+  json::write_string(out, "id", (*found)->id);
+  json::write_string(out, "objectType", object_type);
+  out.Key("properties");
+  out.StartObject();
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  for (const auto& [name, value] : (*found)->fields) {
+    if (name == "createdAt" || name == "updatedAt") {
+      (name == "createdAt" ? created_at : updated_at) = to_integer(value).value_or(0);
+    } else if (name != "id") {
+      json::write_string(out, name, value);
+    }
+  }
+  out.EndObject();
+  if (created_at > 0) {
+    json::write_string(out, "createdAt", format_timestamp(created_at));
+  }
+  if (updated_at > 0) {
+    json::write_string(out, "updatedAt", format_timestamp(updated_at));
+  }
+  out.EndObject();
+  current.respond_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
+                       one_header(http::field::cache_control, "private, no-cache"));
+}
+
+asio::awaitable<void> router::list_jobs(exchange& current, std::optional<job_kind> kind) {
+  const auto target = current.target();
+  job_list_query query;
+  query.tenant = current.tenant();
+  query.kind = kind;
+  query.limit = default_list_size;
+  const auto reject = [&](std::string_view field, std::string_view value, std::string detail) {
+    current.respond_problem(problem{problem_kind::invalid_request, std::move(detail)}
+                                .with("field", std::string(field))
+                                .with("value", std::string(value)));
+  };
+  if (auto text = query_parameter(target, "limit")) {
+    const auto value = to_integer(*text);
+    if (!value || *value < 1 || *value > max_list_size) {
+      reject("limit", *text,
+             "limit must be a whole number from 1 to " + std::to_string(max_list_size) + ".");
+      co_return;
+    }
+    query.limit = *value;
+  }
+  if (auto text = query_parameter(target, "after")) {
+    query.after = decode_cursor(*text);
+    if (!query.after) {
+      reject("after", *text, "after must be a cursor from a previous page's paging.next.after.");
+      co_return;
+    }
+  }
+  for (const auto& text : query_parameters(target, "status")) {
+    std::string_view rest = text;
+    while (true) {
+      const auto comma = rest.find(',');
+      const auto name = rest.substr(0, comma);
+      const auto status = parse_job_status(name);
+      if (!status) {
+        reject("status", name,
+               "status must be PENDING, PROCESSING, DONE, FAILED or CANCELED, or a comma-separated "
+               "list of them.");
+        co_return;
+      }
+      if (std::find(query.statuses.begin(), query.statuses.end(), *status) ==
+          query.statuses.end()) {
+        query.statuses.push_back(*status);
+      }
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  for (const char* name : created_filters) {
+    if (auto text = query_parameter(target, name)) {
+      const auto millis = parse_timestamp(*text);
+      if (!millis) {
+        reject(name, *text,
+               std::string(name) + " must be an RFC 3339 date-time such as 2026-01-31T09:00:00Z.");
+        co_return;
+      }
+      (std::string_view(name) == "createdAfter" ? query.created_from : query.created_before) =
+          *millis;
+    }
+  }
+
+  auto page = co_await services_.jobs.list(query);
+  if (!page) {
+    current.logger().warn("job list read failed", {{"error", page.error().message()}});
+    current.respond_problem(store_unavailable(), retry_after("2"));
+    co_return;
+  }
+
+  rapidjson::StringBuffer buffer;
+  json::writer out(buffer);
+  out.StartObject();
+  out.Key("results");
+  out.StartArray();
+  const std::string base = base_url(current);
+  for (const auto& job : page->jobs) {
+    write_job_resource(out, job, base);
+  }
+  out.EndArray();
+  header_list headers;
+  if (page->next) {
+    const std::string after = encode_cursor(*page->next);
+    std::string link = base + std::string(target.substr(0, target.find('?'))) +
+                       "?limit=" + std::to_string(query.limit) + "&after=" + percent_encode(after);
+    for (const auto status : query.statuses) {
+      link += "&status=" + std::string(to_string(status));
+    }
+    if (query.created_from) {
+      link += "&createdAfter=" + percent_encode(format_timestamp(*query.created_from));
+    }
+    if (query.created_before) {
+      link += "&createdBefore=" + percent_encode(format_timestamp(*query.created_before));
+    }
+    out.Key("paging");
+    out.StartObject();
+    out.Key("next");
+    out.StartObject();
+    json::write_string(out, "after", after);
+    json::write_string(out, "link", link);
+    out.EndObject();
+    out.EndObject();
+    headers.emplace_back("Link", "<" + link + ">; rel=\"next\"");
+  }
+  out.EndObject();
+  headers.emplace_back("Cache-Control", "no-store");
+  current.respond_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
+                       std::move(headers));
+}
+
+asio::awaitable<void> router::stream_events(exchange& current, std::string_view id,
+                                            std::optional<job_kind> kind) {
+  const auto executor = co_await asio::this_coro::executor;
+  const auto watch = services_.changes.watch_job(std::string(id), executor);
+  auto job = co_await load_job(current, id, kind);
+  if (!job) {
+    co_return;
+  }
+  header_list headers;
+  headers.emplace_back("Cache-Control", "no-store");
+  headers.emplace_back("X-Accel-Buffering", "no");
+  const bool open = co_await current.start_stream(http::status::ok, event_stream_type, headers);
+  if (!open) {
+    co_return;
+  }
+  const std::string base = base_url(current);
+  std::int64_t sequence = 0;
+  const auto event = [&](std::string_view name, const job_record& state) {
+    return "id: " + std::to_string(++sequence) + "\nevent: " + std::string(name) +
+           "\ndata: " + job_json(state, base) + "\n\n";
+  };
+
+  // The first event is the current state; a client that reconnects gets it again.
+  std::string first = "retry: 2000\n" + event(is_terminal(job->status) ? "end" : "status", *job);
+  bool alive = co_await current.send_chunk(first);
+  const auto stop_at = std::chrono::steady_clock::now() + stream_lifetime;
+  while (alive && !is_terminal(job->status) && std::chrono::steady_clock::now() < stop_at) {
+    const bool woken = co_await watch->wait(stream_keepalive);
+    auto reloaded = co_await services_.jobs.find(job->id);
+    if (!reloaded || !*reloaded) {
+      // The store is unreachable or the job expired: keep the stream, or end it.
+      if (reloaded) {
+        break;
+      }
+      alive = co_await current.send_chunk(": store unavailable\n\n");
+      continue;
+    }
+    job_record next = std::move(**reloaded);
+    std::string text;
+    if (is_terminal(next.status)) {
+      text = event("end", next);
+    } else if (next.status != job->status) {
+      text = event("status", next);
+    } else if (next.counts.rows_processed != job->counts.rows_processed ||
+               next.counts.rows_total != job->counts.rows_total) {
+      text = event("progress", next);
+    } else if (!woken) {
+      text = ": keepalive\n\n";
+    }
+    job = std::move(next);
+    if (!text.empty()) {
+      alive = co_await current.send_chunk(text);
+    }
+  }
+  co_await current.finish_stream();
 }
 
 asio::awaitable<void> router::get_errors(exchange& current, std::string_view id) {
@@ -338,9 +989,33 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
     }
     offset = *value;
   }
+  // ?format= wins over Accept. The CSV report ignores limit and offset.
+  bool csv_report = false;
+  if (auto text = query_parameter(target, "format")) {
+    if (*text != "csv" && *text != "json") {
+      current.respond_problem(problem{problem_kind::invalid_request, "format must be json or csv."}
+                                  .with("field", "format")
+                                  .with("value", *text));
+      co_return;
+    }
+    csv_report = *text == "csv";
+  } else {
+    static constexpr std::array<std::string_view, 2> offered = {"application/json", "text/csv"};
+    const auto accept = current.request()[http::field::accept];
+    csv_report = choose_media_type(accept, offered) == "text/csv";
+  }
 
   auto job = co_await load_job(current, id, job_kind::imports);
   if (!job) {
+    co_return;
+  }
+  header_list headers;
+  headers.emplace_back("Vary", "Accept");
+  if (!is_terminal(job->status)) {
+    headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
+  }
+  if (csv_report) {
+    co_await send_error_report(current, services_.jobs, *job, headers);
     co_return;
   }
   auto page = co_await services_.jobs.errors(job->id, offset, limit);
@@ -366,15 +1041,11 @@ asio::awaitable<void> router::get_errors(exchange& current, std::string_view id)
             "/errors?offset=" + std::to_string(next) + "&limit=" + std::to_string(limit) + "\"}";
   }
   body += "}";
-  header_list headers;
-  if (!is_terminal(job->status)) {
-    headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
-  }
   current.respond_json(http::status::ok, std::move(body), std::move(headers));
 }
 
 asio::awaitable<void> router::get_result(exchange& current, std::string_view id, job_kind kind) {
-  auto job = co_await load_job(current, id, kind);
+  auto job = co_await load_job(current, id, kind, true);
   if (!job) {
     co_return;
   }
@@ -400,7 +1071,8 @@ asio::awaitable<void> router::get_result(exchange& current, std::string_view id,
   json::write_string(out, "jobId", job->id);
   json::write_string(out, "status", to_string(job->status));
   if (kind == job_kind::exports) {
-    const std::int64_t expires = now_millis() / 1000 + services_.config.download_link_ttl_seconds;
+    const std::int64_t expires =
+        download_link_expiry(now_millis() / 1000, services_.config.download_link_ttl_seconds);
     json::write_string(out, "format", job->result_format);
     out.Key("rows");
     out.Int64(job->counts.rows_processed);
@@ -426,8 +1098,18 @@ asio::awaitable<void> router::get_result(exchange& current, std::string_view id,
     json::write_string(out, "errors", base_url(current) + job_path(*job) + "/errors");
   }
   out.EndObject();
-  current.respond_json(http::status::ok, std::string(buffer.GetString(), buffer.GetSize()),
-                       one_header(http::field::cache_control, "private, no-store"));
+  std::string body(buffer.GetString(), buffer.GetSize());
+
+  const std::string etag = make_strong_etag(body);
+  header_list headers = one_header(http::field::etag, etag);
+  headers.emplace_back("Cache-Control", "private, no-store");
+  const auto if_none_match = current.request()[http::field::if_none_match];
+  if (!if_none_match.empty() && if_none_match_matches(if_none_match, etag)) {
+    current.respond(http::status::not_modified, std::string(), std::string_view(),
+                    std::move(headers));
+    co_return;
+  }
+  current.respond_json(http::status::ok, std::move(body), std::move(headers));
 }
 
 asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job_kind kind) {
@@ -481,7 +1163,7 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
     co_return;
   }
   current.set_tenant(tenant);
-  auto job = co_await load_job(current, id, job_kind::exports);
+  auto job = co_await load_job(current, id, job_kind::exports, true);
   if (!job) {
     co_return;
   }
@@ -491,11 +1173,22 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
     co_return;
   }
   const bool ndjson = job->result_format == "ndjson";
-  current.respond_file(*path, ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8",
-                       job->id + (ndjson ? ".ndjson" : ".csv"));
+  download_file file;
+  file.path = *path;
+  file.content_type = ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8";
+  file.file_name = job->id + (ndjson ? ".ndjson" : ".csv");
+  file.job_id = job->id;
+  file.finished_at = job->finished_at;
+  // The signature check passed, so expires is a valid number of seconds.
+  file.max_age_seconds = to_integer(expires).value_or(0) - now_millis() / 1000;
+  respond_download(current, file);
 }
 
 asio::awaitable<void> router::create_export(exchange& current) {
+  if (auto bad_key = check_idempotency_key(current)) {
+    current.respond_problem(*bad_key);
+    co_return;
+  }
   const auto content_type = current.request()[http::field::content_type];
   if (!has_media_type(content_type, "application/json")) {
     current.respond_problem(problem{problem_kind::unsupported_media_type,
@@ -517,8 +1210,16 @@ asio::awaitable<void> router::create_export(exchange& current) {
                                "The body is larger than " + std::to_string(limit) + " bytes."});
     co_return;
   }
-  auto request = validate_request(*body, services_.export_schema, services_.catalog,
-                                  job_kind::exports, "export request");
+  auto custom = co_await load_custom_properties(current);
+  if (!custom) {
+    co_return;
+  }
+  auto catalog = tenant_catalog(current, *custom);
+  if (!catalog) {
+    co_return;
+  }
+  auto request = validate_request(*body, services_.export_schema, *catalog, job_kind::exports,
+                                  "export request");
   if (!request) {
     current.respond_problem(request.error());
     co_return;
@@ -533,11 +1234,16 @@ asio::awaitable<void> router::create_export(exchange& current) {
   job.result_format = std::string(json::get_string(*request, "format").value_or("csv"));
   job.created_at = job.updated_at = now_millis();
   job.request_json = json::serialize(*request);
-  std::string message = job_message(job, *request);
-  co_await submit(current, std::move(job), std::move(message));
+  std::string message = job_message(job, *request, (*custom)[job.object_type]);
+  std::string fingerprint = request_fingerprint(current, job_kind::exports, *request, "");
+  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
 }
 
 asio::awaitable<void> router::create_import(exchange& current) {
+  if (auto bad_key = check_idempotency_key(current)) {
+    current.respond_problem(*bad_key);
+    co_return;
+  }
   const auto content_type = current.request()[http::field::content_type];
   const auto boundary = multipart_boundary(content_type);
   if (!boundary) {
@@ -558,10 +1264,23 @@ asio::awaitable<void> router::create_import(exchange& current) {
     co_return;
   }
 
+  bool dry_run = false;
+  if (auto text = query_parameter(current.target(), "dryRun")) {
+    if (*text != "true" && *text != "false") {
+      current.respond_problem(
+          problem{problem_kind::invalid_request, "dryRun must be true or false."}
+              .with("field", "dryRun")
+              .with("value", *text));
+      co_return;
+    }
+    dry_run = *text == "true";
+  }
+
   const auto id = job_id::generate(job_kind::imports);
   const std::string blob_key = current.tenant() + "/imports/" + id.str() + ".csv";
-  import_upload upload(services_.blobs, blob_key,
-                       static_cast<std::size_t>(services_.config.max_json_bytes));
+  const auto max_json = static_cast<std::size_t>(services_.config.max_json_bytes);
+  import_upload upload = dry_run ? import_upload::preview(services_.blobs, max_json, dry_run_bytes)
+                                 : import_upload(services_.blobs, blob_key, max_json);
   multipart_parser parser(*boundary, upload);
   std::error_code parse_error;
   const std::function<boost::system::error_code(std::string_view)> feed_parser =
@@ -597,10 +1316,25 @@ asio::awaitable<void> router::create_import(exchange& current) {
             "part", missing));
     co_return;
   }
-  auto request = validate_request(upload.request_json(), services_.import_schema, services_.catalog,
+  auto custom = co_await load_custom_properties(current);
+  if (!custom) {
+    co_return;
+  }
+  auto catalog = tenant_catalog(current, *custom);
+  if (!catalog) {
+    co_return;
+  }
+  auto request = validate_request(upload.request_json(), services_.import_schema, *catalog,
                                   job_kind::imports, "importRequest part");
   if (!request) {
     current.respond_problem(request.error());
+    co_return;
+  }
+  if (dry_run) {
+    current.respond_json(http::status::ok,
+                         preview_import(*catalog, *request, upload.file_start(),
+                                        upload.whole_file_kept(), dry_run_rows),
+                         one_header(http::field::cache_control, "no-store"));
     co_return;
   }
   if (auto committed = upload.commit(); !committed) {
@@ -620,17 +1354,41 @@ asio::awaitable<void> router::create_import(exchange& current) {
   job.created_at = job.updated_at = now_millis();
   job.request_json = json::serialize(*request);
   job.blob_key = blob_key;
-  std::string message = job_message(job, *request);
+  std::string message = job_message(job, *request, (*custom)[job.object_type]);
   current.logger().info("import uploaded", {{"job_id", job.id}, {"bytes", upload.file_bytes()}});
-  co_await submit(current, std::move(job), std::move(message));
+  std::string fingerprint =
+      request_fingerprint(current, job_kind::imports, *request, upload.file_digest());
+  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
 }
 
-asio::awaitable<void> router::submit(exchange& current, job_record job, std::string message) {
+asio::awaitable<void> router::submit(exchange& current, job_record job, std::string message,
+                                     std::string fingerprint) {
   const auto cleanup_blob = [&] {
     if (!job.blob_key.empty()) {
       (void)services_.blobs.remove(job.blob_key);
     }
   };
+
+  // With an Idempotency-Key, the first request claims the key; a retry gets the stored response.
+  const std::string key_digest =
+      fingerprint.empty() ? std::string{}
+                          : crypto::sha256_hex(current.request()[idempotency_key_header]);
+  if (!key_digest.empty()) {
+    auto claim = co_await services_.jobs.claim_idempotency_key(job.tenant, key_digest, fingerprint,
+                                                               idempotency_claim_ms);
+    if (!claim) {
+      current.logger().warn("idempotency key could not be claimed",
+                            {{"error", claim.error().message()}});
+      cleanup_blob();
+      current.respond_problem(store_unavailable(), retry_after("2"));
+      co_return;
+    }
+    if (claim->outcome != idempotency_claim::verdict::claimed) {
+      cleanup_blob();
+      respond_to_claimed_key(current, *claim);
+      co_return;
+    }
+  }
 
   auto created = co_await services_.jobs.create(job);
   if (!created || !*created) {
@@ -639,6 +1397,9 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
         {{"job_id", job.id},
          {"error", created ? std::string("id exists") : created.error().message()}});
     cleanup_blob();
+    if (!key_digest.empty()) {
+      co_await release_idempotency_key(current, job.tenant, key_digest, fingerprint);
+    }
     current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
@@ -653,6 +1414,9 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
                             {{"job_id", job.id}, {"error", removed.error().message()}});
     }
     cleanup_blob();
+    if (!key_digest.empty()) {
+      co_await release_idempotency_key(current, job.tenant, key_digest, fingerprint);
+    }
     if (error == kafka::kafka_errc::too_large) {
       current.logger().warn("job message too large",
                             {{"job_id", job.id}, {"error", error.message()}});
@@ -678,12 +1442,69 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
   }
 
   current.logger().info("job accepted", {{"job_id", job.id}, {"kind", to_string(job.kind)}});
-  const std::string location = base_url(current) + job_path(job);
-  header_list headers = one_header(http::field::location, location);
-  headers.emplace_back("Operation-Location", location);
-  headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
-  current.respond_json(http::status::accepted, job_json(job, base_url(current)),
+  idempotency_claim accepted;
+  accepted.status = static_cast<int>(http::status::accepted);
+  accepted.body = job_json(job, base_url(current));
+  accepted.location = base_url(current) + job_path(job);
+  if (!key_digest.empty()) {
+    const std::int64_t lifetime_ms = services_.config.idempotency_hours * 3600 * 1000;
+    auto stored = co_await services_.jobs.complete_idempotency_key(
+        job.tenant, key_digest, fingerprint, accepted, lifetime_ms);
+    if (!stored) {
+      // The job is queued; only a retry with the key would miss the stored response.
+      current.logger().warn("idempotency key response could not be stored",
+                            {{"job_id", job.id}, {"error", stored.error().message()}});
+    }
+  }
+  respond_accepted(current, accepted, false);
+}
+
+asio::awaitable<void> router::release_idempotency_key(exchange& current, const std::string& tenant,
+                                                      const std::string& key_digest,
+                                                      const std::string& fingerprint) {
+  auto released = co_await services_.jobs.release_idempotency_key(tenant, key_digest, fingerprint);
+  if (!released) {
+    current.logger().warn("idempotency key could not be released",
+                          {{"error", released.error().message()}});
+  }
+}
+
+void router::respond_accepted(exchange& current, const idempotency_claim& response,
+                              bool replayed) const {
+  header_list headers;
+  if (!response.location.empty()) {
+    headers.emplace_back("Location", response.location);
+    headers.emplace_back("Operation-Location", response.location);
+    headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
+  }
+  if (replayed) {
+    headers.emplace_back("Idempotent-Replayed", "true");
+  }
+  current.respond_json(static_cast<http::status>(response.status), response.body,
                        std::move(headers));
+}
+
+void router::respond_to_claimed_key(exchange& current, const idempotency_claim& claim) const {
+  switch (claim.outcome) {
+    case idempotency_claim::verdict::replay:
+      current.logger().info("idempotent request replayed");
+      respond_accepted(current, claim, true);
+      break;
+    case idempotency_claim::verdict::in_flight:
+      current.respond_problem(
+          problem{problem_kind::idempotency_key_in_use,
+                  "Another request with this Idempotency-Key is being processed. Retry after the "
+                  "number of seconds in Retry-After to get its response."},
+          retry_after("1"));
+      break;
+    case idempotency_claim::verdict::mismatch:
+    case idempotency_claim::verdict::claimed:
+      current.respond_problem(problem{problem_kind::idempotency_key_reused,
+                                      "This Idempotency-Key was sent before with a different "
+                                      "request. Use a new key for a new request."}
+                                  .with("field", std::string(idempotency_key_header)));
+      break;
+  }
 }
 
 }  // namespace jobgate::gateway

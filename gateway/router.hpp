@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "gateway/download_link.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/gateway_config.hpp"
+#include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
 
 namespace jobgate::gateway {
@@ -23,7 +25,9 @@ struct gateway_services {
   blob_store& blobs;
   const json::schema_validator& import_schema;
   const json::schema_validator& export_schema;
+  const json::schema_validator& property_schema;
   const records::property_catalog& catalog;
+  job_change_feed& changes;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -39,6 +43,20 @@ class router {
   boost::asio::awaitable<void> create_export(exchange& current);
   boost::asio::awaitable<void> get_job(exchange& current, std::string_view id,
                                        std::optional<job_kind> kind);
+  boost::asio::awaitable<void> get_properties(exchange& current, std::string_view object_type,
+                                              std::string_view name);
+  boost::asio::awaitable<void> create_property(exchange& current, std::string_view object_type);
+  // Reads the tenant's custom property definitions, or records a 503 and returns nullopt.
+  boost::asio::awaitable<std::optional<std::map<std::string, std::vector<std::string>>>>
+  load_custom_properties(exchange& current);
+  // The built-in catalog with the tenant's custom properties, or nullopt after recording a 500.
+  std::optional<records::property_catalog> tenant_catalog(
+      exchange& current, const std::map<std::string, std::vector<std::string>>& custom) const;
+  boost::asio::awaitable<void> get_record(exchange& current, std::string_view object_type,
+                                          std::string_view encoded_key);
+  boost::asio::awaitable<void> list_jobs(exchange& current, std::optional<job_kind> kind);
+  boost::asio::awaitable<void> stream_events(exchange& current, std::string_view id,
+                                             std::optional<job_kind> kind);
   boost::asio::awaitable<void> get_errors(exchange& current, std::string_view id);
   boost::asio::awaitable<void> get_result(exchange& current, std::string_view id, job_kind kind);
   boost::asio::awaitable<void> cancel(exchange& current, std::string_view id, job_kind kind);
@@ -46,10 +64,19 @@ class router {
   boost::asio::awaitable<void> ready(exchange& current);
 
   // Loads a job of the caller's tenant, or records a 404 or 503 response and returns nullopt.
+  // With expired_is_gone, a job that finished and has since expired gets 410 result-expired.
   boost::asio::awaitable<std::optional<job_record>> load_job(exchange& current, std::string_view id,
-                                                             std::optional<job_kind> kind);
+                                                             std::optional<job_kind> kind,
+                                                             bool expired_is_gone = false);
   // Stores a new job and queues it. Records 202, or the error after cleaning up.
-  boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message);
+  // With a non-empty fingerprint, the request's Idempotency-Key is claimed first.
+  boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message,
+                                      std::string fingerprint);
+  boost::asio::awaitable<void> release_idempotency_key(exchange& current, const std::string& tenant,
+                                                       const std::string& key_digest,
+                                                       const std::string& fingerprint);
+  void respond_accepted(exchange& current, const idempotency_claim& response, bool replayed) const;
+  void respond_to_claimed_key(exchange& current, const idempotency_claim& claim) const;
 
   bool authenticate(exchange& current) const;
   std::string base_url(const exchange& current) const;

@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "common/csv/csv_writer.hpp"
+#include "common/records/property_catalog.hpp"
+#include "common/records/record_filter.hpp"
 
 namespace jobgate::worker {
 
@@ -11,48 +13,18 @@ namespace {
 
 constexpr std::int64_t page_records = 1000;
 
-struct record_filter {
-  enum class op { eq, neq, has_property, not_has_property };
-  std::size_t column = 0;  // index of the property in the fetched values
-  op kind = op::eq;
-  std::string value;
+// A filter and the index of its property in the fetched values.
+struct column_filter {
+  records::record_filter filter;
+  std::size_t column = 0;
 };
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool passes(const std::vector<record_filter>& filters,
+bool passes(const std::vector<column_filter>& filters,
             const std::vector<std::optional<std::string>>& values) {
-  for (const auto& filter : filters) {
-    const auto& value = values[filter.column];
-    switch (filter.kind) {
-      case record_filter::op::eq:
-        if (!value || !equals_ignoring_case(*value, filter.value)) {
-          return false;
-        }
-        break;
-      case record_filter::op::neq:
-        if (value && equals_ignoring_case(*value, filter.value)) {
-          return false;
-        }
-        break;
-      case record_filter::op::has_property:
-        if (!value) {
-          return false;
-        }
-        break;
-      case record_filter::op::not_has_property:
-        if (value) {
-          return false;
-        }
-        break;
-    }
-  }
-  return true;
+  return std::all_of(filters.begin(), filters.end(), [&values](const column_filter& entry) {
+    const auto& value = values[entry.column];
+    return entry.filter.matches(value ? std::optional<std::string_view>(*value) : std::nullopt);
+  });
 }
 
 void append_ndjson_line(std::string& out, const std::vector<std::string>& properties,
@@ -83,24 +55,31 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   }
   const std::size_t exported_columns = properties.size();
 
-  // Filter properties are fetched after the exported ones, in the same HMGET.
-  std::vector<record_filter> filters;
+  // Filter properties are fetched after the exported ones, in the same HMGET. The gateway
+  // checked the filters already, so a failure here means the stored request is inconsistent.
+  const auto& catalog = job.catalog;
+  std::vector<column_filter> filters;
   if (const auto* list = json::get_array(job.request, "filters")) {
-    for (const auto& item : list->GetArray()) {
-      record_filter filter;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      const auto& item = (*list)[i];
       const std::string name(json::get_string(item, "propertyName").value_or(""));
-      const auto op = json::get_string(item, "operator").value_or("EQ");
-      filter.kind = op == "NEQ"                ? record_filter::op::neq
-                    : op == "HAS_PROPERTY"     ? record_filter::op::has_property
-                    : op == "NOT_HAS_PROPERTY" ? record_filter::op::not_has_property
-                                               : record_filter::op::eq;
-      filter.value = std::string(json::get_string(item, "value").value_or(""));
+      const auto* property = catalog.find_property(object_type, name);
+      if (property == nullptr) {
+        return job_outcome::failed("invalid-request", "The filter " + std::to_string(i) +
+                                                          " names the unknown property '" + name +
+                                                          "' of " + object_type + ".");
+      }
+      auto filter = records::record_filter::from_json(item, *property);
+      if (!filter) {
+        return job_outcome::failed("invalid-request", "The filter " + std::to_string(i) +
+                                                          " is invalid: " + filter.error().message);
+      }
       const auto found = std::find(properties.begin(), properties.end(), name);
-      filter.column = static_cast<std::size_t>(found - properties.begin());
+      const auto column = static_cast<std::size_t>(found - properties.begin());
       if (found == properties.end()) {
         properties.push_back(name);
       }
-      filters.push_back(std::move(filter));
+      filters.push_back(column_filter{std::move(*filter), column});
     }
   }
 
@@ -112,12 +91,14 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   }
   blob_writer& writer = **created;
 
-  // TODO: values starting with '=', '+', '-' or '@' reach spreadsheets as formulas; the export
-  // writes them unchanged because '+' also starts phone numbers.
   csv::csv_writer csv_out([&writer](std::string_view bytes) -> boost::system::error_code {
     auto written = writer.write(bytes);
     return written ? boost::system::error_code{} : written.error();
   });
+  // On by default, although it also prefixes phone numbers such as +4915... and negative numbers.
+  if (json::get_bool(job.request, "csvFormulaEscape").value_or(true)) {
+    csv_out.set_formula_escape(csv::formula_escape::single_quote);
+  }
   if (!ndjson) {
     for (std::size_t i = 0; i < exported_columns; ++i) {
       csv_out.write_field(properties[i]);

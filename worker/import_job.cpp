@@ -52,7 +52,7 @@ job_outcome run_import(job_context& job) {
   if (!request) {
     return job_outcome::failed(std::string(request.error().slug()), request.error().detail);
   }
-  const auto& catalog = records::property_catalog::builtin();
+  const auto& catalog = job.catalog;
 
   auto reader = job.blobs.open(job.blob_key);
   if (!reader) {
@@ -126,6 +126,25 @@ job_outcome run_import(job_context& job) {
     return std::nullopt;
   };
 
+  // The header cells go to the job hash once read, for the CSV error report. Every attempt writes
+  // the same value, so a redelivered job may write it again.
+  bool header_stored = false;
+  const auto store_header = [&]() -> std::optional<job_outcome> {
+    if (header_stored || !processor->header_read()) {
+      return std::nullopt;
+    }
+    auto stored = job.store.update(job.job_id, job.attempt,
+                                   {{"headerCells", json_string_array(processor->header_cells())}});
+    if (!stored) {
+      return job_outcome::retry("Redis: " + stored.error().message());
+    }
+    if (auto stop = stop_reason(*stored)) {
+      return stop;
+    }
+    header_stored = true;
+    return std::nullopt;
+  };
+
   std::vector<char> chunk(read_chunk_bytes);
   for (;;) {
     if (job.stopping.load()) {
@@ -146,6 +165,9 @@ job_outcome run_import(job_context& job) {
         return job_outcome::retry("the uploaded file cannot be read: " + moved.error().message());
       }
     }
+    if (auto stop = store_header()) {
+      return *stop;
+    }
     while (rows.size() >= static_cast<std::size_t>(job.config.batch_rows) ||
            (!rows.empty() && clock::now() - last_flush >= interval)) {
       if (auto stop = flush()) {
@@ -155,6 +177,9 @@ job_outcome run_import(job_context& job) {
   }
   if (auto finished = processor->finish(rows); !finished) {
     return job_outcome::failed(std::string(finished.error().slug()), finished.error().detail);
+  }
+  if (auto stop = store_header()) {
+    return *stop;
   }
   if (auto stop = flush()) {
     return *stop;

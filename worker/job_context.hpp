@@ -8,6 +8,7 @@
 #include "common/jobs/job.hpp"
 #include "common/json/json.hpp"
 #include "common/log/logger.hpp"
+#include "common/records/property_catalog.hpp"
 #include "worker/job_outcome.hpp"
 #include "worker/worker_config.hpp"
 #include "worker/worker_store.hpp"
@@ -22,6 +23,8 @@ struct job_context {
   job_kind kind = job_kind::imports;
   std::string blob_key;
   const json::value& request;
+  // The built-in properties and the tenant's custom ones from the job message.
+  const records::property_catalog& catalog;
   std::int64_t attempt = 0;
   worker_store::start_result started;
   worker_store& store;

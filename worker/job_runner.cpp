@@ -144,11 +144,22 @@ bool job_runner::process(const kafka::kafka_message& message) {
   emit_event(job_id, tenant, kind, job_status::processing,
              attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
 
+  const json::value& request = *json::get_object(*parsed, "request");
+  std::vector<std::string> custom_properties;
+  if (const auto* definitions = json::get_array(*parsed, "customProperties")) {
+    for (const auto& definition : definitions->GetArray()) {
+      custom_properties.push_back(json::serialize(definition));
+    }
+  }
+  auto catalog = records::property_catalog::builtin().with_custom_properties(
+      json::get_string(request, "objectType").value_or(""), custom_properties);
+
   job_context context{job_id,
                       tenant,
                       kind,
                       std::string(json::get_string(*parsed, "blobKey").value_or("")),
-                      *json::get_object(*parsed, "request"),
+                      request,
+                      catalog ? *catalog : records::property_catalog::builtin(),
                       attempt,
                       *started,
                       store_,
@@ -159,7 +170,10 @@ bool job_runner::process(const kafka::kafka_message& message) {
   const auto begun = std::chrono::steady_clock::now();
   field_list result_fields;
   const job_outcome outcome =
-      kind == job_kind::imports ? run_import(context) : run_export(context, result_fields);
+      !catalog ? job_outcome::failed("invalid-request", "The job's custom properties are invalid: " +
+                                                            catalog.error().message + ".")
+      : kind == job_kind::imports ? run_import(context)
+                                  : run_export(context, result_fields);
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - begun)
                               .count();

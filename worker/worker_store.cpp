@@ -159,7 +159,8 @@ boost::system::result<worker_store::change_result> worker_store::finish(const st
                                                                         std::int64_t retention_ms,
                                                                         const field_list& fields) {
   redis::request command = job_scripts::eval_command(
-      job_scripts::finish_job, {store_keys::job(id), store_keys::job_errors(id)});
+      job_scripts::finish_job,
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
   command.push_back(static_cast<long long>(attempt));
   command.push_back(to_string(status));
   command.push_back(static_cast<long long>(now_millis()));
@@ -231,31 +232,6 @@ std::int64_t worker_store::record_count(const std::string& tenant, const std::st
   redis::request command{"ZCARD", store_keys::record_ids(tenant, object_type)};
   auto reply = redis_.command(command);
   return reply && reply->is_integer() ? reply->integer() : -1;
-}
-
-std::string row_error_json(const records::row_error& error) {
-  rapidjson::StringBuffer buffer;
-  json::writer out(buffer);
-  out.StartObject();
-  out.Key("row");
-  out.Uint64(error.row);
-  out.Key("line");
-  out.Uint64(error.line);
-  json::write_string(out, "kind", records::to_string(error.kind));
-  if (!error.column.empty()) {
-    json::write_string(out, "column", error.column);
-  }
-  if (!error.property.empty()) {
-    json::write_string(out, "property", error.property);
-  }
-  if (!error.value.empty()) {
-    json::write_string(out, "value", error.value);
-  }
-  if (!error.detail.empty()) {
-    json::write_string(out, "detail", error.detail);
-  }
-  out.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 }  // namespace jobgate::worker

@@ -9,6 +9,7 @@
 #include "common/jobs/job.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/records/import_row_processor.hpp"
+#include "common/records/row_error_json.hpp"
 #include "common/redis/connection.hpp"
 
 namespace jobgate::worker {
@@ -84,7 +85,7 @@ class worker_store {
   redis::connection redis_;
 };
 
-// Serialises a rejected row as the JSON object the errors endpoint returns.
-std::string row_error_json(const records::row_error& error);
+// The worker stores rejected rows in the form the errors endpoint returns.
+using records::row_error_json;
 
 }  // namespace jobgate::worker

@@ -4,6 +4,15 @@
 
 namespace jobgate::csv {
 
+bool starts_like_formula(std::string_view value) {
+  if (value.empty()) {
+    return false;
+  }
+  const char first = value.front();
+  return first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' ||
+         first == '\r';
+}
+
 csv_writer::csv_writer(csv_sink sink, char delimiter, std::size_t buffer_bytes)
     : sink_(std::move(sink)), delimiter_(delimiter), buffer_bytes_(buffer_bytes) {
   buffer_.reserve(buffer_bytes_);
@@ -30,6 +39,15 @@ void csv_writer::write_field(std::string_view value) {
     buffer_ += delimiter_;
   }
   record_has_field_ = true;
+
+  // The prefixed copy is made only for the rare cells that need it.
+  std::string escaped;
+  if (formula_escape_ == formula_escape::single_quote && starts_like_formula(value)) {
+    escaped.reserve(value.size() + 1);
+    escaped += '\'';
+    escaped.append(value);
+    value = escaped;
+  }
 
   if (!needs_quotes(value, delimiter_)) {
     buffer_.append(value);

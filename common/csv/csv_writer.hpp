@@ -2,6 +2,7 @@
 
 #include <boost/system/error_code.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <span>
@@ -14,15 +15,29 @@ namespace jobgate::csv {
 // dropped and csv_writer::error() keeps the first error.
 using csv_sink = std::function<boost::system::error_code(std::string_view)>;
 
+// Whether csv_writer neutralises cells that a spreadsheet would evaluate as formulas.
+enum class formula_escape : std::uint8_t {
+  off,
+  single_quote,  // such a cell gets a leading ', so a spreadsheet shows it as text
+};
+
+// Returns whether a spreadsheet may evaluate `value` as a formula, because it starts with '=',
+// '+', '-', '@', tab or CR.
+bool starts_like_formula(std::string_view value);
+
 // RFC 4180 writer with CRLF record ends. A field is quoted when it contains the delimiter, a
 // quote, CR or LF, or starts or ends with a space or tab; quotes inside are doubled.
 //
 // Output is buffered and passed to the sink in pieces of about `buffer_bytes`. Call flush() at
 // the end, because the destructor does not. A record with no fields, or one empty field, is an
-// empty line, which csv_reader reads back as one empty field. Not thread-safe.
+// empty line, which csv_reader reads back as one empty field. Formula escaping is off unless
+// set_formula_escape() turns it on. Not thread-safe.
 class csv_writer {
  public:
   explicit csv_writer(csv_sink sink, char delimiter = ',', std::size_t buffer_bytes = 64 * 1024);
+
+  // Applies to every field written afterwards, header cells included.
+  void set_formula_escape(formula_escape mode) { formula_escape_ = mode; }
 
   void write_field(std::string_view value);
   void end_record();
@@ -43,6 +58,7 @@ class csv_writer {
   std::size_t buffer_bytes_;
   std::string buffer_;
   bool record_has_field_ = false;
+  formula_escape formula_escape_ = formula_escape::off;
   boost::system::error_code error_;
 };
 

@@ -146,7 +146,13 @@ void write_job_resource(json::writer& out, const job_record& job, std::string_vi
   write_time(out, "updatedAt", job.updated_at);
   write_time(out, "startedAt", job.started_at);
   write_time(out, "completedAt", job.finished_at);
-  write_time(out, "expiresAt", job.expires_at);
+  // A job is removed a retention period after it finished; until then it has no expiry.
+  if (job.expires_at > 0) {
+    write_time(out, "expiresAt", job.expires_at);
+  } else {
+    out.Key("expiresAt");
+    out.Null();
+  }
   write_int(out, "attempts", job.attempts);
 
   out.Key("progress");

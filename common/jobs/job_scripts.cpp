@@ -28,6 +28,7 @@ redis.call('HSET', KEYS[1], 'status', 'PROCESSING', 'updatedAt', ARGV[1])
 if (tonumber(redis.call('HGET', KEYS[1], 'startedAt') or '0') or 0) == 0 then
   redis.call('HSET', KEYS[1], 'startedAt', ARGV[1])
 end
+redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 local job = redis.call('HMGET', KEYS[1], 'ckOffset', 'ckRow', 'ckLine', 'created', 'updated',
                        'failed', 'skippedBlank', 'rowsProcessed')
 local result = {'started', attempts}
@@ -53,6 +54,7 @@ for i = 3, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok'}
 )lua";
 
@@ -125,6 +127,7 @@ redis.call('HINCRBY', KEYS[1], 'skippedBlank', blank)
 redis.call('HINCRBY', KEYS[1], 'rowsProcessed', created + updated + failed + blank)
 redis.call('HSET', KEYS[1], 'ckOffset', ARGV[3], 'ckRow', ARGV[4], 'ckLine', ARGV[5],
            'updatedAt', now)
+redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok'}
 )lua";
 
@@ -142,6 +145,8 @@ if job[2] ~= ARGV[1] then
 end
 local now = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
+-- The tombstone outlives the job by 30 days, so late reads learn that it expired.
+local tombstone_ms = 2592000000
 local fields = {'status', ARGV[2], 'updatedAt', ARGV[3], 'finishedAt', ARGV[3],
                 'expiresAt', tostring(now + retention)}
 for i = 5, #ARGV do
@@ -152,6 +157,8 @@ redis.call('PEXPIRE', KEYS[1], retention)
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], retention)
 end
+redis.call('SET', KEYS[3], redis.call('HGET', KEYS[1], 'tenant'), 'PX', retention + tombstone_ms)
+redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok'}
 )lua";
 
@@ -165,13 +172,107 @@ if status ~= 'PENDING' and status ~= 'PROCESSING' then
 end
 local now = tonumber(ARGV[1])
 local retention = tonumber(ARGV[2])
+local tombstone_ms = 2592000000
 redis.call('HSET', KEYS[1], 'status', 'CANCELED', 'updatedAt', ARGV[1], 'finishedAt', ARGV[1],
            'expiresAt', tostring(now + retention))
 redis.call('PEXPIRE', KEYS[1], retention)
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], retention)
 end
+redis.call('SET', KEYS[3], redis.call('HGET', KEYS[1], 'tenant'), 'PX', retention + tombstone_ms)
+redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok', status}
+)lua";
+
+const std::string_view list_jobs = R"lua(
+local cursor_score = tonumber(ARGV[1])
+local after_id = ARGV[3]
+local limit = tonumber(ARGV[4])
+local prefix = ARGV[5]
+local wanted = {}
+local any_status = ARGV[6] == ''
+for status in string.gmatch(ARGV[6], '[^,]+') do
+  wanted[status] = true
+end
+local budget = tonumber(ARGV[7])
+local found = {}
+local offset = 0
+local last_score, last_id = '', ''
+while budget > 0 do
+  local batch = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES', 'LIMIT',
+                           offset, 100)
+  if #batch == 0 then
+    last_score, last_id = '', ''
+    break
+  end
+  local removed = 0
+  for i = 1, #batch, 2 do
+    local id, score = batch[i], batch[i + 1]
+    budget = budget - 1
+    local skip = after_id ~= '' and tonumber(score) == cursor_score and id >= after_id
+    if not skip and (prefix == '' or string.sub(id, 1, #prefix) == prefix) then
+      local fields = redis.call('HGETALL', 'jg:job:' .. id)
+      if #fields == 0 then
+        redis.call('ZREM', KEYS[1], id)
+        removed = removed + 1
+      else
+        local status = ''
+        for j = 1, #fields, 2 do
+          if fields[j] == 'status' then
+            status = fields[j + 1]
+          end
+        end
+        if any_status or wanted[status] then
+          if #found == limit then
+            return {last_score, last_id, unpack(found)}
+          end
+          found[#found + 1] = fields
+        end
+      end
+    end
+    last_score, last_id = score, id
+    if budget == 0 then
+      break
+    end
+  end
+  offset = offset + #batch / 2 - removed
+end
+return {last_score, last_id, unpack(found)}
+)lua";
+
+const std::string_view claim_idempotency_key = R"lua(
+local entry = redis.call('HMGET', KEYS[1], 'fingerprint', 'state', 'status', 'body', 'location')
+if not entry[1] then
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'pending')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'claimed'}
+end
+if entry[1] ~= ARGV[1] then
+  return {'mismatch'}
+end
+if entry[2] ~= 'done' then
+  return {'in_flight'}
+end
+return {'replay', entry[3], entry[4], entry[5]}
+)lua";
+
+const std::string_view complete_idempotency_key = R"lua(
+if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3], 'location',
+           ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+)lua";
+
+const std::string_view release_idempotency_key = R"lua(
+local entry = redis.call('HMGET', KEYS[1], 'fingerprint', 'state')
+if entry[1] ~= ARGV[1] or entry[2] ~= 'pending' then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+return 1
 )lua";
 
 redis::request eval_command(std::string_view script, std::initializer_list<std::string_view> keys) {

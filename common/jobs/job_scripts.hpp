@@ -31,14 +31,35 @@ extern const std::string_view update_job;
 // or {"stale", stored offset} when the batch does not start at the stored checkpoint.
 extern const std::string_view apply_import_batch;
 
-// KEYS: job hash, errors list. ARGV: attempt, DONE or FAILED, now, retention millis, then
-// field/value pairs. Ends a PROCESSING (or, for FAILED, PENDING) job owned by this attempt and sets
-// its expiry.
+// KEYS: job hash, errors list, tombstone. ARGV: attempt, DONE or FAILED, now, retention millis,
+// then field/value pairs. Ends a PROCESSING (or, for FAILED, PENDING) job owned by this attempt,
+// sets its expiry, and leaves a tombstone that outlives it by 30 days.
 extern const std::string_view finish_job;
 
-// KEYS: job hash, errors list. ARGV: now, retention millis.
+// KEYS: job hash, errors list, tombstone. ARGV: now, retention millis.
 // Moves PENDING or PROCESSING to CANCELED. Returns {"ok", previous status} or {"status", s}.
 extern const std::string_view cancel_job;
+
+// KEYS: tenant's job index. ARGV: highest score (a number, or "(" and a number for exclusive),
+// lowest score, id after which to start among entries scored exactly at the highest score ("" for
+// none), page size, job id prefix ("" for any kind), comma-separated statuses ("" for any), the
+// most index entries to examine.
+// Walks the index newest first and returns {cursor score, cursor id, hash1, hash2, ...} with up to
+// page size jobs as flat HGETALL arrays. The cursor is empty when the range is exhausted. Index
+// entries whose job expired are removed on the way.
+extern const std::string_view list_jobs;
+
+// KEYS: idempotency hash. ARGV: request fingerprint, claim lifetime millis.
+// Claims the key for a request in flight. Returns {"claimed"}; {"mismatch"} when the key belongs to
+// a request with another fingerprint; {"in_flight"} while the first request is still running; or
+// {"replay", status, body, location} once its response is stored.
+extern const std::string_view claim_idempotency_key;
+// KEYS: idempotency hash. ARGV: fingerprint, status, body, location, lifetime millis.
+// Stores the response of the claimed request for replays. Returns 1, or 0 when the claim is gone.
+extern const std::string_view complete_idempotency_key;
+// KEYS: idempotency hash. ARGV: fingerprint.
+// Drops a claim whose request failed, so a retry with the key runs again. Returns 1 or 0.
+extern const std::string_view release_idempotency_key;
 
 // Builds an EVAL command of a script with its keys; the caller appends the arguments. Redis caches
 // the compiled script by its digest, so repeated EVALs compile it once.

@@ -41,4 +41,25 @@ inline std::string record_sequence(std::string_view tenant, std::string_view obj
   return "jg:seq:" + std::string(tenant) + ":" + std::string(object_type);
 }
 
+// String holding the tenant of a job that finished, kept after the job expired, so that a read of
+// its result can tell "expired" from "never existed".
+inline std::string job_tombstone(std::string_view id) {
+  return "jg:gone:" + std::string(id);
+}
+
+// Hash from property name to the JSON definition of a tenant's custom property.
+inline std::string custom_properties(std::string_view tenant, std::string_view object_type) {
+  return "jg:props:" + std::string(tenant) + ":" + std::string(object_type);
+}
+
+// Hash that records a POST sent with an Idempotency-Key: the request's fingerprint, whether it is
+// still in flight, and the response to replay. The key's SHA-256 stands for the key itself.
+inline std::string idempotency(std::string_view tenant, std::string_view key_digest) {
+  return "jg:idem:" + std::string(tenant) + ":" + std::string(key_digest);
+}
+
+// Pub/sub channel on which the job store's scripts publish the id of every job they change; the
+// Lua in job_scripts.cpp spells it out too.
+inline constexpr std::string_view job_changes_channel = "jg:job-changes";
+
 }  // namespace jobgate::store_keys

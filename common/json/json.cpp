@@ -2,6 +2,9 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace jobgate::json {
 
 namespace {
@@ -35,6 +38,44 @@ std::string serialize(const value& node) {
   rapidjson::StringBuffer buffer;
   writer out(buffer);
   node.Accept(out);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+namespace {
+
+void write_canonical(writer& out, const value& node) {
+  if (node.IsObject()) {
+    std::vector<const value::Member*> members;
+    for (const auto& member : node.GetObject()) {
+      members.push_back(&member);
+    }
+    std::sort(members.begin(), members.end(), [](const auto* left, const auto* right) {
+      return std::string_view(left->name.GetString(), left->name.GetStringLength()) <
+             std::string_view(right->name.GetString(), right->name.GetStringLength());
+    });
+    out.StartObject();
+    for (const auto* member : members) {
+      out.Key(member->name.GetString(), member->name.GetStringLength());
+      write_canonical(out, member->value);
+    }
+    out.EndObject();
+  } else if (node.IsArray()) {
+    out.StartArray();
+    for (const auto& item : node.GetArray()) {
+      write_canonical(out, item);
+    }
+    out.EndArray();
+  } else {
+    node.Accept(out);
+  }
+}
+
+}  // namespace
+
+std::string serialize_canonical(const value& node) {
+  rapidjson::StringBuffer buffer;
+  writer out(buffer);
+  write_canonical(out, node);
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 

@@ -31,6 +31,10 @@ boost::system::result<document, parse_error> parse(std::string_view text);
 // Serialises a value to compact JSON text.
 std::string serialize(const value& node);
 
+// Serialises a value with object members sorted by name at every level, so documents that differ
+// only in member order give the same text. For fingerprints of requests.
+std::string serialize_canonical(const value& node);
+
 // Checked member getters: nullopt when the member is absent or of another type.
 std::optional<std::string_view> get_string(const value& object, std::string_view name);
 std::optional<std::int64_t> get_int(const value& object, std::string_view name);

@@ -224,7 +224,11 @@ void import_row_processor::handle_record(const csv::csv_record& record,
     }
     return;
   }
-  read_row(record, out.emplace_back());
+  import_row& row = out.emplace_back();
+  read_row(record, row);
+  if (row.status == row_status::rejected) {
+    keep_cells(record, *row.error);
+  }
 }
 
 void import_row_processor::read_header(const csv::csv_record& record) {
@@ -269,6 +273,7 @@ void import_row_processor::read_header(const csv::csv_record& record) {
     return;
   }
   mapping_ = std::move(*resolved);
+  header_cells_ = std::move(header);
   header_fields_ = record.size();
   row_ = 1;
 
@@ -453,6 +458,26 @@ void import_row_processor::reject(import_row& row, row_error_kind kind, const st
     error.value += "\u2026";
   }
   error.detail = std::move(detail);
+}
+
+void import_row_processor::keep_cells(const csv::csv_record& record, row_error& error) const {
+  error.cells.reserve(record.size());
+  std::size_t kept_bytes = 0;
+  for (std::size_t i = 0; i < record.size(); ++i) {
+    if (kept_bytes >= limits_.max_error_cells_bytes) {
+      error.cells_cut = true;
+      return;
+    }
+    const std::string_view cell = record[i];
+    const std::string_view prefix = cut_at_character(cell, limits_.max_error_value_bytes);
+    std::string& copy = error.cells.emplace_back();
+    csv::append_escaped_utf8(prefix, copy);
+    if (prefix.size() < cell.size()) {
+      copy += "\u2026";
+      error.cells_cut = true;
+    }
+    kept_bytes += copy.size();
+  }
 }
 
 void import_row_processor::start_resumed_pass() {

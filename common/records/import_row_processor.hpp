@@ -55,6 +55,8 @@ struct import_limits {
   std::size_t max_record_bytes = std::size_t{1} << 20;
   std::size_t max_fields = 16384;
   std::size_t max_error_value_bytes = 1024;  // longer cell values are cut in row errors
+  // Maximum total size of the cells a row error keeps. The cells after it are left out.
+  std::size_t max_error_cells_bytes = 64 * 1024;
 };
 
 // Turns an uploaded CSV file, fed in chunks of any size, into one import_row per data record.
@@ -71,7 +73,8 @@ struct import_limits {
 //   4. each mapped cell in column order: invalid_encoding (ill-formed bytes), missing_required
 //      (empty cell of a required or the unique property), then the type checks of
 //      normalise_property_value(). Ill-formed bytes in unmapped columns are ignored.
-// Only the first error of a row is reported.
+// Only the first error of a row is reported. A rejected row also keeps all its cells, each cut
+// like the error value, up to max_error_cells_bytes in total (see row_error::cells).
 //
 // Job-level failures are returned as errors and are final: every later call returns the same one.
 // Not thread-safe; one processor serves one pass over one file.
@@ -108,6 +111,9 @@ class import_row_processor {
   const column_mapping& mapping() const { return *mapping_; }
   // Header cells no property takes; empty until header_read().
   const std::vector<std::string>& unmapped_columns() const;
+  // Header cells as decoded and untrimmed, with ill-formed bytes escaped. Empty until
+  // header_read().
+  const std::vector<std::string>& header_cells() const { return header_cells_; }
   // The encoding in use; final once the first block was processed.
   csv::text_encoding encoding() const { return decoder_.encoding(); }
   const object_type_definition& object_type() const { return *object_type_; }
@@ -129,6 +135,7 @@ class import_row_processor {
   void locate_invalid_bytes(const csv::csv_record& record);
   void reject(import_row& row, row_error_kind kind, const std::string* column,
               const property_definition* property, std::string_view value, std::string detail);
+  void keep_cells(const csv::csv_record& record, row_error& error) const;
   void start_resumed_pass();
   csv::csv_options reader_options(std::uint64_t start_offset, std::uint64_t start_line) const;
   boost::system::result<void, import_failure> status() const;
@@ -146,6 +153,7 @@ class import_row_processor {
   csv::csv_reader reader_;
 
   std::optional<column_mapping> mapping_;
+  std::vector<std::string> header_cells_;
   std::size_t header_fields_ = 0;
   std::uint64_t row_ = 1;
   bool header_just_read_ = false;

@@ -218,9 +218,8 @@ const property_definition* property_catalog::find_property(std::string_view obje
   return type == nullptr ? nullptr : type->find_property(property_name);
 }
 
-boost::system::result<void, catalog_error> property_catalog::add_custom_property(
-    std::string_view object_type, std::string_view name, property_type type,
-    std::string_view label) {
+boost::system::result<void, catalog_error> property_catalog::add_property(
+    std::string_view object_type, property_definition property) {
   object_type_definition* target = nullptr;
   for (object_type_definition& candidate : object_types_) {
     if (candidate.name == object_type) {
@@ -230,23 +229,59 @@ boost::system::result<void, catalog_error> property_catalog::add_custom_property
   if (target == nullptr) {
     return catalog_error{"unknown object type '" + std::string(object_type) + "'"};
   }
-  if (name.empty()) {
+  if (property.name.empty()) {
     return catalog_error{"a custom property needs a name"};
   }
-  if (target->find_property(name) != nullptr) {
+  if (target->find_property(property.name) != nullptr) {
     return catalog_error{"object type '" + std::string(object_type) + "' already has property '" +
-                         std::string(name) + "'"};
+                         property.name + "'"};
   }
-  if (type == property_type::enumeration) {
-    return catalog_error{"a custom enumeration needs options, which add_custom_property() lacks"};
+  if (property.type == property_type::enumeration && property.options.empty()) {
+    return catalog_error{"the enumeration '" + property.name + "' has no options"};
   }
-
-  property_definition property;
-  property.name = std::string(name);
-  property.label = label.empty() ? property.name : std::string(label);
-  property.type = type;
+  if (property.label.empty()) {
+    property.label = property.name;
+  }
+  property.unique = false;
+  property.required = false;
   target->properties.push_back(std::move(property));
   return {};
+}
+
+boost::system::result<void, catalog_error> property_catalog::add_custom_property(
+    std::string_view object_type, std::string_view name, property_type type,
+    std::string_view label) {
+  property_definition property;
+  property.name = std::string(name);
+  property.label = std::string(label);
+  property.type = type;
+  return add_property(object_type, std::move(property));
+}
+
+boost::system::result<void, catalog_error> property_catalog::define_custom_property(
+    std::string_view object_type, std::string_view definition_json) {
+  rapidjson::Document document;
+  document.Parse(definition_json.data(), definition_json.size());
+  if (document.HasParseError()) {
+    return catalog_error{"a custom property of object type '" + std::string(object_type) +
+                         "' is not valid JSON"};
+  }
+  auto property = parse_property(document, object_type);
+  if (!property) {
+    return property.error();
+  }
+  return add_property(object_type, std::move(*property));
+}
+
+boost::system::result<property_catalog, catalog_error> property_catalog::with_custom_properties(
+    std::string_view object_type, const std::vector<std::string>& definitions) const {
+  property_catalog extended = *this;
+  for (const auto& definition : definitions) {
+    if (auto added = extended.define_custom_property(object_type, definition); !added) {
+      return added.error();
+    }
+  }
+  return extended;
 }
 
 }  // namespace jobgate::records

@@ -68,7 +68,21 @@ class property_catalog {
       std::string_view object_type, std::string_view name,
       property_type type = property_type::string, std::string_view label = {});
 
+  // Adds a custom property defined as a JSON object in the form of proto/properties.json (name,
+  // label, type, options). A custom property is never unique or required. Fails like the other
+  // overload, and on a malformed definition or an enumeration without options.
+  boost::system::result<void, catalog_error> define_custom_property(
+      std::string_view object_type, std::string_view definition_json);
+
+  // A copy of this catalog with the custom properties of one object type added, each a JSON
+  // definition as define_custom_property() takes it.
+  boost::system::result<property_catalog, catalog_error> with_custom_properties(
+      std::string_view object_type, const std::vector<std::string>& definitions) const;
+
  private:
+  boost::system::result<void, catalog_error> add_property(std::string_view object_type,
+                                                          property_definition property);
+
   std::vector<object_type_definition> object_types_;
 };
 

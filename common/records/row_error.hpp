@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jobgate::records {
 
@@ -37,6 +38,10 @@ struct row_error {
   std::string property;  // property the column maps to, empty when none
   std::string value;     // the cell as written, cut to a bounded length
   std::string detail;    // a sentence saying what is wrong
+  // Every cell of the row as decoded, for the CSV error report. A cell cut to the value bound
+  // ends in U+2026, and cells past the row bound are left out. cells_cut is then true.
+  std::vector<std::string> cells;
+  bool cells_cut = false;
 };
 
 }  // namespace jobgate::records

@@ -65,6 +65,9 @@ boost::system::error_code connection::open() {
   if (redisSetTimeout(context.get(), to_timeval(options_.command_timeout)) != REDIS_OK) {
     return hiredis_error_code(context->err, errno, true);
   }
+  if (options_.keep_alive && redisEnableKeepAlive(context.get()) != REDIS_OK) {
+    return hiredis_error_code(context->err, errno, true);
+  }
   context_ = std::move(context);
 
   // Log in and pick the database; these run on every reconnect as well.
@@ -124,6 +127,17 @@ boost::system::result<reply> connection::read_reply() {
     return drop(errno);
   }
   return reply{static_cast<redisReply*>(raw)};
+}
+
+boost::system::result<reply> connection::receive() {
+  if (context_ == nullptr) {
+    return errc::not_connected;
+  }
+  return read_reply();
+}
+
+int connection::native_socket() const noexcept {
+  return context_ == nullptr ? -1 : context_->fd;
 }
 
 boost::system::result<reply> connection::run(int count, const char** pointers,

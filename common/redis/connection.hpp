@@ -23,6 +23,9 @@ struct connection_options {
   // Limit for each socket read or write of a command; 0 disables it. Blocking commands such as
   // BLPOP need a limit above their own timeout.
   std::chrono::milliseconds command_timeout{5000};
+  // Turns on TCP keepalive, so a connection that waits for pushed messages without a timeout still
+  // notices a dead peer.
+  bool keep_alive = false;
 };
 
 // A blocking connection to one Redis server, for threads that may wait (the worker's job threads).
@@ -66,6 +69,14 @@ class connection {
   // Sends all commands in one write, then reads one reply per command, in order. A transport
   // failure fails the whole call, though some of the commands may have run.
   boost::system::result<std::vector<reply>> pipeline(std::span<const request> commands);
+
+  // Waits for the next reply without sending a command, as a connection in SUBSCRIBE mode does.
+  // Fails with not_connected when the connection dropped; it does not reconnect by itself.
+  boost::system::result<reply> receive();
+
+  // The socket's descriptor while connected, else -1. Another thread may shut it down to wake a
+  // receive() that blocks.
+  int native_socket() const noexcept;
 
   // False after a transport failure, until the next call has connected again.
   bool is_connected() const noexcept { return context_ != nullptr; }

@@ -37,7 +37,7 @@ def test_unknown_job_is_404(stack):
 def test_wrong_method_is_405(stack):
     response = stack.client.request("DELETE", "/v1/imports")
     assert response.status == 405
-    assert response.header("Allow") == "POST"
+    assert response.header("Allow") == "GET, POST"
     assert problem(response)["type"].endswith("/method-not-allowed")
 
 

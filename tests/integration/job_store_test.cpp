@@ -165,9 +165,14 @@ records::import_row rejected_row(std::uint64_t row) {
   result.end_offset = row * 10;
   result.next_line = row + 1;
   result.status = records::row_status::rejected;
-  result.error =
-      records::row_error{row,     row, records::row_error_kind::missing_required, "Email",
-                         "email", "",  "email is required, but the cell is empty"};
+  records::row_error error;
+  error.row = row;
+  error.line = row;
+  error.kind = records::row_error_kind::missing_required;
+  error.column = "Email";
+  error.property = "email";
+  error.detail = "email is required, but the cell is empty";
+  result.error = error;
   return result;
 }
 

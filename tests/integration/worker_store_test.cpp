@@ -77,8 +77,9 @@ void create_job(redis::connection& connection, const job_record& job) {
 
 // Runs the cancel script as the gateway does.
 std::string cancel_job(redis::connection& connection, const std::string& id) {
-  redis::request command{"EVAL", jobgate::job_scripts::cancel_job, "2", store_keys::job(id),
-                         store_keys::job_errors(id)};
+  redis::request command = jobgate::job_scripts::eval_command(
+      jobgate::job_scripts::cancel_job,
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
   command.push_back(static_cast<long long>(jobgate::now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
   auto reply = connection.command(command);
@@ -131,13 +132,15 @@ records::import_row rejected_row(std::uint64_t row, std::string value) {
   result.end_offset = row * 100;
   result.next_line = row + 1;
   result.status = records::row_status::rejected;
-  result.error = records::row_error{row,
-                                    row,
-                                    records::row_error_kind::invalid_email,
-                                    "Email",
-                                    "email",
-                                    std::move(value),
-                                    "The value is not an email address."};
+  records::row_error error;
+  error.row = row;
+  error.line = row;
+  error.kind = records::row_error_kind::invalid_email;
+  error.column = "Email";
+  error.property = "email";
+  error.value = std::move(value);
+  error.detail = "The value is not an email address.";
+  result.error = std::move(error);
   return result;
 }
 

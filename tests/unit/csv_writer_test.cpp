@@ -12,7 +12,8 @@ namespace {
 using jobgate::csv::csv_writer;
 
 std::string write_rows(const std::vector<std::vector<std::string>>& rows, char delimiter = ',',
-                       std::size_t buffer_bytes = 64 * 1024) {
+                       std::size_t buffer_bytes = 64 * 1024,
+                       jobgate::csv::formula_escape escape = jobgate::csv::formula_escape::off) {
   std::string output;
   csv_writer writer(
       [&output](std::string_view piece) {
@@ -20,6 +21,7 @@ std::string write_rows(const std::vector<std::vector<std::string>>& rows, char d
         return boost::system::error_code();
       },
       delimiter, buffer_bytes);
+  writer.set_formula_escape(escape);
   for (const auto& row : rows) {
     for (const std::string& field : row) {
       writer.write_field(field);
@@ -138,4 +140,46 @@ TEST_CASE("csv_writer stops at sink error", "[csv]") {
   CHECK(writer.flush() == failure);
   CHECK(writer.error() == failure);
   CHECK(calls == 1);
+}
+
+TEST_CASE("starts_like_formula checks first character", "[csv]") {
+  using jobgate::csv::starts_like_formula;
+  for (const std::string_view value :
+       {"=1+2", "+4915112345678", "-5", "@x", "\tx", "\rx", "=", "+", "-", "@", "\t", "\r"}) {
+    INFO(value);
+    CHECK(starts_like_formula(value));
+  }
+  for (const std::string_view value :
+       {"", "1+2", " =1", "a=b", "'=1", "\n=1", "\"=1\"", "%x", "|x", "5-", "0.5"}) {
+    INFO(value);
+    CHECK_FALSE(starts_like_formula(value));
+  }
+}
+
+TEST_CASE("csv_writer escapes formula cells", "[csv]") {
+  const auto escaped = [](const std::vector<std::string>& row, char delimiter = ',') {
+    return write_rows({row}, delimiter, 64 * 1024, jobgate::csv::formula_escape::single_quote);
+  };
+  CHECK(escaped({"=1+2", "+4915112345678", "-5", "@x"}) == "'=1+2,'+4915112345678,'-5,'@x\r\n");
+  CHECK(escaped({"plain", "1+2", "", "a=b", "'=already"}) == "plain,1+2,,a=b,'=already\r\n");
+  // A tab after the prefix no longer leads the field, so only a CR or delimiter forces quotes.
+  CHECK(escaped({"\tx", "\rx"}) == "'\tx,\"'\rx\"\r\n");
+  CHECK(escaped({"=SUM(A1,B1)", "=\"x\""}) == "\"'=SUM(A1,B1)\",\"'=\"\"x\"\"\"\r\n");
+  CHECK(escaped({"-x ", "@a;b"}, ';') == "\"'-x \";\"'@a;b\"\r\n");
+
+  // Without escaping the same cells are written as they are.
+  CHECK(write_rows({{"=1+2", "-5", "\tx"}}) == "=1+2,-5,\"\tx\"\r\n");
+}
+
+TEST_CASE("csv_writer escaped cells read back", "[csv]") {
+  const std::vector<std::string> values = {"=1+2",     "+4915112345678", "-5",   "@x",
+                                           "\tindent", "\rline",         "=a,b", "-\"q\"\n"};
+  std::vector<std::vector<std::string>> rows = {values};
+  std::vector<std::vector<std::string>> expected = {{}};
+  for (const std::string& value : values) {
+    expected[0].push_back("'" + value);
+  }
+  const std::string written =
+      write_rows(rows, ',', 64 * 1024, jobgate::csv::formula_escape::single_quote);
+  CHECK(read_rows(written) == expected);
 }

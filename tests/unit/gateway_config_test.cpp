@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/sha256.hpp"
+
 namespace {
 
 using jobgate::settings_reader;
@@ -118,7 +120,7 @@ TEST_CASE("gateway config reads every setting", "[config][gateway]") {
   CHECK(config.log_level == jobgate::log::level::debug);
   CHECK(config.signing_secret == valid_secret);
   REQUIRE(config.api_keys.size() == 1);
-  CHECK(config.api_keys.at("key1") == "tenant1");
+  CHECK(config.api_keys.at(jobgate::crypto::sha256_hex("key1")) == "tenant1");
 }
 
 TEST_CASE("gateway config api keys", "[config][gateway]") {
@@ -126,8 +128,8 @@ TEST_CASE("gateway config api keys", "[config][gateway]") {
       {"--api-keys=alpha=tenant-a, beta=tenant-b", "--signing-secret=" + valid_secret}, false);
   REQUIRE(outcome.errors.empty());
   REQUIRE(outcome.config.api_keys.size() == 2);
-  CHECK(outcome.config.api_keys.at("alpha") == "tenant-a");
-  CHECK(outcome.config.api_keys.at("beta") == "tenant-b");
+  CHECK(outcome.config.api_keys.at(jobgate::crypto::sha256_hex("alpha")) == "tenant-a");
+  CHECK(outcome.config.api_keys.at(jobgate::crypto::sha256_hex("beta")) == "tenant-b");
 }
 
 TEST_CASE("gateway config requires api keys", "[config][gateway]") {
@@ -201,4 +203,24 @@ TEST_CASE("gateway config describe masks secret", "[config][gateway]") {
   CHECK(text.find("signing_secret=(32 characters)") != std::string::npos);
   CHECK(text.find("key1") == std::string::npos);
   CHECK(text.find("api_keys=1") != std::string::npos);
+}
+
+TEST_CASE("gateway config keeps key digests", "[config][gateway]") {
+  const std::string digest = jobgate::crypto::sha256_hex("secret-key");
+  std::string upper = digest;
+  for (auto& c : upper) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  const auto outcome = read_with({"--api-keys=sha256:" + upper + "=tenant-a,plain=tenant-b",
+                                  "--signing-secret=" + valid_secret},
+                                 false);
+  REQUIRE(outcome.errors.empty());
+  CHECK(outcome.config.api_keys.at(digest) == "tenant-a");
+  CHECK(outcome.config.api_keys.at(jobgate::crypto::sha256_hex("plain")) == "tenant-b");
+  CHECK(outcome.config.api_keys.count("plain") == 0);
+
+  const auto short_digest =
+      read_with({"--api-keys=sha256:abc=tenant-a", "--signing-secret=" + valid_secret}, false);
+  REQUIRE_FALSE(short_digest.errors.empty());
+  CHECK(short_digest.errors[0].find("64 hex digits") != std::string::npos);
 }

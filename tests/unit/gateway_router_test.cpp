@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/crypto/sha256.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "gateway/router.hpp"
@@ -109,6 +110,62 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
     co_return cancel_outcome{true, job_status::canceled};
   }
 
+  asio::awaitable<boost::system::result<jobgate::gateway::job_page>> list(
+      const jobgate::gateway::job_list_query& query) override {
+    std::lock_guard lock(mutex_);
+    last_list_query = query;
+    if (store_down) {
+      co_return unavailable();
+    }
+    jobgate::gateway::job_page page;
+    for (const auto& [id, job] : jobs) {
+      if (job.tenant == query.tenant && (!query.kind || job.kind == *query.kind) &&
+          static_cast<std::int64_t>(page.jobs.size()) < query.limit) {
+        page.jobs.push_back(job);
+      }
+    }
+    co_return page;
+  }
+
+  // Keys are never claimed here; the Redis repository's claims are covered end to end.
+  asio::awaitable<boost::system::result<jobgate::gateway::idempotency_claim>> claim_idempotency_key(
+      const std::string&, const std::string&, const std::string&, std::int64_t) override {
+    co_return jobgate::gateway::idempotency_claim{};
+  }
+  asio::awaitable<boost::system::result<void>> complete_idempotency_key(
+      const std::string&, const std::string&, const std::string&,
+      const jobgate::gateway::idempotency_claim&, std::int64_t) override {
+    co_return boost::system::result<void>{};
+  }
+  asio::awaitable<boost::system::result<void>> release_idempotency_key(
+      const std::string&, const std::string&, const std::string&) override {
+    co_return boost::system::result<void>{};
+  }
+
+  asio::awaitable<boost::system::result<std::optional<jobgate::gateway::record_fields>>>
+  find_record(const std::string&, const std::string&, const std::string&, bool) override {
+    co_return std::optional<jobgate::gateway::record_fields>{};
+  }
+
+  asio::awaitable<boost::system::result<std::map<std::string, std::vector<std::string>>>>
+  custom_properties(const std::string&, const std::vector<std::string>&) override {
+    if (store_down) {
+      co_return unavailable();
+    }
+    co_return std::map<std::string, std::vector<std::string>>{};
+  }
+  asio::awaitable<boost::system::result<bool>> create_custom_property(const std::string&,
+                                                                      const std::string&,
+                                                                      const std::string&,
+                                                                      const std::string&) override {
+    co_return true;
+  }
+
+  asio::awaitable<boost::system::result<std::optional<std::string>>> expired_job_tenant(
+      const std::string&) override {
+    co_return std::optional<std::string>{};
+  }
+
   asio::awaitable<bool> ping() override { co_return !store_down; }
 
   void put(const job_record& job) {
@@ -133,6 +190,7 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
   std::vector<std::string> removed;
   int create_calls = 0;
   std::int64_t last_retention_ms = 0;
+  jobgate::gateway::job_list_query last_list_query;
 
  private:
   static boost::system::error_code unavailable() {
@@ -195,9 +253,10 @@ class gateway_under_test {
         blobs_(blob_root_),
         import_schema_("schemas/import-request.schema.json"),
         export_schema_("schemas/export-request.schema.json"),
-        routes_(jobgate::gateway::gateway_services{config_, repository, queue, blobs_,
-                                                   import_schema_, export_schema_,
-                                                   jobgate::records::property_catalog::builtin()}),
+        property_schema_("schemas/property-request.schema.json"),
+        routes_(jobgate::gateway::gateway_services{
+            config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
+            jobgate::records::property_catalog::builtin(), changes_}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 std::chrono::seconds(5), static_cast<std::uint64_t>(config_.max_upload_bytes)) {
     jobgate::log::configure("router-test", jobgate::log::output_format::text,
@@ -285,7 +344,8 @@ class gateway_under_test {
  private:
   static jobgate::gateway::gateway_config make_config() {
     jobgate::gateway::gateway_config config;
-    config.api_keys = {{std::string(key_a), "tenant-a"}, {std::string(key_b), "tenant-b"}};
+    config.api_keys = {{jobgate::crypto::sha256_hex(key_a), "tenant-a"},
+                       {jobgate::crypto::sha256_hex(key_b), "tenant-b"}};
     config.signing_secret = signing_secret;
     config.max_json_bytes = 4096;
     config.max_upload_bytes = 256 * 1024;
@@ -299,7 +359,10 @@ class gateway_under_test {
   jobgate::filesystem_blob_store blobs_;
   const json::schema_validator import_schema_;
   const json::schema_validator export_schema_;
+  const json::schema_validator property_schema_;
   asio::io_context io_;
+  // Never started: long polls in these tests end by their timeout.
+  jobgate::gateway::job_change_feed changes_{jobgate::redis::redis_endpoint{}, {}};
   jobgate::gateway::router routes_;
   jobgate::gateway::server server_;
   std::thread thread_;
@@ -519,9 +582,9 @@ TEST_CASE("router rejects bad export requests", "[gateway][router]") {
   const auto large = gateway.send_declared("/v1/exports", "application/json", 5000);
   check_problem(large, http::status::payload_too_large, "payload-too-large");
 
-  const auto wrong_method = gateway.get("/v1/exports");
+  const auto wrong_method = gateway.send(http::verb::delete_, "/v1/exports");
   check_problem(wrong_method, http::status::method_not_allowed, "method-not-allowed");
-  CHECK(wrong_method.header("Allow") == "POST");
+  CHECK(wrong_method.header("Allow") == "GET, POST");
 
   CHECK(gateway.repository.size() == 0);
   CHECK(gateway.queue.taken().empty());

@@ -225,7 +225,8 @@ TEST_CASE("job resource of a pending import", "[jobs][codec]") {
   CHECK(json::get_string(resource, "updatedAt") == "2024-05-01T12:00:00.251Z");
   CHECK_FALSE(resource.HasMember("startedAt"));
   CHECK_FALSE(resource.HasMember("completedAt"));
-  CHECK_FALSE(resource.HasMember("expiresAt"));
+  REQUIRE(resource.HasMember("expiresAt"));
+  CHECK(resource["expiresAt"].IsNull());
   CHECK(json::get_int(resource, "attempts") == 0);
   CHECK_FALSE(resource.HasMember("errorDetails"));
   CHECK_FALSE(resource.HasMember("result"));

@@ -102,3 +102,29 @@ TEST_CASE("property type names round trip", "[records]") {
   }
   CHECK_FALSE(parse_property_type("text"));
 }
+
+TEST_CASE("custom properties from JSON definitions", "[records]") {
+  const auto& builtin = jobgate::records::property_catalog::builtin();
+  auto extended = builtin.with_custom_properties(
+      "contacts", {R"({"name":"tier","label":"Tier","type":"enumeration","options":["gold"]})",
+                   R"({"name":"score","type":"number","unique":true,"required":true})"});
+  REQUIRE(extended.has_value());
+  const auto* tier = extended->find_property("contacts", "tier");
+  REQUIRE(tier != nullptr);
+  CHECK(tier->type == property_type::enumeration);
+  CHECK(tier->options == std::vector<std::string>{"gold"});
+  const auto* score = extended->find_property("contacts", "score");
+  REQUIRE(score != nullptr);
+  CHECK(score->label == "score");
+  CHECK_FALSE(score->unique);
+  CHECK_FALSE(score->required);
+  CHECK(builtin.find_property("contacts", "tier") == nullptr);
+
+  CHECK_FALSE(builtin.with_custom_properties("contacts", {R"({"name":"email","type":"string"})"})
+                  .has_value());
+  CHECK_FALSE(builtin.with_custom_properties("contacts", {R"({"name":"t","type":"enumeration"})"})
+                  .has_value());
+  CHECK_FALSE(
+      builtin.with_custom_properties("contacts", {R"({"name":"t","type":"colour"})"}).has_value());
+  CHECK_FALSE(builtin.with_custom_properties("contacts", {"not json"}).has_value());
+}

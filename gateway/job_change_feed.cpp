@@ -1,0 +1,180 @@
+#include "gateway/job_change_feed.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/jobs/store_keys.hpp"
+#include "common/redis/connection.hpp"
+#include "common/redis/error.hpp"
+
+namespace jobgate::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::chrono::milliseconds retry_delay_min{200};
+constexpr std::chrono::milliseconds retry_delay_max{5000};
+
+}  // namespace
+
+job_change_feed::watch::watch(std::string job_id, asio::any_io_executor executor)
+    : job_id_(std::move(job_id)), timer_(std::move(executor)) {}
+
+asio::awaitable<bool> job_change_feed::watch::wait(std::chrono::steady_clock::duration limit) {
+  if (changed_.exchange(false)) {
+    co_return true;
+  }
+  timer_.expires_after(limit);
+  // A cancelled wait is a wake-up, not an error.
+  co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return changed_.exchange(false);
+}
+
+void job_change_feed::wake(const std::shared_ptr<watch>& target) {
+  target->changed_.store(true);
+  // The timer is cancelled on its own executor, where its waits run. The handler keeps the watch
+  // alive until then.
+  asio::post(target->timer_.get_executor(), [target] { target->timer_.cancel(); });
+}
+
+job_change_feed::job_change_feed(redis::redis_endpoint endpoint, log::logger logger)
+    : endpoint_(std::move(endpoint)), logger_(std::move(logger)) {}
+
+job_change_feed::~job_change_feed() {
+  stop();
+}
+
+void job_change_feed::start() {
+  if (!thread_.joinable()) {
+    stopping_.store(false);
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+void job_change_feed::stop() {
+  stopping_.store(true);
+  {
+    const std::lock_guard lock(sleep_mutex_);
+    sleep_wakeup_.notify_all();
+  }
+  if (const int socket = socket_.load(); socket >= 0) {
+    ::shutdown(socket, SHUT_RDWR);
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  notify_all();
+}
+
+std::shared_ptr<job_change_feed::watch> job_change_feed::watch_job(const std::string& job_id,
+                                                                   asio::any_io_executor executor) {
+  // The deleter unregisters the watch before freeing it, so the map never holds a dead entry
+  // for long.
+  std::shared_ptr<watch> created(new watch(job_id, std::move(executor)), [this](watch* gone) {
+    {
+      const std::lock_guard lock(mutex_);
+      auto [first, last] = watches_.equal_range(gone->job_id());
+      for (auto it = first; it != last; ++it) {
+        if (it->second.expired()) {
+          watches_.erase(it);
+          break;
+        }
+      }
+    }
+    delete gone;
+  });
+  const std::lock_guard lock(mutex_);
+  watches_.emplace(job_id, created);
+  return created;
+}
+
+void job_change_feed::notify(const std::string& job_id) {
+  std::vector<std::shared_ptr<watch>> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    auto [first, last] = watches_.equal_range(job_id);
+    for (auto it = first; it != last; ++it) {
+      if (auto alive = it->second.lock()) {
+        woken.push_back(std::move(alive));
+      }
+    }
+  }
+  for (const auto& target : woken) {
+    wake(target);
+  }
+}
+
+void job_change_feed::notify_all() {
+  std::vector<std::shared_ptr<watch>> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto& [id, registered] : watches_) {
+      if (auto alive = registered.lock()) {
+        woken.push_back(std::move(alive));
+      }
+    }
+  }
+  for (const auto& target : woken) {
+    wake(target);
+  }
+}
+
+void job_change_feed::run() {
+  redis::connection_options options;
+  // Messages may be minutes apart: no read timeout, and TCP keepalive to notice a dead server.
+  options.command_timeout = std::chrono::milliseconds(0);
+  options.keep_alive = true;
+  std::chrono::milliseconds delay = retry_delay_min;
+  bool reported = false;
+  while (!stopping_.load()) {
+    auto connection = redis::connection::connect(endpoint_, options);
+    boost::system::error_code failure;
+    if (connection) {
+      socket_.store(connection->native_socket());
+      auto reply = stopping_.load()
+                       ? boost::system::result<redis::reply>(redis::errc::closed)
+                       : connection->command("SUBSCRIBE", store_keys::job_changes_channel);
+      if (reply && !reply->is_error()) {
+        subscribed_.store(true);
+        delay = retry_delay_min;
+        reported = false;
+        logger_.info("job change feed subscribed");
+        // Changes during the gap before this subscription are unknown: everyone reloads.
+        notify_all();
+        while (true) {
+          auto message = connection->receive();
+          if (!message) {
+            failure = message.error();
+            break;
+          }
+          if (message->is_array() && message->size() == 3 && (*message)[0].text() == "message") {
+            notify(std::string((*message)[2].text()));
+          }
+        }
+        subscribed_.store(false);
+        notify_all();
+      } else {
+        failure = reply ? redis::make_error_code(redis::errc::protocol_error) : reply.error();
+      }
+      socket_.store(-1);
+    } else {
+      failure = connection.error();
+    }
+    if (stopping_.load()) {
+      break;
+    }
+    if (!reported) {
+      logger_.warn("job change feed disconnected; reconnecting", {{"error", failure.message()}});
+      reported = true;
+    }
+    std::unique_lock lock(sleep_mutex_);
+    sleep_wakeup_.wait_for(lock, delay, [this] { return stopping_.load(); });
+    delay = std::min(delay * 2, retry_delay_max);
+  }
+}
+
+}  // namespace jobgate::gateway
