@@ -54,12 +54,14 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
       text[16] != ':') {
     return std::nullopt;
   }
+
   using namespace std::chrono;
   const year_month_day date{std::chrono::year(*year), std::chrono::month(*month),
                             std::chrono::day(*day)};
   if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) {
     return std::nullopt;
   }
+
   std::size_t pos = 19;
   int millis = 0;
   if (pos < text.size() && text[pos] == '.') {
@@ -78,6 +80,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
       millis *= 10;
     }
   }
+
   int offset_minutes = 0;
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
@@ -96,6 +99,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
   if (pos != text.size()) {
     return std::nullopt;
   }
+
   const std::int64_t days = sys_days(date).time_since_epoch().count();
   const std::int64_t seconds =
       days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_minutes * 60;

@@ -4,20 +4,12 @@
 #include <limits>
 #include <optional>
 
+#include "gateway/header_text.hpp"
+
 namespace jobgate::gateway {
 namespace {
 
 constexpr std::uint64_t no_limit = std::numeric_limits<std::uint64_t>::max();
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // Parses 1*DIGIT. A value beyond 64 bits saturates, because it is past the end of any file.
 std::optional<std::uint64_t> parse_position(std::string_view digits) {
@@ -39,13 +31,13 @@ std::optional<std::uint64_t> parse_position(std::string_view digits) {
 
 range_selection select_byte_range(std::string_view header, std::uint64_t size) {
   const range_selection whole{};
-  header = trim(header);
+  header = trim_optional_whitespace(header);
   const auto equals = header.find('=');
   if (equals == std::string_view::npos ||
-      !boost::beast::iequals(trim(header.substr(0, equals)), "bytes")) {
+      !boost::beast::iequals(trim_optional_whitespace(header.substr(0, equals)), "bytes")) {
     return whole;
   }
-  const std::string_view spec = trim(header.substr(equals + 1));
+  const std::string_view spec = trim_optional_whitespace(header.substr(equals + 1));
   if (spec.find(',') != std::string_view::npos) {
     return whole;
   }

@@ -1,28 +1,16 @@
 #include "gateway/entity_tag.hpp"
 
 #include "common/crypto/sha256.hpp"
+#include "gateway/header_text.hpp"
 
 namespace jobgate::gateway {
-namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-}  // namespace
 
 std::string make_strong_etag(std::string_view representation) {
   return "\"" + crypto::sha256_hex(representation).substr(0, 32) + "\"";
 }
 
 bool if_none_match_matches(std::string_view header, std::string_view etag) {
-  header = trim(header);
+  header = trim_optional_whitespace(header);
   if (header == "*") {
     return true;
   }
@@ -53,7 +41,7 @@ bool if_none_match_matches(std::string_view header, std::string_view etag) {
 }
 
 bool if_range_matches(std::string_view header, std::string_view etag) {
-  return trim(header) == etag;
+  return trim_optional_whitespace(header) == etag;
 }
 
 }  // namespace jobgate::gateway

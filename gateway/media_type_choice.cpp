@@ -4,18 +4,10 @@
 #include <optional>
 #include <vector>
 
+#include "gateway/header_text.hpp"
+
 namespace jobgate::gateway {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 struct media_range {
   std::string_view type;     // "*" for any
@@ -49,7 +41,7 @@ std::optional<int> parse_quality(std::string_view text) {
 
 std::optional<media_range> parse_media_range(std::string_view member) {
   const auto semicolon = member.find(';');
-  const std::string_view type_text = trim(member.substr(0, semicolon));
+  const std::string_view type_text = trim_optional_whitespace(member.substr(0, semicolon));
   const auto slash = type_text.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == type_text.size()) {
     return std::nullopt;
@@ -63,12 +55,12 @@ std::optional<media_range> parse_media_range(std::string_view member) {
       semicolon == std::string_view::npos ? std::string_view{} : member.substr(semicolon + 1);
   while (!parameters.empty()) {
     const auto next = parameters.find(';');
-    const std::string_view parameter = trim(parameters.substr(0, next));
+    const std::string_view parameter = trim_optional_whitespace(parameters.substr(0, next));
     parameters = next == std::string_view::npos ? std::string_view{} : parameters.substr(next + 1);
     const auto equals = parameter.find('=');
     if (equals != std::string_view::npos &&
-        boost::beast::iequals(trim(parameter.substr(0, equals)), "q")) {
-      const auto quality = parse_quality(trim(parameter.substr(equals + 1)));
+        boost::beast::iequals(trim_optional_whitespace(parameter.substr(0, equals)), "q")) {
+      const auto quality = parse_quality(trim_optional_whitespace(parameter.substr(equals + 1)));
       if (!quality) {
         return std::nullopt;
       }
@@ -103,14 +95,14 @@ std::string_view choose_media_type(std::string_view accept,
   if (offered.empty()) {
     return {};
   }
-  if (trim(accept).empty()) {
+  if (trim_optional_whitespace(accept).empty()) {
     return offered.front();
   }
 
   std::vector<media_range> ranges;
   while (!accept.empty()) {
     const auto comma = accept.find(',');
-    const std::string_view member = trim(accept.substr(0, comma));
+    const std::string_view member = trim_optional_whitespace(accept.substr(0, comma));
     accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
     if (auto range = parse_media_range(member)) {
       ranges.push_back(*range);

@@ -142,8 +142,8 @@ asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::can
 
 asio::awaitable<boost::system::result<job_page>> redis_job_repository::list(
     const job_list_query& query) {
-  // Index entries one call examines at most, so a sparse filter cannot hold Redis for long; a
-  // page may then come back short, with a cursor to go on from.
+  // Index entries one call examines at most, so that a sparse filter cannot block Redis for long.
+  // A page may then come back short, with a cursor to continue from.
   constexpr long long examine_limit = 2000;
 
   std::string highest = "+inf";
@@ -327,7 +327,8 @@ redis_job_repository::custom_properties(const std::string& tenant,
     if (!reply.is_array()) {
       co_return server_error();
     }
-    // HGETALL has no order; names sort the definitions, so every reader sees the same catalog.
+    // HGETALL returns fields in no fixed order, so the definitions are sorted by name and every
+    // reader sees the same catalog.
     std::map<std::string, std::string> by_name;
     for (std::size_t j = 0; j + 1 < reply.size(); j += 2) {
       by_name.emplace(std::string(reply[j].text()), std::string(reply[j + 1].text()));

@@ -1,6 +1,8 @@
 #include "worker/consumer_loop.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <random>
 #include <thread>
 
@@ -13,6 +15,8 @@ namespace jobgate::worker {
 namespace {
 
 constexpr auto poll_timeout = std::chrono::milliseconds(500);
+// Poll period while a job runs: short, so the loop notices the end of the job quickly.
+constexpr auto job_poll_interval = std::chrono::milliseconds(100);
 constexpr auto backoff_min = std::chrono::milliseconds(200);
 constexpr auto backoff_max = std::chrono::milliseconds(10000);
 
@@ -63,42 +67,101 @@ void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
   consumer_config.client_id =
       "jobgate-worker-" + std::string(to_string(kind)) + "-" + std::to_string(slot);
   consumer_config.group_id = config.group_prefix + "." + std::string(to_string(kind));
-  // TODO: jobs longer than max.poll.interval.ms make the member leave the group; pausing the
-  // partition and polling while a job runs would lift that bound.
+  // While a job runs, this thread keeps polling with its partitions paused, so a job may run far
+  // longer than max.poll.interval.ms without the member leaving the group.
   consumer_config.overrides = {
       {"max.poll.interval.ms", std::to_string(config.max_poll_interval_ms)},
       {"session.timeout.ms", "10000"},
       {"heartbeat.interval.ms", "2000"},
   };
-  kafka::kafka_consumer consumer(consumer_config);
+
+  // Messages fetched but not yet run, in order. A rebalance that takes a partition away drops its
+  // messages, because the partition's next owner reads them again from the committed offset.
+  std::deque<kafka::kafka_message> waiting;
+  bool assignment_changed = false;
+  kafka::kafka_rebalance_hooks hooks;
+  hooks.on_assigned = [&](const std::vector<kafka::kafka_topic_partition>&) {
+    assignment_changed = true;
+  };
+  hooks.on_revoked = [&](const std::vector<kafka::kafka_topic_partition>& revoked) {
+    assignment_changed = true;
+    std::erase_if(waiting, [&](const kafka::kafka_message& message) {
+      return std::any_of(revoked.begin(), revoked.end(), [&](const auto& partition) {
+        return partition.topic == message.topic && partition.partition == message.partition;
+      });
+    });
+  };
+  kafka::kafka_consumer consumer(consumer_config, hooks);
   if (auto error = consumer.subscribe({topic_for(kind)})) {
     logger.error("subscribe failed", {{"topic", topic_for(kind)}, {"error", error.message()}});
     return;
   }
   logger.info("consumer started", {{"group", consumer_config.group_id}});
 
+  // Pauses or resumes every partition this member owns.
+  const auto set_fetching = [&](bool paused) {
+    auto assigned = consumer.assignment();
+    if (!assigned) {
+      logger.warn("partition assignment unreadable", {{"error", assigned.error().message()}});
+      return;
+    }
+    if (assigned->empty()) {
+      return;
+    }
+    if (auto error = paused ? consumer.pause(*assigned) : consumer.resume(*assigned)) {
+      logger.warn(paused ? "pausing partitions failed" : "resuming partitions failed",
+                  {{"error", error.message()}});
+    }
+  };
+
   int poll_failures = 0;
   while (!stopping.load()) {
-    auto polled = consumer.poll(poll_timeout);
-    if (!polled) {
-      logger.warn("poll failed", {{"error", polled.error().message()}});
-      back_off(poll_failures++, stopping);
-      continue;
-    }
-    poll_failures = 0;
-    if (!*polled) {
-      continue;
-    }
-    const kafka::kafka_message& message = **polled;
-
-    bool finished = false;
-    for (int failures = 0; !stopping.load(); ++failures) {
-      finished = runner.process(message);
-      if (finished) {
-        break;
+    if (waiting.empty()) {
+      auto polled = consumer.poll(poll_timeout);
+      if (!polled) {
+        logger.warn("poll failed", {{"error", polled.error().message()}});
+        back_off(poll_failures++, stopping);
+        continue;
       }
-      back_off(failures, stopping);
+      poll_failures = 0;
+      if (!*polled) {
+        continue;
+      }
+      waiting.push_back(std::move(**polled));
     }
+    const kafka::kafka_message message = std::move(waiting.front());
+    waiting.pop_front();
+
+    // The job runs on a thread of its own; this thread polls the paused consumer meanwhile, which
+    // serves heartbeats, rebalances and the poll interval.
+    std::atomic<bool> job_ended{false};
+    bool finished = false;
+    std::thread job_thread([&] {
+      for (int failures = 0; !stopping.load(); ++failures) {
+        finished = runner.process(message);
+        if (finished) {
+          break;
+        }
+        back_off(failures, stopping);
+      }
+      job_ended.store(true);
+    });
+    set_fetching(true);
+    assignment_changed = false;
+    while (!job_ended.load()) {
+      auto polled = consumer.poll(job_poll_interval);
+      if (polled && *polled) {
+        // Fetched before the pause took effect, or from a partition assigned since.
+        waiting.push_back(std::move(**polled));
+      }
+      if (assignment_changed) {
+        assignment_changed = false;
+        set_fetching(true);
+      }
+    }
+    job_thread.join();
+    set_fetching(false);
+
     if (!finished) {
       break;  // stopping: the offset stays uncommitted, so the message is delivered again
     }

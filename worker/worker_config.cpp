@@ -36,9 +36,9 @@ worker_config read_worker_config(settings_reader& reader) {
   config.job_retention_hours =
       reader.integer("job-retention", defaults.job_retention_hours, 1, 24 * 365, "hours",
                      "time a finished job and its result are kept");
-  config.max_poll_interval_ms =
-      reader.integer("max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
-                     "Kafka max.poll.interval.ms: the longest a job may run");
+  config.max_poll_interval_ms = reader.integer(
+      "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
+      "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
 
   read_log_settings(reader, config.log_format, config.log_level);
   return config;

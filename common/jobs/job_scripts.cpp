@@ -189,10 +189,10 @@ local cursor_score = tonumber(ARGV[1])
 local after_id = ARGV[3]
 local limit = tonumber(ARGV[4])
 local prefix = ARGV[5]
-local wanted = {}
+local statuses = {}
 local any_status = ARGV[6] == ''
 for status in string.gmatch(ARGV[6], '[^,]+') do
-  wanted[status] = true
+  statuses[status] = true
 end
 local budget = tonumber(ARGV[7])
 local found = {}
@@ -222,7 +222,7 @@ while budget > 0 do
             status = fields[j + 1]
           end
         end
-        if any_status or wanted[status] then
+        if any_status or statuses[status] then
           if #found == limit then
             return {last_score, last_id, unpack(found)}
           end

@@ -1,0 +1,48 @@
+"""A job that runs far longer than the consumer's max.poll.interval.ms runs once, to the end."""
+import datetime
+import json
+import time
+
+from test_import_export import generate
+
+# The lowest max.poll.interval.ms the worker accepts; one row per batch makes the import slow.
+SETTINGS = {"JOBGATE_MAX_POLL_INTERVAL": 10000, "JOBGATE_BATCH_ROWS": 1,
+            "JOBGATE_MAX_UPLOAD_BYTES": 64 * 1024 * 1024}
+
+
+def test_job_longer_than_poll_interval_runs_once(make_stack, tmp_path):
+    stack = make_stack(SETTINGS, worker_count=2)
+    client = stack.new_client()
+    data, expected = generate(tmp_path, 500000, 31)
+    wait_for_assignments(stack)
+    response = client.submit_import(data, {"objectType": "contacts"})
+    assert response.status == 202, response.body
+    job = client.wait(response.header("Location"), timeout=300)
+    assert job["status"] == "DONE", job
+    started = job["startedAt"]
+    assert job["counts"] == expected["counts"]
+    # One worker ran it from start to end: no second attempt, no rebalance in between.
+    assert job["attempts"] == 1
+    elapsed_ms = (client_time(job["completedAt"]) - client_time(started))
+    assert elapsed_ms > 12000, f"the import took {elapsed_ms} ms; it must outlast the interval"
+    logs = "".join(stack.log(f"worker{i}.log") for i in range(2))
+    starts = [json.loads(line) for line in logs.splitlines()
+              if '"job started"' in line and job["id"] in line]
+    assert len(starts) == 1
+
+
+def wait_for_assignments(stack, timeout=30):
+    """Waits until both workers joined the import group, so no rebalance follows the submission."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # Each worker logs the import partitions it is given once the group settled with both.
+        logs = [stack.log(f"worker{i}.log") for i in range(2)]
+        if all("assigned partitions=jobgate.imports" in log for log in logs):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the workers did not join their consumer groups")
+
+
+def client_time(text):
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int(moment.timestamp() * 1000)
