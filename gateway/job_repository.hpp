@@ -128,6 +128,8 @@ class job_queue {
   // errors.
   virtual boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                           std::string message) = 0;
+  // False while the queue knows its broker to be unreachable; publish then fails at once.
+  virtual bool reachable() const { return true; }
 };
 
 }  // namespace jobgate::gateway

@@ -1,16 +1,24 @@
 #include "gateway/kafka_job_queue.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/kafka/kafka_error.hpp"
+#include "common/log/logger.hpp"
+
 namespace jobgate::gateway {
 
 namespace asio = boost::asio;
 
 namespace {
+
+constexpr auto probe_period = std::chrono::seconds(2);
+constexpr auto probe_timeout = std::chrono::milliseconds(1500);
 
 kafka::kafka_config producer_config(const std::string& brokers,
                                     std::chrono::milliseconds delivery_timeout) {
@@ -27,10 +35,32 @@ kafka::kafka_config producer_config(const std::string& brokers,
 
 kafka_job_queue::kafka_job_queue(const std::string& brokers,
                                  std::chrono::milliseconds delivery_timeout)
-    : producer_(producer_config(brokers, delivery_timeout)) {}
+    : producer_(producer_config(brokers, delivery_timeout)),
+      probe_thread_([this](std::stop_token stop) { probe_loop(std::move(stop)); }) {}
+
+void kafka_job_queue::probe_loop(std::stop_token stop) {
+  const log::logger logger = log::logger{}.with("component", "kafka_job_queue");
+  while (!stop.stop_requested()) {
+    const std::error_code error = producer_.ping(probe_timeout);
+    const bool reachable = !error;
+    if (reachable != reachable_.exchange(reachable)) {
+      if (reachable) {
+        logger.info("Kafka reachable again; accepting jobs");
+      } else {
+        logger.warn("Kafka unreachable; submissions get 503 until a broker responds",
+                    {{"error", error.message()}});
+      }
+    }
+    std::unique_lock lock(probe_mutex_);
+    probe_wakeup_.wait_for(lock, stop, probe_period, [] { return false; });
+  }
+}
 
 asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
                                                           std::string message) {
+  if (!reachable_.load()) {
+    co_return kafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TRANSPORT);
+  }
   const std::string topic = topic_for(job.kind);
   const kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
                                         {"content-type", "application/json"}};
@@ -58,6 +88,10 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
 }
 
 void kafka_job_queue::close() {
+  probe_thread_.request_stop();
+  if (probe_thread_.joinable()) {
+    probe_thread_.join();
+  }
   producer_.close(std::chrono::seconds(5));
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/kafka/kafka_producer.hpp"
 #include "gateway/job_repository.hpp"
@@ -19,11 +23,21 @@ class kafka_job_queue final : public job_queue {
   boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                   std::string message) override;
 
+  // From a background probe that asks a broker for metadata every two seconds. While it fails,
+  // publish fails at once as retryable instead of waiting out the delivery timeout.
+  bool reachable() const override { return reachable_.load(); }
+
   // Delivers what is queued within a few seconds and stops the producer.
   void close();
 
  private:
+  void probe_loop(std::stop_token stop);
+
   kafka::kafka_producer producer_;
+  std::atomic<bool> reachable_{true};
+  std::mutex probe_mutex_;
+  std::condition_variable_any probe_wakeup_;
+  std::jthread probe_thread_;
 };
 
 }  // namespace jobgate::gateway

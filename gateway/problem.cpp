@@ -90,8 +90,25 @@ std::string problem_body(const problem& error, std::string_view instance) {
   if (!instance.empty()) {
     json::write_string(out, "instance", instance);
   }
-  for (const auto& [name, value] : error.extra) {
-    json::write_string(out, name, value);
+  const std::string* field = nullptr;
+  const std::string* value = nullptr;
+  for (const auto& [name, text] : error.extra) {
+    json::write_string(out, name, text);
+    field = name == "field" ? &text : field;
+    value = name == "value" ? &text : value;
+  }
+  // Clients that collect validation errors read them from one list, as in many JSON APIs.
+  if (field != nullptr) {
+    out.Key("invalidFields");
+    out.StartArray();
+    out.StartObject();
+    json::write_string(out, "field", *field);
+    json::write_string(out, "detail", error.detail.empty() ? info.title : error.detail);
+    if (value != nullptr) {
+      json::write_string(out, "value", *value);
+    }
+    out.EndObject();
+    out.EndArray();
   }
   out.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());

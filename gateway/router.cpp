@@ -43,12 +43,13 @@ constexpr std::string_view event_stream_type = "text/event-stream";
 constexpr std::array<const char*, 2> created_filters = {"createdAfter", "createdBefore"};
 constexpr std::int64_t default_list_size = 20;
 constexpr std::int64_t max_list_size = 100;
-// Longest long poll, below common proxy and load balancer idle timeouts.
+// Maximum wait of a long poll, below the idle timeouts that proxies and load balancers commonly
+// use.
 constexpr std::int64_t max_wait_seconds = 60;
 // An event stream sends a comment this often, which also makes it notice a client that left and
 // reread the job in case a change notification was lost.
 constexpr auto stream_keepalive = std::chrono::seconds(15);
-// Event streams end after this long; clients reconnect, as EventSource does by itself.
+// Event streams end after this long. Clients then reconnect, as EventSource does by itself.
 constexpr auto stream_lifetime = std::chrono::minutes(30);
 constexpr std::int64_t max_page_size = 1000;
 // Far above any import's row count, and low enough that offset + limit cannot overflow.
@@ -155,9 +156,12 @@ std::string encode_cursor(const list_cursor& cursor) {
   return std::to_string(cursor.created_at) + "_" + cursor.id;
 }
 
+// A cursor is "MILLIS_ID". MILLIS has at most 18 digits, the bound that openapi.yaml states, so
+// every cursor the pattern allows fits in std::int64_t and every other one is rejected.
 std::optional<list_cursor> decode_cursor(std::string_view text) {
+  constexpr std::size_t max_millis_digits = 18;
   const auto separator = text.find('_');
-  if (separator == std::string_view::npos) {
+  if (separator == std::string_view::npos || separator > max_millis_digits) {
     return std::nullopt;
   }
   const auto created = to_integer(text.substr(0, separator));
@@ -439,11 +443,16 @@ asio::awaitable<void> router::handle(exchange& current) {
 }
 
 asio::awaitable<void> router::ready(exchange& current) {
-  const bool reachable = co_await services_.jobs.ping();
-  if (reachable) {
-    current.respond_json(http::status::ok, R"({"status":"ready"})");
-  } else {
+  const bool store_reachable = co_await services_.jobs.ping();
+  if (!store_reachable) {
     current.respond_problem(store_unavailable(), retry_after("5"));
+  } else if (!services_.queue.reachable()) {
+    current.respond_problem(
+        problem{problem_kind::service_unavailable,
+                "The job queue is unavailable. Retry after the number of seconds in Retry-After."},
+        retry_after("5"));
+  } else {
+    current.respond_json(http::status::ok, R"({"status":"ready"})");
   }
 }
 
@@ -593,11 +602,12 @@ asio::awaitable<void> router::get_properties(exchange& current, std::string_view
   json::writer out(buffer);
   if (!name.empty()) {
     const auto* property = object->find_property(name);
+    // A property that does not exist is a missing resource, as an unknown object type is.
     if (property == nullptr) {
-      current.respond_problem(problem{problem_kind::unknown_property,
-                                      "The object type " + std::string(object_type) +
-                                          " has no property '" + std::string(name) + "'."}
-                                  .with("value", std::string(name)));
+      current.respond_problem(
+          problem{problem_kind::not_found, "The object type " + std::string(object_type) +
+                                               " has no property '" + std::string(name) + "'."}
+              .with("value", std::string(name)));
       co_return;
     }
     write_property(out, *property, builtin->find_property(name) == nullptr);
@@ -622,23 +632,8 @@ asio::awaitable<void> router::create_property(exchange& current, std::string_vie
             "objectType", std::string(object_type)));
     co_return;
   }
-  const auto content_type = current.request()[http::field::content_type];
-  if (!has_media_type(content_type, "application/json")) {
-    current.respond_problem(problem{problem_kind::unsupported_media_type,
-                                    "A property definition is sent as application/json."}
-                                .with("contentType", std::string(content_type)));
-    co_return;
-  }
-  const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
-  const problem too_large{problem_kind::payload_too_large,
-                          "The body is larger than " + std::to_string(limit) + " bytes."};
-  if (current.content_length().value_or(0) > limit) {
-    current.respond_problem(too_large);
-    co_return;
-  }
-  auto body = co_await current.read_body(limit);
+  auto body = co_await read_json_body(current, "A property definition");
   if (!body) {
-    respond_body_error(current, body.error(), too_large);
     co_return;
   }
   auto parsed = json::parse(*body);
@@ -727,7 +722,7 @@ asio::awaitable<void> router::get_record(exchange& current, std::string_view obj
               .with("value", *id_property));
       co_return;
     }
-    // The unique index holds normalised values, so the lookup value is normalised the same way.
+    // The unique index contains normalised values, so the lookup value is normalised the same way.
     std::string normalised;
     const auto check =
         records::normalise_property_value(*property, key, records::date_format{}, normalised);
@@ -926,7 +921,7 @@ asio::awaitable<void> router::stream_events(exchange& current, std::string_view 
            "\ndata: " + job_json(state, base) + "\n\n";
   };
 
-  // The first event is the current state; a client that reconnects gets it again.
+  // The first event is the current state, so a client that reconnects gets it again.
   std::string first = "retry: 2000\n" + event(is_terminal(job->status) ? "end" : "status", *job);
   bool alive = co_await current.send_chunk(first);
   const auto stop_at = std::chrono::steady_clock::now() + stream_lifetime;
@@ -1184,30 +1179,37 @@ asio::awaitable<void> router::download(exchange& current, std::string_view id) {
   respond_download(current, file);
 }
 
+asio::awaitable<std::optional<std::string>> router::read_json_body(exchange& current,
+                                                                   std::string_view what) {
+  const auto content_type = current.request()[http::field::content_type];
+  if (!has_media_type(content_type, "application/json")) {
+    current.respond_problem(problem{problem_kind::unsupported_media_type,
+                                    std::string(what) + " is sent as application/json."}
+                                .with("contentType", std::string(content_type)));
+    co_return std::nullopt;
+  }
+  const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
+  const problem too_large{problem_kind::payload_too_large,
+                          "The body is larger than " + std::to_string(limit) + " bytes."};
+  if (current.content_length().value_or(0) > limit) {
+    current.respond_problem(too_large);
+    co_return std::nullopt;
+  }
+  auto body = co_await current.read_body(limit);
+  if (!body) {
+    respond_body_error(current, body.error(), too_large);
+    co_return std::nullopt;
+  }
+  co_return std::move(*body);
+}
+
 asio::awaitable<void> router::create_export(exchange& current) {
   if (auto bad_key = check_idempotency_key(current)) {
     current.respond_problem(*bad_key);
     co_return;
   }
-  const auto content_type = current.request()[http::field::content_type];
-  if (!has_media_type(content_type, "application/json")) {
-    current.respond_problem(problem{problem_kind::unsupported_media_type,
-                                    "An export request is sent as application/json."}
-                                .with("contentType", std::string(content_type)));
-    co_return;
-  }
-  const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
-  if (current.content_length().value_or(0) > limit) {
-    current.respond_problem(
-        problem{problem_kind::payload_too_large,
-                "The body is larger than " + std::to_string(limit) + " bytes."});
-    co_return;
-  }
-  auto body = co_await current.read_body(limit);
+  auto body = co_await read_json_body(current, "An export request");
   if (!body) {
-    respond_body_error(current, body.error(),
-                       problem{problem_kind::payload_too_large,
-                               "The body is larger than " + std::to_string(limit) + " bytes."});
     co_return;
   }
   auto custom = co_await load_custom_properties(current);

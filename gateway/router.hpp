@@ -41,6 +41,10 @@ class router {
  private:
   boost::asio::awaitable<void> create_import(exchange& current);
   boost::asio::awaitable<void> create_export(exchange& current);
+  // Reads a JSON request body, or records 415, 413 or 400 and returns nullopt. `what` names the
+  // body in the 415 detail, for example "An export request".
+  boost::asio::awaitable<std::optional<std::string>> read_json_body(exchange& current,
+                                                                    std::string_view what);
   boost::asio::awaitable<void> get_job(exchange& current, std::string_view id,
                                        std::optional<job_kind> kind);
   boost::asio::awaitable<void> get_properties(exchange& current, std::string_view object_type,

@@ -140,6 +140,9 @@ bool job_runner::process(const kafka::kafka_message& message) {
     return true;
   }
   const std::int64_t attempt = started->attempt;
+  if (attempt > config_.max_attempts) {
+    return give_up(message, job_id, tenant, kind, attempt, logger);
+  }
   logger.info("job started", {{"kind", to_string(kind)}, {"attempt", attempt}});
   emit_event(job_id, tenant, kind, job_status::processing,
              attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
@@ -154,24 +157,19 @@ bool job_runner::process(const kafka::kafka_message& message) {
   auto catalog = records::property_catalog::builtin().with_custom_properties(
       json::get_string(request, "objectType").value_or(""), custom_properties);
 
-  job_context context{job_id,
-                      tenant,
-                      kind,
-                      std::string(json::get_string(*parsed, "blobKey").value_or("")),
-                      request,
-                      catalog ? *catalog : records::property_catalog::builtin(),
-                      attempt,
-                      *started,
-                      store_,
-                      blobs_,
-                      config_,
-                      logger,
+  job_context context{job_id,   tenant,
+                      kind,     std::string(json::get_string(*parsed, "blobKey").value_or("")),
+                      request,  catalog ? *catalog : records::property_catalog::builtin(),
+                      attempt,  *started,
+                      store_,   blobs_,
+                      config_,  logger,
                       stopping_};
   const auto begun = std::chrono::steady_clock::now();
   field_list result_fields;
   const job_outcome outcome =
-      !catalog ? job_outcome::failed("invalid-request", "The job's custom properties are invalid: " +
-                                                            catalog.error().message + ".")
+      !catalog ? job_outcome::failed(
+                     "invalid-request",
+                     "The job's custom properties are invalid: " + catalog.error().message + ".")
       : kind == job_kind::imports ? run_import(context)
                                   : run_export(context, result_fields);
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -179,10 +177,16 @@ bool job_runner::process(const kafka::kafka_message& message) {
                               .count();
 
   switch (outcome.result) {
-    case job_outcome::kind::retry:
+    case job_outcome::kind::retry: {
       logger.warn("job attempt interrupted; it will run again",
                   {{"attempt", attempt}, {"reason", outcome.error_detail}});
+      // Kept as the reason of the failure that ends the job if no attempt finishes.
+      auto noted = store_.update(job_id, attempt, {{"lastError", outcome.error_detail}});
+      if (!noted) {
+        logger.warn("last error not stored", {{"error", noted.error().message()}});
+      }
       return false;
+    }
     case job_outcome::kind::superseded:
       logger.info("job attempt superseded by a newer attempt", {{"attempt", attempt}});
       return true;
@@ -218,6 +222,30 @@ bool job_runner::process(const kafka::kafka_message& message) {
                                {"duration_ms", elapsed_ms}});
   }
   emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt);
+  return true;
+}
+
+bool job_runner::give_up(const kafka::kafka_message& message, const std::string& job_id,
+                         const std::string& tenant, job_kind kind, std::int64_t attempt,
+                         const log::logger& logger) {
+  const auto last_error = store_.last_error(job_id);
+  const std::string reason =
+      "The job was started " + std::to_string(attempt - 1) +
+      " times without finishing, so it was given up. Last error: " +
+      (last_error && !last_error->empty() ? *last_error : std::string("none recorded")) + ".";
+  const std::int64_t retention_ms = config_.job_retention_hours * 3600 * 1000;
+  auto finished = store_.finish(job_id, attempt, job_status::failed, retention_ms,
+                                {{"errorType", "too-many-attempts"}, {"errorDetail", reason}});
+  if (!finished) {
+    logger.warn("job finish failed; retrying", {{"error", finished.error().message()}});
+    return false;
+  }
+  logger.error("job given up after too many attempts; sent to the dead-letter topic",
+               {{"attempt", attempt}, {"reason", reason}});
+  dead_letter(message, reason);
+  if (finished->outcome == worker_store::verdict::ok) {
+    emit_event(job_id, tenant, kind, job_status::failed, job_status::processing, attempt);
+  }
   return true;
 }
 

@@ -28,6 +28,11 @@ class job_runner {
 
  private:
   void dead_letter(const kafka::kafka_message& message, std::string_view reason);
+  // Ends a job that was started more than max_attempts times: FAILED with too-many-attempts and
+  // its last error, and its message copied to the dead-letter topic. Returns what process() does.
+  bool give_up(const kafka::kafka_message& message, const std::string& job_id,
+               const std::string& tenant, job_kind kind, std::int64_t attempt,
+               const log::logger& logger);
   void emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
                   job_status status, std::optional<job_status> previous, std::int64_t attempt);
 

@@ -36,6 +36,10 @@ worker_config read_worker_config(settings_reader& reader) {
   config.job_retention_hours =
       reader.integer("job-retention", defaults.job_retention_hours, 1, 24 * 365, "hours",
                      "time a finished job and its result are kept");
+  config.max_attempts =
+      reader.integer("max-attempts", defaults.max_attempts, 1, 1000, "attempts",
+                     "starts of one job before it fails with too-many-attempts and its message "
+                     "goes to the dead-letter topic");
   config.max_poll_interval_ms = reader.integer(
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");

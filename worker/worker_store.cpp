@@ -234,4 +234,12 @@ std::int64_t worker_store::record_count(const std::string& tenant, const std::st
   return reply && reply->is_integer() ? reply->integer() : -1;
 }
 
+boost::system::result<std::string> worker_store::last_error(const std::string& id) {
+  auto reply = redis_.command("HGET", store_keys::job(id), "lastError");
+  if (!reply) {
+    return reply.error();
+  }
+  return reply->is_string() ? std::string(reply->text()) : std::string();
+}
+
 }  // namespace jobgate::worker

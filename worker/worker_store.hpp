@@ -41,6 +41,9 @@ class worker_store {
   };
 
   // Sets fields of the running job (progress, totals, unmapped columns).
+  // The lastError field of a job: the reason its latest attempt was interrupted, or "".
+  boost::system::result<std::string> last_error(const std::string& id);
+
   boost::system::result<change_result> update(const std::string& id, std::int64_t attempt,
                                               const field_list& fields);
 

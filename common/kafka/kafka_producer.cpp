@@ -132,6 +132,20 @@ boost::system::result<kafka_delivery, std::error_code> kafka_producer::produce_s
   return delivery;
 }
 
+std::error_code kafka_producer::ping(std::chrono::milliseconds timeout) {
+  if (closed_.load()) {
+    return make_kafka_error_code(RD_KAFKA_RESP_ERR__DESTROY);
+  }
+  const rd_kafka_metadata_t* metadata = nullptr;
+  // Metadata of no topic still needs a broker's answer, which is all a ping needs.
+  const rd_kafka_resp_err_t error =
+      rd_kafka_metadata(handle_.get(), 0, nullptr, &metadata, static_cast<int>(timeout.count()));
+  if (metadata != nullptr) {
+    rd_kafka_metadata_destroy(metadata);
+  }
+  return make_kafka_error_code(error);
+}
+
 std::error_code kafka_producer::flush(std::chrono::milliseconds timeout) {
   // Waiting on the queue length, rather than rd_kafka_flush, leaves every callback on the poll
   // thread; rd_kafka_flush would run them on the caller's thread.

@@ -23,9 +23,12 @@ def test_define_list_and_read_properties(fresh):
     assert [p["custom"] for p in listed].count(True) == 1
     assert client.get("/v1/properties/contacts/tier").json()["options"] == ["gold", "silver"]
     assert client.get("/v1/properties/contacts/email").json()["unique"] is True
-    # Another tenant does not see it.
+    # Another tenant does not see it: for that tenant the property resource does not exist.
     other = fresh.new_client()
-    assert other.get("/v1/properties/contacts/tier").status == 400
+    hidden = other.get("/v1/properties/contacts/tier")
+    assert hidden.status == 404
+    assert hidden.json()["type"] == "https://jobgate.dev/problems/not-found"
+    assert hidden.json()["value"] == "tier"
 
 
 def test_bad_definitions_are_rejected(fresh):

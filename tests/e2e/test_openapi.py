@@ -203,6 +203,7 @@ def test_job_failure_types_match_code(schemas):
     defined = slugs_in("common/records/import_failure.cpp", r'return "([a-z-]+)";')
     defined -= {"unknown"}
     defined |= slugs_in("worker/import_job.cpp", r'job_outcome::failed\("([a-z-]+)"')
+    defined |= slugs_in("worker/job_runner.cpp", r'"errorType", "([a-z-]+)"')
     assert "upload-missing" in defined
     documented = {uri.removeprefix(PROBLEM_BASE) for uri in schemas.enum("JobFailureType")}
     assert documented == defined

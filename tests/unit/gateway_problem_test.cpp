@@ -100,7 +100,13 @@ TEST_CASE("problem body members", "[gateway][problem]") {
     CHECK(jobgate::json::get_string(document, "instance") == "/v1/imports");
     CHECK(jobgate::json::get_string(document, "field") == "/objectType");
     CHECK(jobgate::json::get_string(document, "value") == "bad\nvalue");
-    CHECK(document.MemberCount() == 7);
+    const auto* invalid = jobgate::json::get_array(document, "invalidFields");
+    REQUIRE(invalid != nullptr);
+    REQUIRE(invalid->Size() == 1);
+    CHECK(jobgate::json::get_string((*invalid)[0], "field") == "/objectType");
+    CHECK(jobgate::json::get_string((*invalid)[0], "detail") == "Something \"quoted\" failed.");
+    CHECK(jobgate::json::get_string((*invalid)[0], "value") == "bad\nvalue");
+    CHECK(document.MemberCount() == 8);
   }
 }
 
