@@ -417,6 +417,21 @@ asio::awaitable<void> router::handle(exchange& current) {
     co_return;
   }
 
+  // /v1/jobs/{id}/cancel cancels a job of either kind, as /v1/jobs/{id} reads one.
+  if (segments.size() == 4 && collection == "jobs" && segments[3] == "cancel") {
+    const auto id = job_id::parse(segments[2]);
+    if (!is_post) {
+      current.respond_problem(method_not_allowed("POST"), one_header(http::field::allow, "POST"));
+    } else if (!id || !id->kind()) {
+      current.respond_problem(
+          problem{problem_kind::job_not_found, "No job with id '" + std::string(segments[2]) + "'."}
+              .with("jobId", std::string(segments[2])));
+    } else {
+      co_await cancel(current, segments[2], *id->kind());
+    }
+    co_return;
+  }
+
   if (segments.size() == 4 && kind) {
     const auto action = segments[3];
     if (action == "cancel") {

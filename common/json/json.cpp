@@ -23,13 +23,17 @@ boost::system::result<document, parse_error> parse(std::string_view text) {
   // RapidJSON reads a NUL byte as the end of the input, so bytes after one would pass unseen. JSON
   // text never contains a raw NUL, not even inside a string.
   if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
-    return parse_error{"The document contains a NUL byte.", nul};
+    return parse_error{"the document contains a NUL byte", nul};
   }
   document parsed;
   parsed.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (parsed.HasParseError()) {
-    return parse_error{rapidjson::GetParseError_En(parsed.GetParseError()),
-                       parsed.GetErrorOffset()};
+    // RapidJSON's messages are sentences; the phrase goes inside longer messages.
+    std::string message = rapidjson::GetParseError_En(parsed.GetParseError());
+    if (!message.empty() && message.back() == '.') {
+      message.pop_back();
+    }
+    return parse_error{std::move(message), parsed.GetErrorOffset()};
   }
   return parsed;
 }

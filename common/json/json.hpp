@@ -21,7 +21,7 @@ using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // A parse failure: the message of RapidJSON and the byte offset of the error.
 struct parse_error {
-  std::string message;
+  std::string message;  // a phrase without a final period, for example "Invalid value"
   std::size_t offset = 0;
 };
 

@@ -108,3 +108,24 @@ def test_result_of_an_expired_job_is_410(fresh):
     # Another tenant learns nothing about the id.
     other = fresh.new_client()
     assert other.get(job["links"]["result"]).status == 404
+
+
+def test_cancel_through_the_jobs_collection(fresh):
+    client = fresh.client
+    for worker in fresh.workers:
+        worker.send_signal(signal.SIGSTOP)
+    try:
+        response = client.post_json("/v1/exports",
+                                    {"objectType": "contacts", "properties": ["email"]})
+        job_id = response.json()["id"]
+        canceled = client.request("POST", f"/v1/jobs/{job_id}/cancel")
+    finally:
+        for worker in fresh.workers:
+            worker.send_signal(signal.SIGCONT)
+    assert canceled.status == 202
+    assert canceled.json()["status"] == "CANCELED"
+    again = client.request("POST", f"/v1/jobs/{job_id}/cancel")
+    assert again.status == 409
+    assert again.json()["type"].endswith("/job-not-cancelable")
+    assert client.request("POST", "/v1/jobs/nonsense/cancel").status == 404
+    assert client.request("GET", f"/v1/jobs/{job_id}/cancel").status == 405
