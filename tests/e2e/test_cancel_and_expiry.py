@@ -1,5 +1,6 @@
 """Cancel semantics (pending, running, racing completion) and reads after a job expired."""
 import concurrent.futures
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,6 +14,18 @@ def redis_cli(*arguments):
     url = urllib.parse.urlsplit(os.environ["JOBGATE_TEST_REDIS_URL"])
     return subprocess.run(["redis-cli", "-h", url.hostname, "-p", str(url.port), *arguments],
                            check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def stopped_workers(stack):
+    """Stops the stack's workers, so jobs stay PENDING, and lets them go on afterwards."""
+    for worker in stack.workers:
+        worker.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for worker in stack.workers:
+            worker.send_signal(signal.SIGCONT)
 
 
 def path_of(url):
@@ -47,10 +60,8 @@ def test_cancel_of_a_running_import_stops_it(fresh, tmp_path):
 
 def test_cancel_of_a_pending_job_is_final(fresh):
     client = fresh.client
-    # Stopped workers leave the job PENDING; every worker of the test run belongs to this stack.
-    for worker in fresh.workers:
-        worker.send_signal(signal.SIGSTOP)
-    try:
+    # Every worker of the test run belongs to this stack, so the job stays PENDING.
+    with stopped_workers(fresh):
         response = client.post_json("/v1/exports",
                                     {"objectType": "contacts", "properties": ["email"]})
         location = path_of(response.header("Location"))
@@ -58,9 +69,6 @@ def test_cancel_of_a_pending_job_is_final(fresh):
         assert canceled.status == 202
         assert canceled.json()["status"] == "CANCELED"
         assert canceled.json()["expiresAt"] is not None
-    finally:
-        for worker in fresh.workers:
-            worker.send_signal(signal.SIGCONT)
     # The workers take the message and skip the job.
     time.sleep(3)
     job = client.get(location).json()
@@ -112,16 +120,11 @@ def test_result_of_an_expired_job_is_410(fresh):
 
 def test_cancel_through_the_jobs_collection(fresh):
     client = fresh.client
-    for worker in fresh.workers:
-        worker.send_signal(signal.SIGSTOP)
-    try:
+    with stopped_workers(fresh):
         response = client.post_json("/v1/exports",
                                     {"objectType": "contacts", "properties": ["email"]})
         job_id = response.json()["id"]
         canceled = client.request("POST", f"/v1/jobs/{job_id}/cancel")
-    finally:
-        for worker in fresh.workers:
-            worker.send_signal(signal.SIGCONT)
     assert canceled.status == 202
     assert canceled.json()["status"] == "CANCELED"
     again = client.request("POST", f"/v1/jobs/{job_id}/cancel")
