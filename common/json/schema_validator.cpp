@@ -17,6 +17,51 @@ struct schema_validator::impl {
 
 namespace {
 
+// States the rule of a size, pattern or uniqueness keyword with the limit from the schema, such as
+// "must have at least 1 item". Returns nullopt for other keywords or a schema without the limit.
+std::optional<std::string> describe_rule(std::string_view keyword, const value* schema_node) {
+  if (schema_node == nullptr) {
+    return std::nullopt;
+  }
+  if (keyword == "uniqueItems") {
+    // RapidJSON points at the repeated item itself.
+    return std::string("repeats an earlier item of its array");
+  }
+  if (keyword == "pattern") {
+    const auto pattern = get_string(*schema_node, "pattern");
+    return pattern ? std::optional<std::string>("must match the pattern " + std::string(*pattern))
+                   : std::nullopt;
+  }
+  struct bound {
+    std::string_view keyword;
+    std::string_view phrase;
+    std::string_view unit;
+  };
+  static constexpr bound bounds[] = {
+      {"minItems", "must have at least", " item"},
+      {"maxItems", "must have at most", " item"},
+      {"minLength", "must be at least", " character"},
+      {"maxLength", "must be at most", " character"},
+      {"minimum", "must be at least", ""},
+      {"maximum", "must be at most", ""},
+  };
+  for (const auto& candidate : bounds) {
+    if (candidate.keyword != keyword) {
+      continue;
+    }
+    const auto limit = get_int(*schema_node, keyword);
+    if (!limit) {
+      return std::nullopt;
+    }
+    std::string text = std::string(candidate.phrase) + " " + std::to_string(*limit);
+    if (!candidate.unit.empty()) {
+      text += std::string(candidate.unit) + (*limit == 1 ? "" : "s");
+    }
+    return text;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> first_missing_member(const value* schema_node,
                                                 const value* document_node) {
   if (schema_node == nullptr || document_node == nullptr || !document_node->IsObject()) {
@@ -92,6 +137,8 @@ boost::system::result<void, schema_violation> schema_validator::validate(
     if (schema_node != nullptr && get_string(*schema_node, "type")) {
       message = field + " must be of type " + std::string(*get_string(*schema_node, "type"));
     }
+  } else if (const auto rule = describe_rule(keyword, schema_node)) {
+    message = field + " " + *rule;
   } else {
     message = field + " fails the schema keyword '" + keyword + "'";
   }

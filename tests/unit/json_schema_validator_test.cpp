@@ -119,12 +119,23 @@ TEST_CASE("schema type names field and type", "[json][schema]") {
   CHECK(nested.message == "'/properties/1' must be of type string");
 }
 
-TEST_CASE("schema other keywords named", "[json][schema]") {
+TEST_CASE("schema size rules state limits", "[json][schema]") {
   const auto empty_list =
       violation_of(export_schema(), R"({"objectType":"contacts","properties":[]})");
   CHECK(empty_list.keyword == "minItems");
   CHECK(empty_list.pointer == "/properties");
-  CHECK(empty_list.message == "'/properties' fails the schema keyword 'minItems'");
+  CHECK(empty_list.message == "'/properties' must have at least 1 item");
+
+  const auto twice =
+      violation_of(export_schema(), R"({"objectType":"contacts","properties":["email","email"]})");
+  CHECK(twice.keyword == "uniqueItems");
+  CHECK(twice.pointer == "/properties/1");
+  CHECK(twice.message == "'/properties/1' repeats an earlier item of its array");
+
+  const auto long_name = violation_of(
+      import_schema(), R"({"objectType":"contacts","name":")" + std::string(300, 'x') + R"("})");
+  CHECK(long_name.keyword == "maxLength");
+  CHECK(long_name.message == "'/name' must be at most 256 characters");
 }
 
 TEST_CASE("schema pointer escapes member names", "[json][schema]") {
