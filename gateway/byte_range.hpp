@@ -14,7 +14,7 @@ struct byte_range {
   bool operator==(const byte_range&) const = default;
 };
 
-// How a request's Range header applies to a representation of a known size.
+// The part of a representation of known size that a request's Range header selects.
 enum class range_outcome {
   whole,          // no usable Range header: send the whole representation with 200
   partial,        // send `range` with 206

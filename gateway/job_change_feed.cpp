@@ -72,8 +72,8 @@ void job_change_feed::stop() {
 
 std::shared_ptr<job_change_feed::watch> job_change_feed::watch_job(const std::string& job_id,
                                                                    asio::any_io_executor executor) {
-  // The deleter unregisters the watch before freeing it, so the map never holds a dead entry
-  // for long.
+  // The deleter unregisters the watch before freeing it, so the map never contains a dead
+  // entry for long.
   std::shared_ptr<watch> created(new watch(job_id, std::move(executor)), [this](watch* gone) {
     {
       const std::lock_guard lock(mutex_);

@@ -19,7 +19,7 @@
 namespace jobgate::gateway {
 
 // Wakes requests that wait for a job to change (long polls, event streams). The job store's
-// scripts publish each changed job id on one Redis channel; a thread of its own holds the
+// scripts publish each changed job id on one Redis channel. A thread of its own keeps the
 // subscription and wakes the watches of that id. When the subscription drops, every watch is woken,
 // because changes may have been missed; watchers reload the job and compare, so a spurious wake-up
 // costs one read.

@@ -31,7 +31,7 @@ struct list_cursor {
   std::string id;
 };
 
-// What a job list asks for; results come newest first.
+// The filters and page of a job list. Results come newest first.
 struct job_list_query {
   std::string tenant;
   std::optional<job_kind> kind;                // nullopt for every kind
@@ -48,7 +48,7 @@ struct job_page {
   std::optional<list_cursor> next;
 };
 
-// What a POST with an Idempotency-Key found when it claimed the key.
+// The outcome of claiming the Idempotency-Key of a POST.
 struct idempotency_claim {
   enum class verdict { claimed, replay, in_flight, mismatch };
   verdict outcome = verdict::claimed;
@@ -128,7 +128,7 @@ class job_queue {
   // errors.
   virtual boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                           std::string message) = 0;
-  // False while the queue knows its broker to be unreachable; publish then fails at once.
+  // Returns false while the broker is known to be unreachable. Publish then fails at once.
   virtual bool reachable() const { return true; }
 };
 

@@ -23,8 +23,8 @@ class kafka_job_queue final : public job_queue {
   boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                   std::string message) override;
 
-  // From a background probe that asks a broker for metadata every two seconds. While it fails,
-  // publish fails at once as retryable instead of waiting out the delivery timeout.
+  // Set by a background probe that requests metadata from a broker every two seconds. While it
+  // fails, publish fails at once as retryable instead of waiting out the delivery timeout.
   bool reachable() const override { return reachable_.load(); }
 
   // Delivers what is queued within a few seconds and stops the producer.

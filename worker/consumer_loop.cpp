@@ -134,7 +134,7 @@ void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
 
     // The job runs on a thread of its own; this thread polls the paused consumer meanwhile, which
     // serves heartbeats, rebalances and the poll interval.
-    // TODO: a job thread that hangs keeps its partition, because this thread goes on polling; a
+    // TODO: a job thread that hangs keeps its partition, because this thread goes on polling. A
     // lease in Redis that another worker takes over once it lapses would bound that.
     std::atomic<bool> job_ended{false};
     bool finished = false;

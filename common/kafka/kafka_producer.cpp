@@ -137,7 +137,7 @@ std::error_code kafka_producer::ping(std::chrono::milliseconds timeout) {
     return make_kafka_error_code(RD_KAFKA_RESP_ERR__DESTROY);
   }
   const rd_kafka_metadata_t* metadata = nullptr;
-  // Metadata of no topic still needs a broker's answer, which is all a ping needs.
+  // A metadata request for no topic still needs a broker's response, which is all a ping needs.
   const rd_kafka_resp_err_t error =
       rd_kafka_metadata(handle_.get(), 0, nullptr, &metadata, static_cast<int>(timeout.count()));
   if (metadata != nullptr) {

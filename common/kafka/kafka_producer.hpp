@@ -72,8 +72,8 @@ class kafka_producer {
   // return at once.
   void close(std::chrono::milliseconds timeout);
 
-  // Asks a broker for cluster metadata and waits up to timeout for the answer: an empty code when a
-  // broker answered, else a retryable error. Blocks the calling thread.
+  // Requests cluster metadata from a broker and waits up to timeout. Returns an empty code when a
+  // broker responded, else a retryable error. Blocks the calling thread.
   std::error_code ping(std::chrono::milliseconds timeout);
 
   // Number of messages and callbacks that librdkafka has not finished (rd_kafka_outq_len).

@@ -19,7 +19,8 @@ def test_define_list_and_read_properties(fresh):
                               "custom": True}
     listed = client.get("/v1/properties/contacts").json()["results"]
     names = [p["name"] for p in listed]
-    assert names[0] == "email" and names[-1] == "tier"
+    assert names[0] == "email"
+    assert names[-1] == "tier"
     assert [p["custom"] for p in listed].count(True) == 1
     assert client.get("/v1/properties/contacts/tier").json()["options"] == ["gold", "silver"]
     assert client.get("/v1/properties/contacts/email").json()["unique"] is True

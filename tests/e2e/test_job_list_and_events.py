@@ -149,7 +149,7 @@ def test_event_stream_follows_an_import(fresh, tmp_path):
     assert "progress" in names or "status" in names
     processed = [payload["progress"]["rowsProcessed"] for _, payload in events]
     assert processed == sorted(processed)
-    # A finished job answers with its final state at once and closes the stream.
+    # A finished job's stream sends the final state at once and closes.
     again = read_events(client, f"/v1/jobs/{job_id}/events", timeout=10)
     assert [name for name, _ in again] == ["end"]
 
@@ -203,7 +203,7 @@ def test_record_lookup_by_id_and_unique_key(fresh):
     wrong_property = client.get("/v1/objects/contacts/Ada?idProperty=firstname")
     assert wrong_property.status == 400
     assert client.get("/v1/objects/deals/1").status == 404
-    # Another tenant sees nothing under the same id.
+    # Another tenant gets 404 for the same id.
     other = fresh.new_client()
     assert other.get(f"/v1/objects/contacts/{record['id']}").status == 404
 
