@@ -25,14 +25,16 @@ constexpr std::size_t body_piece_bytes = 64 * 1024;
 }  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser_type& parser,
-                   log::logger logger, std::string request_id, std::chrono::seconds idle_timeout)
+                   log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
+                   std::chrono::seconds body_idle_timeout)
     : stream_(stream),
       buffer_(buffer),
       parser_(parser),
       logger_(std::move(logger)),
       request_id_(std::move(request_id)),
       target_(parser.get().target()),
-      idle_timeout_(idle_timeout) {}
+      idle_timeout_(idle_timeout),
+      body_idle_timeout_(body_idle_timeout) {}
 
 void exchange::set_tenant(std::string tenant) {
   logger_ = logger_.with("tenant", tenant);
@@ -66,8 +68,10 @@ asio::awaitable<boost::system::error_code> exchange::read_body_pieces(
   while (!parser_.is_done()) {
     parser_.get().body().data = piece.data();
     parser_.get().body().size = piece.size();
-    stream_.expires_after(idle_timeout_);
-    auto [error, bytes] = co_await http::async_read(stream_, buffer_, parser_, use_tuple);
+    // One read_some per step, so a steady slow upload keeps moving the deadline while a stalled
+    // one times out.
+    stream_.expires_after(body_idle_timeout_);
+    auto [error, bytes] = co_await http::async_read_some(stream_, buffer_, parser_, use_tuple);
     if (error == http::error::need_buffer) {
       error = {};
     }

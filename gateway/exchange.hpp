@@ -8,6 +8,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/result.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -33,7 +34,8 @@ class exchange {
   using parser_type = http::request_parser<http::buffer_body>;
 
   exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, parser_type& parser,
-           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout);
+           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
+           std::chrono::seconds body_idle_timeout);
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   std::string_view target() const { return target_; }
@@ -53,10 +55,12 @@ class exchange {
   // Sends "100 Continue" when the client asked for it, so that it starts sending the body.
   boost::asio::awaitable<boost::system::error_code> continue_if_expected();
 
-  // Reads the whole body into a string; fails with http::error::body_limit above max_bytes.
+  // Reads the whole body into a string; fails with http::error::body_limit above max_bytes, and
+  // with beast::error::timeout when no byte arrives for body_idle_timeout.
   boost::asio::awaitable<boost::system::result<std::string>> read_body(std::uint64_t max_bytes);
 
   // Reads the body in pieces and hands each to consume; stops at the first error consume returns.
+  // Each socket read that receives bytes restarts the body_idle_timeout deadline.
   boost::asio::awaitable<boost::system::error_code> read_body_pieces(
       std::uint64_t max_bytes,
       const std::function<boost::system::error_code(std::string_view)>& consume);
@@ -112,6 +116,7 @@ class exchange {
   std::string target_;
   std::string tenant_;
   std::chrono::seconds idle_timeout_;
+  std::chrono::seconds body_idle_timeout_;
   bool responded_ = false;
   bool broken_ = false;
   bool continue_sent_ = false;

@@ -80,9 +80,15 @@ gateway_config read_gateway_config(settings_reader& reader) {
                                            1LL << 40, "bytes", "largest import upload accepted");
   config.max_json_bytes = reader.integer("max-json-bytes", defaults.max_json_bytes, 1024,
                                          64 * 1024 * 1024, "bytes", "largest JSON body accepted");
-  config.idle_timeout_seconds =
-      reader.integer("idle-timeout", defaults.idle_timeout_seconds, 1, 3600, "seconds",
-                     "time a connection may stay silent while a request is read");
+  config.idle_timeout_seconds = reader.integer(
+      "idle-timeout", defaults.idle_timeout_seconds, 1, 3600, "seconds",
+      "time a kept-alive connection may wait for the next request, and the limit for each write");
+  config.header_timeout_seconds =
+      reader.integer("header-timeout", defaults.header_timeout_seconds, 1, 3600, "seconds",
+                     "time from a request's first possible byte until its header is complete");
+  config.body_idle_timeout_seconds =
+      reader.integer("body-idle-timeout", defaults.body_idle_timeout_seconds, 1, 3600, "seconds",
+                     "time a request body may stall without a byte arriving");
   config.produce_timeout_ms =
       reader.integer("produce-timeout", defaults.produce_timeout_ms, 100, 300000, "ms",
                      "time Kafka has to acknowledge a job message");
@@ -107,6 +113,9 @@ std::string describe(const gateway_config& config) {
          " api_keys=" + std::to_string(config.api_keys.size()) +
          " signing_secret=" + mask_secret(config.signing_secret) +
          " max_upload_bytes=" + std::to_string(config.max_upload_bytes) +
+         " idle_timeout_seconds=" + std::to_string(config.idle_timeout_seconds) +
+         " header_timeout_seconds=" + std::to_string(config.header_timeout_seconds) +
+         " body_idle_timeout_seconds=" + std::to_string(config.body_idle_timeout_seconds) +
          " job_retention_hours=" + std::to_string(config.job_retention_hours) +
          " idempotency_hours=" + std::to_string(config.idempotency_hours);
 }

@@ -25,6 +25,8 @@ struct gateway_config {
   std::int64_t max_upload_bytes = 1024LL * 1024 * 1024;
   std::int64_t max_json_bytes = 1024 * 1024;
   std::int64_t idle_timeout_seconds = 60;
+  std::int64_t header_timeout_seconds = 10;
+  std::int64_t body_idle_timeout_seconds = 30;
   std::int64_t produce_timeout_ms = 10000;
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;

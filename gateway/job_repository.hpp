@@ -75,6 +75,9 @@ class job_repository {
       const std::string& id) = 0;
   // Removes a job that could not be queued, so it never shows up as PENDING forever.
   virtual boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) = 0;
+  // Notes that the broker acknowledged the job's message, so no worker produces it again.
+  virtual boost::asio::awaitable<boost::system::result<void>> mark_queued(
+      const job_record& job) = 0;
   virtual boost::asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
                                                                            std::int64_t offset,
                                                                            std::int64_t limit) = 0;
@@ -118,6 +121,10 @@ class job_repository {
   expired_job_tenant(const std::string& id) = 0;
   // Returns true when the store replies to a ping.
   virtual boost::asio::awaitable<bool> ping() = 0;
+  // Checks that the store is reachable and keeps every job it stores, in one round trip at most.
+  // Returns an empty string when ready, else an error for operators that names the setting to
+  // change. Fails with a transport error when the store is unreachable.
+  virtual boost::asio::awaitable<boost::system::result<std::string>> check_readiness() = 0;
 };
 
 // The queue of jobs, whose publish completes once the broker acknowledged the message.

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "common/kafka/kafka_error.hpp"
 #include "common/log/logger.hpp"
@@ -35,13 +36,24 @@ kafka::kafka_config producer_config(const std::string& brokers,
 
 kafka_job_queue::kafka_job_queue(const std::string& brokers,
                                  std::chrono::milliseconds delivery_timeout)
-    : producer_(producer_config(brokers, delivery_timeout)),
+    : config_(producer_config(brokers, delivery_timeout)),
+      producer_(std::make_shared<kafka::kafka_producer>(config_)),
       probe_thread_([this](std::stop_token stop) { probe_loop(std::move(stop)); }) {}
 
 void kafka_job_queue::probe_loop(std::stop_token stop) {
   const log::logger logger = log::logger{}.with("component", "kafka_job_queue");
   while (!stop.stop_requested()) {
-    const std::error_code error = producer_.ping(probe_timeout);
+    std::shared_ptr<kafka::kafka_producer> producer;
+    {
+      std::shared_lock lock(producer_mutex_);
+      producer = producer_;
+    }
+    std::error_code error = producer->ping(probe_timeout);
+    if (error == kafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__FATAL)) {
+      reachable_.store(false);
+      replace_producer(logger);
+      error = producer_->ping(probe_timeout);
+    }
     const bool reachable = !error;
     if (reachable != reachable_.exchange(reachable)) {
       if (reachable) {
@@ -77,8 +89,12 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
                 std::move (*shared)(error);
               });
             };
-            const std::error_code enqueued =
-                producer_.produce(topic, job.id, message, headers, std::move(on_delivery));
+            std::error_code enqueued;
+            {
+              std::shared_lock lock(producer_mutex_);
+              enqueued =
+                  producer_->produce(topic, job.id, message, headers, std::move(on_delivery));
+            }
             if (enqueued) {
               asio::post(executor, [shared, enqueued]() mutable { std::move (*shared)(enqueued); });
             }
@@ -87,12 +103,29 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
   co_return delivered;
 }
 
+void kafka_job_queue::replace_producer(const log::logger& logger) {
+  logger.error("Kafka producer hit a fatal error; replacing it");
+  auto fresh = std::make_shared<kafka::kafka_producer>(config_);
+  std::shared_ptr<kafka::kafka_producer> old;
+  {
+    std::unique_lock lock(producer_mutex_);
+    old = std::exchange(producer_, std::move(fresh));
+  }
+  // Messages still queued on the old producer fail with a purge error, so their clients get 503.
+  old->close(std::chrono::seconds(2));
+}
+
+void kafka_job_queue::inject_fatal_error(const std::string& reason) {
+  std::shared_lock lock(producer_mutex_);
+  producer_->inject_fatal_error(reason);
+}
+
 void kafka_job_queue::close() {
   probe_thread_.request_stop();
   if (probe_thread_.joinable()) {
     probe_thread_.join();
   }
-  producer_.close(std::chrono::seconds(5));
+  producer_->close(std::chrono::seconds(5));
 }
 
 }  // namespace jobgate::gateway

@@ -6,10 +6,12 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
 #include "common/kafka/kafka_producer.hpp"
+#include "common/log/logger.hpp"
 #include "gateway/job_repository.hpp"
 
 namespace jobgate::gateway {
@@ -24,8 +26,13 @@ class kafka_job_queue final : public job_queue {
                                                   std::string message) override;
 
   // Set by a background probe that requests metadata from a broker every two seconds. While it
-  // fails, publish fails at once as retryable instead of waiting out the delivery timeout.
+  // fails, publish fails at once as retryable instead of waiting out the delivery timeout. After a
+  // fatal producer error (an idempotence sequence failure) the probe replaces the producer.
   bool reachable() const override { return reachable_.load(); }
+
+  // Puts the current producer into librdkafka's fatal state, as an idempotence sequence failure
+  // would, so fault tests can check the replacement.
+  void inject_fatal_error(const std::string& reason);
 
   // Delivers what is queued within a few seconds and stops the producer.
   void close();
@@ -33,7 +40,14 @@ class kafka_job_queue final : public job_queue {
  private:
   void probe_loop(std::stop_token stop);
 
-  kafka::kafka_producer producer_;
+  // Replaces a producer that hit a fatal error with a new one; the old one is closed afterwards.
+  void replace_producer(const log::logger& logger);
+
+  kafka::kafka_config config_;
+  // Publishes hold it shared while they enqueue; the probe holds it exclusively to swap producers,
+  // so no produce call runs on a producer that is being closed.
+  std::shared_mutex producer_mutex_;
+  std::shared_ptr<kafka::kafka_producer> producer_;
   std::atomic<bool> reachable_{true};
   std::mutex probe_mutex_;
   std::condition_variable_any probe_wakeup_;

@@ -58,7 +58,10 @@ int main(int argc, char** argv) {
 
     redis::async_connection redis_connection(io.get_executor(), *endpoint);
     redis_connection.start();
-    gateway::redis_job_repository repository(redis_connection);
+    // A broker acknowledgement takes at most produce-timeout; a minute on top covers slow Redis.
+    gateway::redis_job_repository repository(
+        redis_connection,
+        std::chrono::milliseconds(config.produce_timeout_ms) + std::chrono::minutes(1));
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
@@ -69,8 +72,11 @@ int main(int argc, char** argv) {
                             property_schema, catalog, changes});
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
-    gateway::server http_server(io, listen_on, routes,
-                                std::chrono::seconds(config.idle_timeout_seconds),
+    const gateway::connection_timeouts timeouts{
+        std::chrono::seconds(config.idle_timeout_seconds),
+        std::chrono::seconds(config.header_timeout_seconds),
+        std::chrono::seconds(config.body_idle_timeout_seconds)};
+    gateway::server http_server(io, listen_on, routes, timeouts,
                                 static_cast<std::uint64_t>(config.max_upload_bytes));
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});

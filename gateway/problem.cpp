@@ -61,6 +61,9 @@ problem_info describe(problem_kind kind) {
     case problem_kind::header_too_large:
       return {http::status::request_header_fields_too_large, "header-too-large",
               "The request header is larger than allowed"};
+    case problem_kind::request_timeout:
+      return {http::status::request_timeout, "request-timeout",
+              "The request was not received in time"};
     case problem_kind::unsupported_media_type:
       return {http::status::unsupported_media_type, "unsupported-media-type",
               "The request body has an unsupported content type"};

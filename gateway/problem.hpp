@@ -31,6 +31,7 @@ enum class problem_kind {
   result_expired,
   payload_too_large,
   header_too_large,
+  request_timeout,
   unsupported_media_type,
   service_unavailable,
   internal_error,

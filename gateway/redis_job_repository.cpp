@@ -6,6 +6,7 @@
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
+#include "common/redis/eviction_policy.hpp"
 
 namespace jobgate::gateway {
 
@@ -23,8 +24,10 @@ boost::system::error_code server_error() {
 asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const job_record& job) {
   const std::string job_key = store_keys::job(job.id);
   const std::string index_key = store_keys::tenant_jobs(job.tenant);
-  redis::request command = job_scripts::eval_command(job_scripts::create_job, {job_key, index_key});
+  redis::request command = job_scripts::eval_command(
+      job_scripts::create_job, {job_key, index_key, store_keys::unqueued_jobs});
   command.push_back(static_cast<long long>(job.created_at));
+  command.push_back(static_cast<long long>(now_millis() + unqueued_grace_.count()));
   for (const auto& [name, value] : to_hash_fields(job)) {
     command.push_back(name);
     command.push_back(value);
@@ -68,9 +71,20 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const 
   std::vector<redis::request> commands;
   commands.push_back({"DEL", store_keys::job(job.id)});
   commands.push_back({"ZREM", store_keys::tenant_jobs(job.tenant), job.id});
+  commands.push_back({"ZREM", store_keys::unqueued_jobs, job.id});
   auto replies = co_await redis_.async_pipeline(std::move(commands));
   if (!replies) {
     co_return replies.error();
+  }
+  co_return boost::system::result<void>{};
+}
+
+asio::awaitable<boost::system::result<void>> redis_job_repository::mark_queued(
+    const job_record& job) {
+  redis::request command{"ZREM", store_keys::unqueued_jobs, job.id};
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
   }
   co_return boost::system::result<void>{};
 }
@@ -119,7 +133,8 @@ asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::can
     const std::string& id, std::int64_t retention_ms) {
   redis::request command = job_scripts::eval_command(
       job_scripts::cancel_job,
-      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id),
+       store_keys::running_leases, store_keys::expiring_jobs});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
   auto reply = co_await redis_.async_command(std::move(command));
@@ -374,6 +389,63 @@ asio::awaitable<bool> redis_job_repository::ping() {
   redis::request command{"PING"};
   auto reply = co_await redis_.async_command(std::move(command));
   co_return reply && !reply->is_error();
+}
+
+asio::awaitable<boost::system::result<std::string>> redis_job_repository::check_readiness() {
+  std::optional<std::string> cached_problem;
+  {
+    std::lock_guard lock(policy_mutex_);
+    if (policy_checked_at_ &&
+        std::chrono::steady_clock::now() - *policy_checked_at_ < policy_check_interval) {
+      cached_problem = policy_problem_;
+    }
+  }
+
+  // While the last policy reading is recent, a PING alone shows whether Redis is reachable.
+  if (cached_problem) {
+    auto reply = co_await redis_.async_command("PING");
+    if (!reply) {
+      co_return reply.error();
+    }
+    if (reply->is_error()) {
+      co_return server_error();
+    }
+    co_return std::move(*cached_problem);
+  }
+
+  auto policy = co_await redis::async_read_eviction_policy(redis_);
+  if (!policy) {
+    co_return policy.error();
+  }
+  std::string problem = policy->problem();
+  record_policy_verdict(policy->name(), problem);
+  co_return problem;
+}
+
+void redis_job_repository::record_policy_verdict(const std::string& policy,
+                                                 const std::string& problem) {
+  bool first = false;
+  bool changed = false;
+  {
+    std::lock_guard lock(policy_mutex_);
+    first = !policy_checked_at_;
+    changed = first || problem != policy_problem_;
+    policy_checked_at_ = std::chrono::steady_clock::now();
+    policy_problem_ = problem;
+  }
+
+  if (!changed) {
+    return;
+  }
+  const std::string shown = policy.empty() ? std::string("unknown") : policy;
+  if (!problem.empty()) {
+    logger_.error("Redis may evict jobs, so /readyz returns 503",
+                  {{"maxmemory_policy", shown}, {"error", problem}});
+  } else if (first) {
+    logger_.info("Redis maxmemory-policy checked", {{"maxmemory_policy", shown}});
+  } else {
+    logger_.info("Redis maxmemory-policy is noeviction again", {{"maxmemory_policy", shown}});
+  }
 }
 
 }  // namespace jobgate::gateway

@@ -1,5 +1,10 @@
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "common/log/logger.hpp"
 #include "common/redis/async_connection.hpp"
 #include "gateway/job_repository.hpp"
 
@@ -8,12 +13,17 @@ namespace jobgate::gateway {
 // The job repository on Redis: job hashes, the tenant index and the Lua scripts of the job store.
 class redis_job_repository final : public job_repository {
  public:
-  explicit redis_job_repository(redis::async_connection& connection) : redis_(connection) {}
+  // A job whose message the broker did not acknowledge within unqueued_grace of its creation
+  // (the gateway stopped in between) has its message produced by a worker.
+  explicit redis_job_repository(redis::async_connection& connection,
+                                std::chrono::milliseconds unqueued_grace = std::chrono::minutes(1))
+      : redis_(connection), unqueued_grace_(unqueued_grace) {}
 
   boost::asio::awaitable<boost::system::result<bool>> create(const job_record& job) override;
   boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
       const std::string& id) override;
   boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) override;
+  boost::asio::awaitable<boost::system::result<void>> mark_queued(const job_record& job) override;
   boost::asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
                                                                    std::int64_t offset,
                                                                    std::int64_t limit) override;
@@ -44,9 +54,23 @@ class redis_job_repository final : public job_repository {
   boost::asio::awaitable<boost::system::result<std::optional<std::string>>> expired_job_tenant(
       const std::string& id) override;
   boost::asio::awaitable<bool> ping() override;
+  // Reads maxmemory-policy when the last reading is older than policy_check_interval, else sends
+  // a PING. Logs the policy error on the first reading and whenever the verdict changes.
+  boost::asio::awaitable<boost::system::result<std::string>> check_readiness() override;
+
+  static constexpr std::chrono::seconds policy_check_interval{5};
 
  private:
+  // Stores a fresh policy verdict and logs it when it differs from the previous one.
+  void record_policy_verdict(const std::string& policy, const std::string& problem);
+
   redis::async_connection& redis_;
+  std::chrono::milliseconds unqueued_grace_;
+  log::logger logger_;
+  // The last policy verdict and when it was read, shared by the gateway's threads.
+  std::mutex policy_mutex_;
+  std::optional<std::chrono::steady_clock::time_point> policy_checked_at_;
+  std::string policy_problem_;
 };
 
 }  // namespace jobgate::gateway

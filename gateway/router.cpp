@@ -458,9 +458,12 @@ asio::awaitable<void> router::handle(exchange& current) {
 }
 
 asio::awaitable<void> router::ready(exchange& current) {
-  const bool store_reachable = co_await services_.jobs.ping();
-  if (!store_reachable) {
+  const auto store_problem = co_await services_.jobs.check_readiness();
+  if (!store_problem) {
     current.respond_problem(store_unavailable(), retry_after("5"));
+  } else if (!store_problem->empty()) {
+    current.respond_problem(problem{problem_kind::service_unavailable, *store_problem},
+                            retry_after("5"));
   } else if (!services_.queue.reachable()) {
     current.respond_problem(
         problem{problem_kind::service_unavailable,
@@ -1407,6 +1410,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     }
   }
 
+  job.message = message;
   auto created = co_await services_.jobs.create(job);
   if (!created || !*created) {
     current.logger().warn(
@@ -1441,7 +1445,8 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
           problem_kind::payload_too_large,
           "The job message is larger than the broker's message.max.bytes allows; send a smaller "
           "request."});
-    } else if (error == kafka::kafka_errc::retryable) {
+    } else if (error == kafka::kafka_errc::retryable || error == kafka::kafka_errc::fatal) {
+      // After a fatal error the queue replaces its producer, so a retry goes through.
       current.logger().warn("job could not be queued",
                             {{"job_id", job.id}, {"error", error.message()}});
       current.respond_problem(
@@ -1458,6 +1463,13 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     co_return;
   }
 
+  // Without this mark a worker produces the message again after a grace period; a duplicate
+  // message is harmless, so a failure here only costs that.
+  auto queued = co_await services_.jobs.mark_queued(job);
+  if (!queued) {
+    current.logger().warn("job not marked as queued",
+                          {{"job_id", job.id}, {"error", queued.error().message()}});
+  }
   current.logger().info("job accepted", {{"job_id", job.id}, {"kind", to_string(job.kind)}});
   idempotency_claim accepted;
   accepted.status = static_cast<int>(http::status::accepted);

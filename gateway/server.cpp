@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <memory>
 
 #include "gateway/exchange.hpp"
 
@@ -54,6 +56,20 @@ std::string request_id_for(const http::request<http::buffer_body>& request) {
   return new_request_id();
 }
 
+// Sends a problem document with Connection: close. The connection closes next whether or not the
+// write succeeds.
+asio::awaitable<void> send_and_close(beast::tcp_stream& stream, http::status status,
+                                     const std::string& body) {
+  http::response<http::string_body> response{status, 11};
+  response.set(http::field::content_type, "application/problem+json");
+  response.set(http::field::connection, "close");
+  response.body() = body;
+  response.prepare_payload();
+  auto [write_error, bytes] = co_await http::async_write(stream, response, use_tuple);
+  (void)write_error;
+  (void)bytes;
+}
+
 // Sends a problem response for a rejected request header; the connection closes after it.
 asio::awaitable<void> reject_header(beast::tcp_stream& stream,
                                     const boost::system::error_code& error,
@@ -70,25 +86,61 @@ asio::awaitable<void> reject_header(beast::tcp_stream& stream,
         problem{problem_kind::header_too_large, "The request header is larger than " +
                                                     std::to_string(header_limit_bytes) + " bytes."};
   }
-  http::response<http::string_body> response{describe(reason.kind).status, 11};
-  response.set(http::field::content_type, "application/problem+json");
-  response.set(http::field::connection, "close");
-  response.body() = problem_body(reason, "");
-  response.prepare_payload();
-  // The connection closes next whether or not the write succeeds.
-  auto [write_error, bytes] = co_await http::async_write(stream, response, use_tuple);
-  (void)write_error;
-  (void)bytes;
+  const std::string body = problem_body(reason, "");
+  co_await send_and_close(stream, describe(reason.kind).status, body);
+}
+
+// Sends 408 for a request header that was not complete within header_timeout.
+asio::awaitable<void> reject_slow_header(beast::tcp_stream& stream,
+                                         std::chrono::seconds header_timeout) {
+  const problem reason{problem_kind::request_timeout,
+                       "The request header was not complete within " +
+                           std::to_string(header_timeout.count()) + " seconds."};
+  const std::string body = problem_body(reason, "");
+  co_await send_and_close(stream, describe(reason.kind).status, body);
+}
+
+// Reads a request header that must be complete within `limit`, however its bytes trickle in.
+// Returns beast::error::timeout once the limit passed, with the socket still open for a 408.
+asio::awaitable<boost::system::error_code> read_header_within(beast::tcp_stream& stream,
+                                                              beast::flat_buffer& buffer,
+                                                              exchange::parser_type& parser,
+                                                              std::chrono::seconds limit) {
+  // The stream's own deadline would close the socket, so a timer on the connection's strand
+  // cancels the read instead. The shared state outlives this frame if the timer handler runs late.
+  struct header_watch {
+    tcp::socket* socket;
+    bool expired = false;
+  };
+  const auto watch = std::make_shared<header_watch>(header_watch{&stream.socket()});
+  asio::steady_timer timer(stream.get_executor(), limit);
+  timer.async_wait([watch](const boost::system::error_code& error) {
+    if (error || watch->socket == nullptr) {
+      return;
+    }
+    watch->expired = true;
+    boost::system::error_code ignored;
+    watch->socket->cancel(ignored);
+  });
+
+  stream.expires_never();
+  auto [error, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  watch->socket = nullptr;
+  timer.cancel();
+  if (error == asio::error::operation_aborted && watch->expired) {
+    co_return beast::error::timeout;
+  }
+  co_return error;
 }
 
 }  // namespace
 
 server::server(asio::io_context& io, const tcp::endpoint& endpoint, router& routes,
-               std::chrono::seconds idle_timeout, std::uint64_t max_body_bytes)
+               connection_timeouts timeouts, std::uint64_t max_body_bytes)
     : io_(io),
       acceptor_(io),
       routes_(routes),
-      idle_timeout_(idle_timeout),
+      timeouts_(timeouts),
       max_body_bytes_(max_body_bytes) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -135,26 +187,49 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
 
-  for (;;) {
+  for (bool first_request = true;; first_request = false) {
+    // On a kept-alive connection the idle timeout covers the wait for the next request, and the
+    // header deadline starts with its first byte. Pipelined bytes already buffered skip the wait.
+    if (!first_request && buffer.size() == 0) {
+      stream.expires_after(timeouts_.idle);
+      auto [error, bytes] =
+          co_await stream.async_read_some(buffer.prepare(header_limit_bytes), use_tuple);
+      if (error) {
+        connection_log.debug("connection closed between requests", {{"error", error.message()}});
+        break;
+      }
+      buffer.commit(bytes);
+    }
+
     exchange::parser_type parser;
     parser.header_limit(header_limit_bytes);
     // Beast compares a declared Content-Length with this limit while it reads the header.
     parser.body_limit(max_body_bytes_);
-    stream.expires_after(idle_timeout_);
-    auto [error, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (error == http::error::end_of_stream || error == beast::error::timeout ||
-        error == asio::error::connection_reset || error == asio::error::operation_aborted) {
+    const auto error = co_await read_header_within(stream, buffer, parser, timeouts_.header);
+    if (error == beast::error::timeout) {
+      // A client that sent nothing gets no response, and a partial header gets a 408.
+      if (buffer.size() == 0 && !parser.got_some()) {
+        break;
+      }
+      connection_log.info("request header timed out", {{"buffered_bytes", buffer.size()}});
+      stream.expires_after(timeouts_.idle);
+      co_await reject_slow_header(stream, timeouts_.header);
+      break;
+    }
+    if (error == http::error::end_of_stream || error == asio::error::connection_reset ||
+        error == asio::error::operation_aborted) {
       break;
     }
     if (error) {
       connection_log.info("request header rejected", {{"error", error.message()}});
+      stream.expires_after(timeouts_.idle);
       co_await reject_header(stream, error, max_body_bytes_);
       break;
     }
 
     const std::string request_id = request_id_for(parser.get());
     exchange current(stream, buffer, parser, connection_log.with("request_id", request_id),
-                     request_id, idle_timeout_);
+                     request_id, timeouts_.idle, timeouts_.body_idle);
     const auto started = std::chrono::steady_clock::now();
     co_await routes_.handle(current);
     co_await current.write_response();

@@ -4,11 +4,24 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 
 #include "gateway/router.hpp"
 
 namespace jobgate::gateway {
+
+// Deadlines that bound how long a slow or silent client can hold a connection.
+struct connection_timeouts {
+  // Maximum wait for the first byte of the next request on a kept-alive connection, and the limit
+  // of each response write.
+  std::chrono::seconds idle{60};
+  // Time from connect, or from the first byte of a later request, until its header is complete.
+  // Bytes arriving do not extend it.
+  std::chrono::seconds header{10};
+  // Maximum time a request body may stall. Every read that receives bytes restarts it.
+  std::chrono::seconds body_idle{30};
+};
 
 // Accepts connections and runs one coroutine per connection on its own strand. The acceptor runs
 // until stop(); connections in progress finish their current request.
@@ -16,7 +29,7 @@ class server {
  public:
   // max_body_bytes is the largest body any route accepts; routes apply their own lower limits.
   server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-         router& routes, std::chrono::seconds idle_timeout, std::uint64_t max_body_bytes);
+         router& routes, connection_timeouts timeouts, std::uint64_t max_body_bytes);
 
   void start();
   void stop();
@@ -30,7 +43,7 @@ class server {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   router& routes_;
-  std::chrono::seconds idle_timeout_;
+  connection_timeouts timeouts_;
   std::uint64_t max_body_bytes_;
   std::atomic<std::uint64_t> next_connection_id_{1};
 };

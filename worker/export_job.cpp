@@ -119,6 +119,7 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   std::int64_t exported = 0;
   std::string lines;
   for (std::int64_t start = 0;; start += page_records) {
+    job.liveness.beat();
     if (job.stopping.load()) {
       return job_outcome::retry("the worker is stopping");
     }

@@ -17,10 +17,12 @@ using clock = std::chrono::steady_clock;
 
 // Counts the data records of the uploaded file, so progress can show a total and a percentage.
 boost::system::result<std::uint64_t> count_records(blob_reader& reader,
-                                                   const records::import_options& options) {
+                                                   const records::import_options& options,
+                                                   job_liveness& liveness) {
   records::import_record_counter counter(options);
   std::vector<char> chunk(read_chunk_bytes);
   for (;;) {
+    liveness.beat();
     auto read = reader.read(chunk.data(), chunk.size());
     if (!read) {
       return read.error();
@@ -65,7 +67,7 @@ job_outcome run_import(job_context& job) {
 
   // Progress total first: a cheap pass that only finds record boundaries.
   {
-    auto total = count_records(**reader, request->options);
+    auto total = count_records(**reader, request->options, job.liveness);
     if (!total) {
       return job_outcome::retry("the uploaded file cannot be read: " + total.error().message());
     }
@@ -147,6 +149,7 @@ job_outcome run_import(job_context& job) {
 
   std::vector<char> chunk(read_chunk_bytes);
   for (;;) {
+    job.liveness.beat();
     if (job.stopping.load()) {
       return job_outcome::retry("the worker is stopping");
     }

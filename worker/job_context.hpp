@@ -9,6 +9,7 @@
 #include "common/json/json.hpp"
 #include "common/log/logger.hpp"
 #include "common/records/property_catalog.hpp"
+#include "worker/job_liveness.hpp"
 #include "worker/job_outcome.hpp"
 #include "worker/worker_config.hpp"
 #include "worker/worker_store.hpp"
@@ -16,7 +17,7 @@
 namespace jobgate::worker {
 
 // Everything one attempt at a job works with: the job's identity, its request, the store and blob
-// store, and the stop flag of the worker, checked between batches.
+// store, the stop flag of the worker, checked between batches, and the beat that keeps the lease.
 struct job_context {
   std::string job_id;
   std::string tenant;
@@ -32,6 +33,8 @@ struct job_context {
   const worker_config& config;
   const log::logger& logger;
   const std::atomic<bool>& stopping;
+  // Beaten between chunks and batches, which keeps the attempt's lease.
+  job_liveness& liveness;
 };
 
 // Returns the outcome that ends an attempt when the store refused a change, because the job was

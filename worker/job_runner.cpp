@@ -104,7 +104,7 @@ void job_runner::emit_event(const std::string& job_id, const std::string& tenant
   }
 }
 
-bool job_runner::process(const kafka::kafka_message& message) {
+bool job_runner::process(const kafka::kafka_message& message, job_liveness& liveness) {
   auto parsed = json::parse(message.value);
   if (!parsed) {
     log::logger{}.error("job message is not JSON; sent to the dead-letter topic",
@@ -126,7 +126,7 @@ bool job_runner::process(const kafka::kafka_message& message) {
       parse_job_kind(json::get_string(*parsed, "kind").value_or("")).value_or(job_kind::imports);
   const log::logger logger = log::logger{}.with("job_id", job_id).with("tenant", tenant);
 
-  auto started = store_.start(job_id);
+  auto started = store_.start(job_id, config_.lease_ms);
   if (!started) {
     logger.warn("job start failed; retrying", {{"error", started.error().message()}});
     return false;
@@ -140,12 +140,18 @@ bool job_runner::process(const kafka::kafka_message& message) {
     return true;
   }
   const std::int64_t attempt = started->attempt;
+  liveness.begin(job_id, attempt);
+  struct lease_release {
+    job_liveness& liveness;
+    ~lease_release() { liveness.end(); }
+  } release{liveness};
   if (attempt > config_.max_attempts) {
     return give_up(message, job_id, tenant, kind, attempt, logger);
   }
   logger.info("job started", {{"kind", to_string(kind)}, {"attempt", attempt}});
   emit_event(job_id, tenant, kind, job_status::processing,
              attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
+  liveness.beat();
 
   const json::value& request = *json::get_object(*parsed, "request");
   std::vector<std::string> custom_properties;
@@ -157,13 +163,13 @@ bool job_runner::process(const kafka::kafka_message& message) {
   auto catalog = records::property_catalog::builtin().with_custom_properties(
       json::get_string(request, "objectType").value_or(""), custom_properties);
 
-  job_context context{job_id,   tenant,
-                      kind,     std::string(json::get_string(*parsed, "blobKey").value_or("")),
-                      request,  catalog ? *catalog : records::property_catalog::builtin(),
-                      attempt,  *started,
-                      store_,   blobs_,
-                      config_,  logger,
-                      stopping_};
+  job_context context{job_id,    tenant,
+                      kind,      std::string(json::get_string(*parsed, "blobKey").value_or("")),
+                      request,   catalog ? *catalog : records::property_catalog::builtin(),
+                      attempt,   *started,
+                      store_,    blobs_,
+                      config_,   logger,
+                      stopping_, liveness};
   const auto begun = std::chrono::steady_clock::now();
   field_list result_fields;
   const job_outcome outcome =

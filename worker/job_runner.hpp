@@ -7,6 +7,7 @@
 #include "common/kafka/kafka_message.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/log/logger.hpp"
+#include "worker/job_liveness.hpp"
 #include "worker/job_outcome.hpp"
 #include "worker/worker_config.hpp"
 #include "worker/worker_store.hpp"
@@ -23,8 +24,9 @@ class job_runner {
              const std::atomic<bool>& stopping);
 
   // Returns true when the message is finished with and its offset may be committed, false when a
-  // transient failure means the same message must be processed again.
-  bool process(const kafka::kafka_message& message);
+  // transient failure means the same message must be processed again. The attempt is announced
+  // on liveness while it runs.
+  bool process(const kafka::kafka_message& message, job_liveness& liveness);
 
  private:
   void dead_letter(const kafka::kafka_message& message, std::string_view reason);

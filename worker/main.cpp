@@ -1,6 +1,10 @@
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -8,11 +12,65 @@
 #include "common/json/schema_validator.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/log/logger.hpp"
+#include "common/redis/connection.hpp"
+#include "common/redis/eviction_policy.hpp"
 #include "common/redis/redis_endpoint.hpp"
 #include "worker/consumer_loop.hpp"
+#include "worker/job_sweeper.hpp"
 #include "worker/worker_config.hpp"
 
 using namespace jobgate;
+
+namespace {
+
+// Waits until Redis reports maxmemory-policy noeviction, reading it every 5 s and logging the
+// error every 30 s, so an evicting Redis never gets jobs processed. Returns false when SIGINT or
+// SIGTERM arrives first, which the caller must have blocked.
+bool wait_for_noeviction(const redis::redis_endpoint& endpoint, const sigset_t& stop_signals,
+                         const log::logger& logger) {
+  using clock = std::chrono::steady_clock;
+  constexpr std::chrono::seconds check_interval{5};
+  constexpr std::chrono::seconds log_interval{30};
+
+  std::optional<redis::connection> connection;
+  std::optional<clock::time_point> logged_at;
+  while (true) {
+    std::string problem;
+    if (!connection) {
+      auto opened = redis::connection::connect(endpoint);
+      if (opened) {
+        connection.emplace(std::move(*opened));
+      } else {
+        problem =
+            "failed to connect to Redis to read maxmemory-policy: " + opened.error().message();
+      }
+    }
+    if (connection) {
+      const auto policy = redis::read_eviction_policy(*connection);
+      if (!policy) {
+        problem = "failed to read Redis maxmemory-policy: " + policy.error().message();
+      } else if (policy->keeps_keys()) {
+        if (logged_at) {
+          logger.info("Redis maxmemory-policy is noeviction now, so consuming starts");
+        }
+        return true;
+      } else {
+        problem = policy->problem();
+      }
+    }
+
+    if (!logged_at || clock::now() - *logged_at >= log_interval) {
+      logger.error("worker does not consume until Redis is safe for jobs", {{"error", problem}});
+      logged_at = clock::now();
+    }
+    const timespec timeout{check_interval.count(), 0};
+    if (sigtimedwait(&stop_signals, nullptr, &timeout) > 0) {
+      return false;
+    }
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   settings_reader reader(argc, argv,
@@ -56,6 +114,11 @@ int main(int argc, char** argv) {
     producer_config.client_id = "jobgate-worker";
     kafka::kafka_producer producer(producer_config);
 
+    if (!wait_for_noeviction(*endpoint, stop_signals, logger)) {
+      logger.info("worker stopped before consuming");
+      return 0;
+    }
+
     std::atomic<bool> stopping{false};
     std::vector<std::thread> slots;
     for (const auto kind : config.kinds) {
@@ -66,6 +129,24 @@ int main(int argc, char** argv) {
         });
       }
     }
+    // Sweepers of all workers share the work, so one per process is enough; it sweeps four times
+    // per lease, so a lapsed lease is taken over within a quarter of a lease.
+    const auto sweep_interval = std::clamp(std::chrono::milliseconds(config.lease_ms / 4),
+                                           std::chrono::milliseconds(250),
+                                           std::chrono::milliseconds(5000));
+    slots.emplace_back([&] {
+      while (!stopping.load()) {
+        auto connection = redis::connection::connect(*endpoint);
+        if (connection) {
+          worker::job_sweeper sweeper(std::move(*connection), producer);
+          sweeper.run(sweep_interval, stopping);
+          return;
+        }
+        logger.warn("sweeper cannot reach Redis; retrying",
+                    {{"error", connection.error().message()}});
+        std::this_thread::sleep_for(sweep_interval);
+      }
+    });
     logger.info("worker started", {{"settings", worker::describe(config)}});
 
     int received = 0;

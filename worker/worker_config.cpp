@@ -40,6 +40,9 @@ worker_config read_worker_config(settings_reader& reader) {
       reader.integer("max-attempts", defaults.max_attempts, 1, 1000, "attempts",
                      "starts of one job before it fails with too-many-attempts and its message "
                      "goes to the dead-letter topic");
+  config.lease_ms = reader.integer(
+      "lease", defaults.lease_ms, 1000, 3600000, "ms",
+      "time a running job may go without progress before another worker takes it over");
   config.max_poll_interval_ms = reader.integer(
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
@@ -56,7 +59,8 @@ std::string describe(const worker_config& config) {
   return "kinds=" + kinds + " concurrency=" + std::to_string(config.concurrency) +
          " redis=" + config.redis_url + " kafka=" + config.kafka_brokers +
          " group_prefix=" + config.group_prefix + " blob_dir=" + config.blob_dir +
-         " batch_rows=" + std::to_string(config.batch_rows);
+         " batch_rows=" + std::to_string(config.batch_rows) +
+         " lease_ms=" + std::to_string(config.lease_ms);
 }
 
 }  // namespace jobgate::worker

@@ -23,6 +23,7 @@ struct worker_config {
   std::int64_t job_retention_hours = 72;
   std::int64_t max_poll_interval_ms = 1800000;
   std::int64_t max_attempts = 10;
+  std::int64_t lease_ms = 30000;
   log::output_format log_format = log::output_format::text;
   log::level log_level = log::level::info;
 };

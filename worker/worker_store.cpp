@@ -52,9 +52,13 @@ worker_store::change_result worker_store::read_change(const redis::reply& reply)
   return result;
 }
 
-boost::system::result<worker_store::start_result> worker_store::start(const std::string& id) {
-  redis::request command = job_scripts::eval_command(job_scripts::start_job, {store_keys::job(id)});
+boost::system::result<worker_store::start_result> worker_store::start(const std::string& id,
+                                                                      std::int64_t lease_ms) {
+  redis::request command = job_scripts::eval_command(
+      job_scripts::start_job,
+      {store_keys::job(id), store_keys::running_leases, store_keys::unqueued_jobs});
   command.push_back(static_cast<long long>(now_millis()));
+  command.push_back(static_cast<long long>(lease_ms));
   auto reply = redis_.command(command);
   if (!reply) {
     return reply.error();
@@ -87,6 +91,16 @@ boost::system::result<worker_store::start_result> worker_store::start(const std:
   result.counts.skipped_blank = (*reply)[8].integer();
   result.counts.rows_processed = (*reply)[9].integer();
   return result;
+}
+
+boost::system::result<worker_store::change_result> worker_store::renew_lease(
+    const std::string& id, std::int64_t attempt, std::int64_t lease_ms) {
+  redis::request command = job_scripts::eval_command(
+      job_scripts::renew_lease, {store_keys::job(id), store_keys::running_leases});
+  command.push_back(static_cast<long long>(attempt));
+  command.push_back(static_cast<long long>(now_millis()));
+  command.push_back(static_cast<long long>(lease_ms));
+  return run_change(command);
 }
 
 boost::system::result<worker_store::change_result> worker_store::update(const std::string& id,
@@ -160,7 +174,8 @@ boost::system::result<worker_store::change_result> worker_store::finish(const st
                                                                         const field_list& fields) {
   redis::request command = job_scripts::eval_command(
       job_scripts::finish_job,
-      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id),
+       store_keys::running_leases, store_keys::expiring_jobs});
   command.push_back(static_cast<long long>(attempt));
   command.push_back(to_string(status));
   command.push_back(static_cast<long long>(now_millis()));

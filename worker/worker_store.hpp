@@ -24,6 +24,11 @@ class worker_store {
   // The result of a script call: applied, or the reason it changed nothing.
   enum class verdict { ok, missing, terminal, fenced, stale };
 
+  struct change_result {
+    verdict outcome = verdict::ok;
+    job_status status = job_status::processing;  // the status found when terminal
+  };
+
   struct start_result {
     verdict outcome = verdict::ok;
     job_status status = job_status::processing;  // the status found when terminal
@@ -32,13 +37,13 @@ class worker_store {
     job_counts counts;
   };
 
-  // Moves the job to PROCESSING for a new attempt and returns where an earlier attempt stopped.
-  boost::system::result<start_result> start(const std::string& id);
+  // Moves the job to PROCESSING for a new attempt, takes its lease for lease_ms, and returns where
+  // an earlier attempt stopped.
+  boost::system::result<start_result> start(const std::string& id, std::int64_t lease_ms);
 
-  struct change_result {
-    verdict outcome = verdict::ok;
-    job_status status = job_status::processing;  // the status found when terminal
-  };
+  // Extends the lease of the running attempt by lease_ms from now.
+  boost::system::result<change_result> renew_lease(const std::string& id, std::int64_t attempt,
+                                                   std::int64_t lease_ms);
 
   // Sets fields of the running job (progress, totals, unmapped columns).
   // The lastError field of a job: the reason its latest attempt was interrupted, or "".

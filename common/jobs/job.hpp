@@ -83,6 +83,7 @@ struct job_record {
   std::int64_t result_bytes = 0;
   std::string result_format;
   std::string unmapped_columns;  // JSON array of header cells that map to no property
+  std::string message;           // the queue message, kept so that a worker can produce it again
 };
 
 // A sentence for people that explains a job's status.

@@ -55,6 +55,7 @@ field_list to_hash_fields(const job_record& job) {
       {"request", job.request_json},
       {"blobKey", job.blob_key},
       {"resultFormat", job.result_format},
+      {"message", job.message},
   };
 }
 
@@ -120,6 +121,8 @@ bool from_hash_fields(const std::vector<std::string_view>& flat, job_record& job
       job.result_key = value;
     } else if (name == "resultBytes") {
       job.result_bytes = to_int(value);
+    } else if (name == "message") {
+      job.message = value;
     } else if (name == "resultFormat") {
       job.result_format = value;
     } else if (name == "unmappedColumns") {

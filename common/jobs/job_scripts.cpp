@@ -7,11 +7,13 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 local fields = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'id'))
+local id = redis.call('HGET', KEYS[1], 'id')
+redis.call('ZADD', KEYS[2], ARGV[1], id)
+redis.call('ZADD', KEYS[3], ARGV[2], id)
 return 1
 )lua";
 
@@ -24,11 +26,16 @@ if status ~= 'PENDING' and status ~= 'PROCESSING' then
   return {'status', status}
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'PROCESSING', 'updatedAt', ARGV[1])
+local lease_until = tonumber(ARGV[1]) + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'PROCESSING', 'updatedAt', ARGV[1], 'leaseUntil',
+           tostring(lease_until))
+local id = string.sub(KEYS[1], 8)
+redis.call('ZADD', KEYS[2], lease_until, id)
+redis.call('ZREM', KEYS[3], id)
 if (tonumber(redis.call('HGET', KEYS[1], 'startedAt') or '0') or 0) == 0 then
   redis.call('HSET', KEYS[1], 'startedAt', ARGV[1])
 end
-redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
+redis.call('PUBLISH', 'jg:job-changes', id)
 local job = redis.call('HMGET', KEYS[1], 'ckOffset', 'ckRow', 'ckLine', 'created', 'updated',
                        'failed', 'skippedBlank', 'rowsProcessed')
 local result = {'started', attempts}
@@ -136,8 +143,7 @@ local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not job[1] then
   return {'missing'}
 end
-local allowed = job[1] == 'PROCESSING' or (job[1] == 'PENDING' and ARGV[2] == 'FAILED')
-if not allowed then
+if job[1] ~= 'PROCESSING' then
   return {'status', job[1]}
 end
 if job[2] ~= ARGV[1] then
@@ -157,8 +163,13 @@ redis.call('PEXPIRE', KEYS[1], retention)
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], retention)
 end
-redis.call('SET', KEYS[3], redis.call('HGET', KEYS[1], 'tenant'), 'PX', retention + tombstone_ms)
-redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
+local tenant = redis.call('HGET', KEYS[1], 'tenant')
+local id = string.sub(KEYS[1], 8)
+redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
+redis.call('HDEL', KEYS[1], 'leaseUntil')
+redis.call('ZREM', KEYS[4], id)
+redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
+redis.call('PUBLISH', 'jg:job-changes', id)
 return {'ok'}
 )lua";
 
@@ -179,9 +190,62 @@ redis.call('PEXPIRE', KEYS[1], retention)
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], retention)
 end
-redis.call('SET', KEYS[3], redis.call('HGET', KEYS[1], 'tenant'), 'PX', retention + tombstone_ms)
-redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
+local tenant = redis.call('HGET', KEYS[1], 'tenant')
+local id = string.sub(KEYS[1], 8)
+redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
+redis.call('HDEL', KEYS[1], 'leaseUntil')
+redis.call('ZREM', KEYS[4], id)
+redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
+redis.call('PUBLISH', 'jg:job-changes', id)
 return {'ok', status}
+)lua";
+
+const std::string_view renew_lease = R"lua(
+local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
+if not job[1] then
+  return {'missing'}
+end
+if job[1] ~= 'PROCESSING' then
+  return {'status', job[1]}
+end
+if job[2] ~= ARGV[1] then
+  return {'fenced', job[2]}
+end
+local lease_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'leaseUntil', tostring(lease_until))
+redis.call('ZADD', KEYS[2], lease_until, string.sub(KEYS[1], 8))
+return {'ok'}
+)lua";
+
+const std::string_view claim_due = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local hold_until = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], hold_until, member)
+end
+return due
+)lua";
+
+const std::string_view take_over_job = R"lua(
+local id = string.sub(KEYS[1], 8)
+local job = redis.call('HMGET', KEYS[1], 'status', 'leaseUntil', 'attempts')
+if job[1] ~= 'PROCESSING' then
+  redis.call('ZREM', KEYS[2], id)
+  return {'gone'}
+end
+local now = tonumber(ARGV[1])
+local lease_until = tonumber(job[2] or '0') or 0
+if lease_until > now then
+  redis.call('ZADD', KEYS[2], lease_until, id)
+  return {'alive'}
+end
+redis.call('HSET', KEYS[1], 'status', 'PENDING', 'updatedAt', ARGV[1], 'lastError',
+           'attempt ' .. (job[3] or '0') .. ' stopped renewing its lease')
+redis.call('HDEL', KEYS[1], 'leaseUntil')
+redis.call('ZREM', KEYS[2], id)
+redis.call('ZADD', KEYS[3], now, id)
+redis.call('PUBLISH', 'jg:job-changes', id)
+return {'taken', job[3] or '0'}
 )lua";
 
 const std::string_view list_jobs = R"lua(

@@ -9,12 +9,14 @@
 // change, its counters and its checkpoint are applied together or not at all.
 namespace jobgate::job_scripts {
 
-// KEYS: job hash, tenant's job index. ARGV: created-at millis, then field/value pairs.
+// KEYS: job hash, tenant's job index, unqueued jobs. ARGV: created-at millis, the time after which
+// a worker produces the job's message if the gateway did not confirm it, then field/value pairs.
 // Returns 1 when created, 0 when the job already exists.
 extern const std::string_view create_job;
 
-// KEYS: job hash. ARGV: now millis.
-// Moves PENDING or PROCESSING (a redelivery) to PROCESSING and increments attempts. Returns
+// KEYS: job hash, running leases, unqueued jobs. ARGV: now millis, lease millis.
+// Moves PENDING or PROCESSING (a redelivery) to PROCESSING, increments attempts and takes the
+// lease. Returns
 // {"started", attempts, checkpoint offset, row, line, created, updated, failed, skipped, processed}
 // or {"status", current status} when the job is terminal, or {"missing"}.
 extern const std::string_view start_job;
@@ -31,14 +33,32 @@ extern const std::string_view update_job;
 // or {"stale", stored offset} when the batch does not start at the stored checkpoint.
 extern const std::string_view apply_import_batch;
 
-// KEYS: job hash, errors list, tombstone. ARGV: attempt, DONE or FAILED, now, retention millis,
-// then field/value pairs. Ends a PROCESSING (or, for FAILED, PENDING) job owned by this attempt,
-// sets its expiry, and leaves a tombstone that outlives it by 30 days.
+// KEYS: job hash, errors list, tombstone, running leases, expiring jobs. ARGV: attempt, DONE or
+// FAILED, now, retention millis, then field/value pairs. Ends a PROCESSING job owned by this
+// attempt, sets its expiry, drops its lease, and leaves a tombstone that outlives it by 30 days.
 extern const std::string_view finish_job;
 
-// KEYS: job hash, errors list, tombstone. ARGV: now, retention millis.
-// Moves PENDING or PROCESSING to CANCELED. Returns {"ok", previous status} or {"status", s}.
+// KEYS: job hash, errors list, tombstone, running leases, expiring jobs. ARGV: now, retention
+// millis. Moves PENDING or PROCESSING to CANCELED. Returns {"ok", previous status} or
+// {"status", s}.
 extern const std::string_view cancel_job;
+
+// KEYS: job hash, running leases. ARGV: attempt, now, lease millis.
+// Extends the lease of a PROCESSING job owned by this attempt. Returns {"ok"}, {"status", s} or
+// {"fenced", attempts}.
+extern const std::string_view renew_lease;
+
+// KEYS: a sorted set scored by due time. ARGV: now, hold millis, most members.
+// Returns the members due by now and moves each to now + hold, so concurrent sweepers do not take
+// the same member, and a sweeper that dies leaves it due again later.
+extern const std::string_view claim_due;
+
+// KEYS: job hash, running leases, unqueued jobs. ARGV: now.
+// Takes over a PROCESSING job whose lease lapsed: back to PENDING with lastError set, out of the
+// leases, into the unqueued jobs due at once, so its message is produced again. The next start
+// increments attempts, which fences the old owner. Returns {"taken", attempt of the old owner},
+// {"alive"} when the lease was renewed meanwhile, or {"gone"} when the job is no longer running.
+extern const std::string_view take_over_job;
 
 // KEYS: tenant's job index. ARGV: highest score (a number, or "(" and a number for exclusive),
 // lowest score, id after which to start among entries scored exactly at the highest score ("" for

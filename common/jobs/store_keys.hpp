@@ -58,6 +58,19 @@ inline std::string idempotency(std::string_view tenant, std::string_view key_dig
   return "jg:idem:" + std::string(tenant) + ":" + std::string(key_digest);
 }
 
+// Sorted set of PROCESSING job ids scored by the time their lease lapses (millis). A worker renews
+// the lease while its job makes progress; any worker takes over a job whose lease lapsed.
+inline constexpr std::string_view running_leases = "jg:leases";
+
+// Sorted set of PENDING job ids whose message the broker has not acknowledged yet, scored by the
+// time after which a worker produces the message itself (millis). The gateway removes the id once
+// the broker acknowledged; a lease takeover adds it again, due at once.
+inline constexpr std::string_view unqueued_jobs = "jg:unqueued";
+
+// Sorted set of "TENANT/ID" entries of terminal jobs scored by their expiry (millis), so a sweep
+// removes expired jobs from their tenant's index.
+inline constexpr std::string_view expiring_jobs = "jg:expiring";
+
 // Pub/sub channel on which the job store's scripts publish the id of every job they change; the
 // Lua in job_scripts.cpp spells it out too.
 inline constexpr std::string_view job_changes_channel = "jg:job-changes";

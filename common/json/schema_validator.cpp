@@ -2,6 +2,7 @@
 
 #include <rapidjson/schema.h>
 
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -13,6 +14,9 @@ struct schema_validator::impl {
   explicit impl(document&& schema_source) : source(std::move(schema_source)), schema(source) {}
   document source;
   rapidjson::SchemaDocument schema;
+  // RapidJSON 1.1 keeps the match state of a "pattern" regex in mutable members of the schema
+  // document, so two validations that reach a pattern at once corrupt each other.
+  std::mutex validating;
 };
 
 namespace {
@@ -98,6 +102,7 @@ schema_validator::~schema_validator() = default;
 
 boost::system::result<void, schema_violation> schema_validator::validate(
     const value& document) const {
+  std::lock_guard lock(impl_->validating);
   rapidjson::SchemaValidator validator(impl_->schema);
   const auto find_schema_node = [this](const rapidjson::SchemaValidator& failed) {
     return failed.GetInvalidSchemaPointer().Get(impl_->source);

@@ -136,6 +136,10 @@ std::error_code kafka_producer::ping(std::chrono::milliseconds timeout) {
   if (closed_.load()) {
     return make_kafka_error_code(RD_KAFKA_RESP_ERR__DESTROY);
   }
+  // After a fatal error every produce fails, although the brokers still answer.
+  if (rd_kafka_fatal_error(handle_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_kafka_error_code(RD_KAFKA_RESP_ERR__FATAL);
+  }
   const rd_kafka_metadata_t* metadata = nullptr;
   // A metadata request for no topic still needs a broker's response, which is all a ping needs.
   const rd_kafka_resp_err_t error =
@@ -144,6 +148,11 @@ std::error_code kafka_producer::ping(std::chrono::milliseconds timeout) {
     rd_kafka_metadata_destroy(metadata);
   }
   return make_kafka_error_code(error);
+}
+
+void kafka_producer::inject_fatal_error(const std::string& reason) {
+  rd_kafka_test_fatal_error(handle_.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                            reason.c_str());
 }
 
 std::error_code kafka_producer::flush(std::chrono::milliseconds timeout) {

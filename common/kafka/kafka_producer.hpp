@@ -73,8 +73,13 @@ class kafka_producer {
   void close(std::chrono::milliseconds timeout);
 
   // Requests cluster metadata from a broker and waits up to timeout. Returns an empty code when a
-  // broker responded, else a retryable error. Blocks the calling thread.
+  // broker responded, the fatal error code after a fatal error, else a retryable error. Blocks the
+  // calling thread.
   std::error_code ping(std::chrono::milliseconds timeout);
+
+  // Puts the producer into the fatal state that an idempotence sequence failure causes
+  // (librdkafka's rd_kafka_test_fatal_error), for fault tests.
+  void inject_fatal_error(const std::string& reason);
 
   // Number of messages and callbacks that librdkafka has not finished (rd_kafka_outq_len).
   int pending() const;

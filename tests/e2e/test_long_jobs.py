@@ -31,16 +31,22 @@ def test_job_longer_than_poll_interval_runs_once(make_stack, tmp_path):
     assert len(starts) == 1
 
 
-def wait_for_assignments(stack, timeout=30):
-    """Waits until both workers joined the import group, so no rebalance follows the submission."""
+def wait_for_assignments(stack, timeout=60, quiet_seconds=8):
+    """Waits until both workers joined the import group and no assignment changed for longer than
+    the 6 s session timeout, so members left over from earlier tests cause no rebalance later."""
     deadline = time.monotonic() + timeout
+    last_count, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        # Each worker logs the import partitions it is given once the group settled with both.
+        # Each worker logs the import partitions it is given whenever its assignment changes.
         logs = [stack.log(f"worker{i}.log") for i in range(2)]
-        if all("assigned partitions=jobgate.imports" in log for log in logs):
+        count = sum(log.count("partitions=jobgate.imports") for log in logs)
+        if count != last_count:
+            last_count, quiet_since = count, time.monotonic()
+        joined = all("assigned partitions=jobgate.imports" in log for log in logs)
+        if joined and time.monotonic() - quiet_since >= quiet_seconds:
             return
         time.sleep(0.2)
-    raise AssertionError("the workers did not join their consumer groups")
+    raise AssertionError("the workers did not settle in their consumer groups")
 
 
 def client_time(text):

@@ -20,6 +20,7 @@
 #include "common/kafka/kafka_error.hpp"
 #include "gateway/kafka_job_queue.hpp"
 #include "redis_test_server.hpp"
+#include "test_brokers.hpp"
 
 // gateway::kafka_job_queue against the real broker that tests/run-services starts: a publish that
 // completed must be readable by a consumer, with the key, value and headers the gateway sent.
@@ -32,15 +33,7 @@ using namespace std::chrono_literals;
 using jobgate::job_kind;
 using jobgate::job_record;
 
-std::string test_brokers() {
-  const char* brokers = std::getenv("JOBGATE_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') {
-    FAIL(
-        "JOBGATE_TEST_KAFKA_BROKERS is not set. Run the integration tests through the test "
-        "runner, or wrap them: tests/run-services BUILD_DIR/tests/jobgate_integration_tests");
-  }
-  return brokers;
-}
+using jobgate::test::test_brokers;
 
 std::string unique_group() {
   static std::atomic<int> counter{0};
@@ -196,5 +189,30 @@ TEST_CASE("job queue fails without broker", "[kafka][job_queue]") {
   CHECK(published.error == kafka::kafka_errc::retryable);
   CHECK(published.elapsed >= 1000ms);
   CHECK(published.elapsed < 30s);
+  queue.close();
+}
+
+TEST_CASE("job queue replaces fatally failed producer", "[kafka][job_queue]") {
+  const std::string brokers = test_brokers();
+  ensure_topic(brokers, "jobgate.exports");
+  asio::io_context io;
+  jobgate::gateway::kafka_job_queue queue(brokers, 10s);
+  REQUIRE_FALSE(publish(io, queue, make_job(job_kind::exports), "before").error);
+
+  // The probe finds the fatal state within one period, reports the queue unreachable and swaps
+  // in a new producer, after which publishing works again.
+  queue.inject_fatal_error("injected by the job queue test");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::error_code last_error;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last_error = publish(io, queue, make_job(job_kind::exports), "after").error;
+    if (!last_error) {
+      break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO("last publish error: " << last_error.message());
+  CHECK_FALSE(last_error);
+  CHECK(queue.reachable());
   queue.close();
 }

@@ -38,6 +38,7 @@ using jobgate::gateway::redis_job_repository;
 using jobgate::worker::worker_store;
 
 constexpr std::int64_t retention_ms = 2 * 3600 * 1000;
+constexpr std::int64_t lease_ms = 60 * 1000;
 
 redis::redis_endpoint shared_endpoint() {
   auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
@@ -290,7 +291,7 @@ TEST_CASE("job store sees worker progress", "[redis][job_store]") {
   const job_record job = make_job(unique_tenant("progress"));
   REQUIRE(store.create(job).has_value());
 
-  auto started = worker.start(job.id);
+  auto started = worker.start(job.id, lease_ms);
   REQUIRE(started.has_value());
   REQUIRE(started->attempt == 1);
   REQUIRE(worker.update(job.id, 1, {{"rowsTotal", "3"}}).has_value());
@@ -325,7 +326,7 @@ TEST_CASE("job store errors page", "[redis][job_store]") {
   worker_store worker(connect_sync());
   const job_record job = make_job(unique_tenant("errors"));
   REQUIRE(store.create(job).has_value());
-  REQUIRE(worker.start(job.id).has_value());
+  REQUIRE(worker.start(job.id, lease_ms).has_value());
   std::vector<records::import_row> rows;
   for (std::uint64_t row = 2; row <= 6; ++row) {
     rows.push_back(rejected_row(row));
@@ -379,7 +380,7 @@ TEST_CASE("job store cancel pending job", "[redis][job_store]") {
   CHECK(ttl <= retention_ms);
 
   // The queued message still arrives at a worker, which must not run it.
-  auto started = worker.start(job.id);
+  auto started = worker.start(job.id, lease_ms);
   REQUIRE(started.has_value());
   CHECK(started->outcome == worker_store::verdict::terminal);
   CHECK(started->status == job_status::canceled);
@@ -392,7 +393,7 @@ TEST_CASE("job store cancel processing job", "[redis][job_store]") {
   worker_store worker(connect_sync());
   const job_record job = make_job(unique_tenant("cancel-processing"));
   REQUIRE(store.create(job).has_value());
-  REQUIRE(worker.start(job.id).has_value());
+  REQUIRE(worker.start(job.id, lease_ms).has_value());
   const std::vector<records::import_row> first = {contact_row(2, "kept@x.test"), rejected_row(3)};
   REQUIRE(worker.apply_batch(batch_for(job, 1, 0, first), first).has_value());
 
@@ -436,7 +437,7 @@ TEST_CASE("job store cancel finished job", "[redis][job_store]") {
   for (const auto final_status : {job_status::done, job_status::failed}) {
     const job_record job = make_job(tenant, job_kind::exports);
     REQUIRE(store.create(job).has_value());
-    REQUIRE(worker.start(job.id).has_value());
+    REQUIRE(worker.start(job.id, lease_ms).has_value());
     auto finished = worker.finish(job.id, 1, final_status, retention_ms,
                                   {{"errorType", "x"}, {"errorDetail", "y"}});
     REQUIRE(finished.has_value());

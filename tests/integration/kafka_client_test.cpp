@@ -16,6 +16,7 @@
 #include "common/kafka/kafka_consumer.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/kafka/kafka_producer.hpp"
+#include "test_brokers.hpp"
 
 // These tests run against the Kafka broker that tests/run-services starts. Each test creates its
 // own topics and consumer groups, so tests may share one broker and run in any order.
@@ -37,15 +38,7 @@ using jobgate::kafka::kafka_topic_partition;
 constexpr auto request_timeout = 15s;
 constexpr auto consume_timeout = 30s;
 
-std::string test_brokers() {
-  const char* brokers = std::getenv("JOBGATE_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') {
-    FAIL(
-        "JOBGATE_TEST_KAFKA_BROKERS is not set. Run the integration tests through the test "
-        "runner, or wrap them: tests/run-services BUILD_DIR/tests/jobgate_integration_tests");
-  }
-  return brokers;
-}
+using jobgate::test::test_brokers;
 
 // A name no earlier run used, so topics and groups left on a reused broker never interfere.
 std::string unique_name(const std::string& prefix) {

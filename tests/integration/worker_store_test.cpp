@@ -12,9 +12,12 @@
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
+#include "common/kafka/kafka_producer.hpp"
 #include "common/records/import_row_processor.hpp"
 #include "common/records/property_catalog.hpp"
 #include "redis_test_server.hpp"
+#include "test_brokers.hpp"
+#include "worker/job_sweeper.hpp"
 
 // The worker's side of the job store against a real Redis: every state change runs one of the Lua
 // scripts in common/jobs/job_scripts.cpp. Tenants are unique per test, so runs can share a server.
@@ -31,6 +34,8 @@ using jobgate::worker::worker_store;
 using verdict = worker_store::verdict;
 
 constexpr std::int64_t retention_ms = 3600 * 1000;
+constexpr std::int64_t lease_ms = 60 * 1000;
+constexpr std::int64_t unqueued_grace_ms = 60 * 1000;
 
 redis::connection connect() {
   auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
@@ -63,9 +68,11 @@ job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports
 
 // Stores a new job the way the gateway does, through the create script.
 void create_job(redis::connection& connection, const job_record& job) {
-  redis::request command{"EVAL", jobgate::job_scripts::create_job, "2", store_keys::job(job.id),
-                         store_keys::tenant_jobs(job.tenant)};
+  redis::request command = jobgate::job_scripts::eval_command(
+      jobgate::job_scripts::create_job,
+      {store_keys::job(job.id), store_keys::tenant_jobs(job.tenant), store_keys::unqueued_jobs});
   command.push_back(static_cast<long long>(job.created_at));
+  command.push_back(static_cast<long long>(job.created_at + unqueued_grace_ms));
   for (const auto& [name, value] : jobgate::to_hash_fields(job)) {
     command.push_back(name);
     command.push_back(value);
@@ -79,7 +86,8 @@ void create_job(redis::connection& connection, const job_record& job) {
 std::string cancel_job(redis::connection& connection, const std::string& id) {
   redis::request command = jobgate::job_scripts::eval_command(
       jobgate::job_scripts::cancel_job,
-      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id)});
+      {store_keys::job(id), store_keys::job_errors(id), store_keys::job_tombstone(id),
+       store_keys::running_leases, store_keys::expiring_jobs});
   command.push_back(static_cast<long long>(jobgate::now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
   auto reply = connection.command(command);
@@ -197,7 +205,7 @@ TEST_CASE("worker store start increments attempts", "[redis][worker_store]") {
   create_job(inspect, job);
 
   const auto before = jobgate::now_millis();
-  auto first = store.start(job.id);
+  auto first = store.start(job.id, lease_ms);
   REQUIRE(first.has_value());
   CHECK(first->outcome == verdict::ok);
   CHECK(first->attempt == 1);
@@ -210,7 +218,7 @@ TEST_CASE("worker store start increments attempts", "[redis][worker_store]") {
   CHECK(started_at >= before);
 
   // A redelivery starts a second attempt but keeps the first start time.
-  auto second = store.start(job.id);
+  auto second = store.start(job.id, lease_ms);
   REQUIRE(second.has_value());
   CHECK(second->outcome == verdict::ok);
   CHECK(second->attempt == 2);
@@ -224,7 +232,7 @@ TEST_CASE("worker store start returns checkpoint", "[redis][worker_store]") {
   const job_record job = make_job(unique_tenant("checkpoint"));
   create_job(inspect, job);
 
-  auto first = store.start(job.id);
+  auto first = store.start(job.id, lease_ms);
   REQUIRE(first.has_value());
   const std::vector<records::import_row> rows = {
       valid_row(2, "ann@x.test", {{"email", "ann@x.test"}, {"firstname", "Ann"}}),
@@ -234,7 +242,7 @@ TEST_CASE("worker store start returns checkpoint", "[redis][worker_store]") {
   REQUIRE(applied.has_value());
   REQUIRE(applied->outcome == verdict::ok);
 
-  auto second = store.start(job.id);
+  auto second = store.start(job.id, lease_ms);
   REQUIRE(second.has_value());
   REQUIRE(second->outcome == verdict::ok);
   CHECK(second->attempt == 2);
@@ -250,7 +258,7 @@ TEST_CASE("worker store start returns checkpoint", "[redis][worker_store]") {
 
 TEST_CASE("worker store start of missing job", "[redis][worker_store]") {
   worker_store store(connect());
-  auto started = store.start(jobgate::job_id::generate(job_kind::imports).str());
+  auto started = store.start(jobgate::job_id::generate(job_kind::imports).str(), lease_ms);
   REQUIRE(started.has_value());
   CHECK(started->outcome == verdict::missing);
 }
@@ -261,7 +269,7 @@ TEST_CASE("worker store terminal job cannot move", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("terminal");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  auto started = store.start(job.id);
+  auto started = store.start(job.id, lease_ms);
   REQUIRE(started.has_value());
 
   auto finished = store.finish(job.id, 1, job_status::done, retention_ms, {{"rowsTotal", "0"}});
@@ -289,7 +297,7 @@ TEST_CASE("worker store terminal job cannot move", "[redis][worker_store]") {
   REQUIRE(update.has_value());
   CHECK(update->outcome == verdict::terminal);
 
-  auto restart = store.start(job.id);
+  auto restart = store.start(job.id, lease_ms);
   REQUIRE(restart.has_value());
   CHECK(restart->outcome == verdict::terminal);
   CHECK(restart->status == job_status::done);
@@ -304,7 +312,7 @@ TEST_CASE("worker store canceled job stays canceled", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("canceled");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  auto started = store.start(job.id);
+  auto started = store.start(job.id, lease_ms);
   REQUIRE(started.has_value());
 
   CHECK(cancel_job(inspect, job.id) == "PROCESSING");
@@ -328,7 +336,7 @@ TEST_CASE("worker store canceled job stays canceled", "[redis][worker_store]") {
     CHECK(finished->outcome == verdict::terminal);
     CHECK(finished->status == job_status::canceled);
   }
-  auto restart = store.start(job.id);
+  auto restart = store.start(job.id, lease_ms);
   REQUIRE(restart.has_value());
   CHECK(restart->outcome == verdict::terminal);
   CHECK(restart->status == job_status::canceled);
@@ -353,7 +361,7 @@ TEST_CASE("worker store cancel of pending job", "[redis][worker_store]") {
   CHECK(ttl > 0);
   CHECK(ttl <= retention_ms);
 
-  auto started = store.start(job.id);
+  auto started = store.start(job.id, lease_ms);
   REQUIRE(started.has_value());
   CHECK(started->outcome == verdict::terminal);
   CHECK(started->status == job_status::canceled);
@@ -365,8 +373,8 @@ TEST_CASE("worker store fences older attempts", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("fencing");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
-  auto second = store.start(job.id);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+  auto second = store.start(job.id, lease_ms);
   REQUIRE(second.has_value());
   REQUIRE(second->attempt == 2);
 
@@ -402,7 +410,7 @@ TEST_CASE("worker store rejects stale checkpoint", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("stale");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   const std::vector<records::import_row> first = {
       valid_row(2, "a@x.test", {{"email", "a@x.test"}}),
@@ -439,7 +447,7 @@ TEST_CASE("worker store batch upserts by unique key", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("upsert");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   const std::vector<records::import_row> rows = {
       valid_row(2, "ann@x.test", {{"email", "Ann@X.test"}, {"firstname", "Ann"}, {"city", "Lima"}}),
@@ -480,7 +488,7 @@ TEST_CASE("worker store empty value keeps stored value", "[redis][worker_store]"
   const std::string tenant = unique_tenant("empty-value");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   const std::vector<records::import_row> first = {
       valid_row(2, "ann@x.test", {{"email", "ann@x.test"}, {"firstname", "Ann"}})};
@@ -502,7 +510,7 @@ TEST_CASE("worker store batch from CSV rows", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("csv");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   auto request = records::import_request::parse(R"({"objectType":"contacts"})");
   REQUIRE(request.has_value());
@@ -552,7 +560,7 @@ TEST_CASE("worker store keeps errors in order", "[redis][worker_store]") {
   worker_store store(connect());
   const job_record job = make_job(unique_tenant("errors"));
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   const std::vector<records::import_row> first = {rejected_row(2, "one"), rejected_row(3, "two")};
   REQUIRE(apply(store, job, 1, 0, first) == verdict::ok);
@@ -572,7 +580,7 @@ TEST_CASE("worker store finish sets retention", "[redis][worker_store]") {
   worker_store store(connect());
   const job_record job = make_job(unique_tenant("retention"));
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
   const std::vector<records::import_row> rows = {rejected_row(2, "x")};
   REQUIRE(apply(store, job, 1, 0, rows) == verdict::ok);
   CHECK(pttl(inspect, store_keys::job(job.id)) == -1);
@@ -598,26 +606,22 @@ TEST_CASE("worker store finish sets retention", "[redis][worker_store]") {
   }
 }
 
-TEST_CASE("worker store fails pending job", "[redis][worker_store]") {
+TEST_CASE("worker store refuses to finish pending job", "[redis][worker_store]") {
   auto inspect = connect();
   worker_store store(connect());
-  const job_record job = make_job(unique_tenant("fail-pending"));
+  const job_record job = make_job(unique_tenant("finish-pending"));
   create_job(inspect, job);
 
-  // DONE needs a running attempt, but FAILED may end a job that no attempt started.
-  auto done = store.finish(job.id, 0, job_status::done, retention_ms, {});
-  REQUIRE(done.has_value());
-  CHECK(done->outcome == verdict::terminal);
-  CHECK(done->status == job_status::pending);
-
-  auto failed = store.finish(job.id, 0, job_status::failed, retention_ms,
-                             {{"errorType", "invalid-request"}, {"errorDetail", "Bad."}});
-  REQUIRE(failed.has_value());
-  CHECK(failed->outcome == verdict::ok);
-  const auto fields = hash_of(inspect, store_keys::job(job.id));
-  CHECK(fields.at("status") == "FAILED");
-  CHECK(fields.at("errorType") == "invalid-request");
-  CHECK(fields.at("errorDetail") == "Bad.");
+  // Only a running attempt ends a job. A PENDING job may be one taken over from an owner that
+  // stopped, whose late finish must change nothing.
+  for (const auto status : {job_status::done, job_status::failed}) {
+    auto finished = store.finish(job.id, 0, status, retention_ms,
+                                 {{"errorType", "invalid-request"}, {"errorDetail", "Bad."}});
+    REQUIRE(finished.has_value());
+    CHECK(finished->outcome == verdict::terminal);
+    CHECK(finished->status == job_status::pending);
+  }
+  CHECK(job_field(inspect, job.id, "status") == "PENDING");
 }
 
 TEST_CASE("worker store update of running job", "[redis][worker_store]") {
@@ -631,7 +635,7 @@ TEST_CASE("worker store update of running job", "[redis][worker_store]") {
   CHECK(pending->outcome == verdict::terminal);
   CHECK(pending->status == job_status::pending);
 
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
   auto updated = store.update(job.id, 1, {{"rowsTotal", "5"}});
   REQUIRE(updated.has_value());
   CHECK(updated->outcome == verdict::ok);
@@ -648,7 +652,7 @@ TEST_CASE("worker store pages records", "[redis][worker_store]") {
   const std::string tenant = unique_tenant("paging");
   const job_record job = make_job(tenant);
   create_job(inspect, job);
-  REQUIRE(store.start(job.id).has_value());
+  REQUIRE(store.start(job.id, lease_ms).has_value());
 
   std::vector<records::import_row> rows;
   for (std::uint64_t i = 0; i < 5; ++i) {
@@ -702,7 +706,7 @@ TEST_CASE("worker store tenants are separate", "[redis][worker_store]") {
   for (const auto& tenant : {tenant_a, tenant_b}) {
     const job_record job = make_job(tenant);
     create_job(inspect, job);
-    REQUIRE(store.start(job.id).has_value());
+    REQUIRE(store.start(job.id, lease_ms).has_value());
     const std::vector<records::import_row> rows = {
         valid_row(2, "same@x.test", {{"email", "same@x.test"}, {"city", tenant}})};
     auto applied = store.apply_batch(target_for(job, 1, 0, rows), rows);
@@ -712,4 +716,147 @@ TEST_CASE("worker store tenants are separate", "[redis][worker_store]") {
   }
   CHECK(contact(inspect, tenant_a, "same@x.test").at("city") == tenant_a);
   CHECK(contact(inspect, tenant_b, "same@x.test").at("city") == tenant_b);
+}
+
+namespace {
+
+jobgate::kafka::kafka_producer test_producer() {
+  jobgate::kafka::kafka_config config;
+  config.brokers = jobgate::test::test_brokers();
+  config.client_id = "worker-store-test";
+  return jobgate::kafka::kafka_producer(config);
+}
+
+std::optional<std::string> score_of(redis::connection& connection, std::string_view set,
+                                    const std::string& member) {
+  auto reply = connection.command("ZSCORE", set, member);
+  REQUIRE(reply.has_value());
+  if (reply->is_nil()) {
+    return std::nullopt;
+  }
+  return std::string(reply->text());
+}
+
+}  // namespace
+
+TEST_CASE("running job lease is renewed", "[redis][worker_store][lease]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("lease-renew"));
+  create_job(inspect, job);
+  CHECK(score_of(inspect, store_keys::unqueued_jobs, job.id).has_value());
+
+  const auto before = jobgate::now_millis();
+  auto started = store.start(job.id, lease_ms);
+  REQUIRE(started.has_value());
+  const auto lease_until = std::stoll(job_field(inspect, job.id, "leaseUntil"));
+  CHECK(lease_until >= before + lease_ms);
+  CHECK(score_of(inspect, store_keys::running_leases, job.id) == std::to_string(lease_until));
+  // A started job has its message in the topic, so nobody produces it again.
+  CHECK_FALSE(score_of(inspect, store_keys::unqueued_jobs, job.id).has_value());
+
+  auto renewed = store.renew_lease(job.id, 1, 2 * lease_ms);
+  REQUIRE(renewed.has_value());
+  CHECK(renewed->outcome == verdict::ok);
+  CHECK(std::stoll(job_field(inspect, job.id, "leaseUntil")) >= lease_until + lease_ms);
+
+  auto wrong_attempt = store.renew_lease(job.id, 2, lease_ms);
+  REQUIRE(wrong_attempt.has_value());
+  CHECK(wrong_attempt->outcome == verdict::fenced);
+
+  REQUIRE(store.finish(job.id, 1, job_status::done, retention_ms, {}).has_value());
+  CHECK_FALSE(score_of(inspect, store_keys::running_leases, job.id).has_value());
+  auto after_finish = store.renew_lease(job.id, 1, lease_ms);
+  REQUIRE(after_finish.has_value());
+  CHECK(after_finish->outcome == verdict::terminal);
+}
+
+TEST_CASE("lapsed lease is taken over", "[redis][kafka][worker_store][lease]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  auto producer = test_producer();
+  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  job_record job = make_job(unique_tenant("lease-lapse"));
+  job.message = R"({"jobId":")" + job.id + R"(","note":"sweeper test"})";
+  create_job(inspect, job);
+
+  auto first = store.start(job.id, 1);
+  REQUIRE(first.has_value());
+  REQUIRE(first->attempt == 1);
+  ::usleep(20 * 1000);
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->taken_over >= 1);
+  CHECK(swept->produced >= 1);
+  CHECK(job_field(inspect, job.id, "status") == "PENDING");
+  CHECK(job_field(inspect, job.id, "lastError") == "attempt 1 stopped renewing its lease");
+  CHECK_FALSE(score_of(inspect, store_keys::running_leases, job.id).has_value());
+  // The message went to the broker again, so the entry is gone.
+  CHECK_FALSE(score_of(inspect, store_keys::unqueued_jobs, job.id).has_value());
+
+  // The old owner wakes up: its progress, renewal and finish change nothing.
+  const std::vector<records::import_row> rows = {valid_row(2, "late@x.test", {})};
+  auto late_batch = store.apply_batch(target_for(job, 1, 0, rows), rows);
+  REQUIRE(late_batch.has_value());
+  CHECK(late_batch->outcome == verdict::terminal);
+  auto late_renewal = store.renew_lease(job.id, 1, lease_ms);
+  REQUIRE(late_renewal.has_value());
+  CHECK(late_renewal->outcome != verdict::ok);
+
+  // The redelivered message starts attempt 2, which fences attempt 1 for good.
+  auto second = store.start(job.id, lease_ms);
+  REQUIRE(second.has_value());
+  CHECK(second->attempt == 2);
+  auto late_finish = store.finish(job.id, 1, job_status::done, retention_ms, {});
+  REQUIRE(late_finish.has_value());
+  CHECK(late_finish->outcome == verdict::fenced);
+  CHECK(job_field(inspect, job.id, "created") == "0");
+
+  // A lease that is renewed in time is left alone.
+  auto again = sweeper.sweep();
+  REQUIRE(again.has_value());
+  CHECK(job_field(inspect, job.id, "status") == "PROCESSING");
+}
+
+TEST_CASE("unqueued job message produced", "[redis][kafka][worker_store][lease]") {
+  auto inspect = connect();
+  auto producer = test_producer();
+  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  job_record orphan = make_job(unique_tenant("unqueued"));
+  orphan.message = R"({"jobId":")" + orphan.id + R"("})";
+  create_job(inspect, orphan);
+  job_record without_message = make_job(unique_tenant("unqueued-bare"));
+  create_job(inspect, without_message);
+  // Both are due now, as if the gateway had stopped before the broker acknowledged them.
+  for (const auto& id : {orphan.id, without_message.id}) {
+    REQUIRE(inspect.command("ZADD", store_keys::unqueued_jobs, "0", id).has_value());
+  }
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->produced >= 1);
+  CHECK_FALSE(score_of(inspect, store_keys::unqueued_jobs, orphan.id).has_value());
+  CHECK_FALSE(score_of(inspect, store_keys::unqueued_jobs, without_message.id).has_value());
+  CHECK(job_field(inspect, orphan.id, "status") == "PENDING");
+}
+
+TEST_CASE("expired job leaves tenant index", "[redis][kafka][worker_store][lease]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  auto producer = test_producer();
+  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  const job_record job = make_job(unique_tenant("expiring"));
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+  REQUIRE(store.finish(job.id, 1, job_status::done, 5, {}).has_value());
+  const std::string entry = job.tenant + "/" + job.id;
+  CHECK(score_of(inspect, store_keys::expiring_jobs, entry).has_value());
+  ::usleep(30 * 1000);
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->unindexed >= 1);
+  CHECK_FALSE(score_of(inspect, store_keys::tenant_jobs(job.tenant), job.id).has_value());
+  CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, entry).has_value());
 }

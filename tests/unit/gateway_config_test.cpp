@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/crypto/sha256.hpp"
@@ -66,6 +67,8 @@ TEST_CASE("gateway config defaults match struct", "[config][gateway]") {
   CHECK(read.max_upload_bytes == defaults.max_upload_bytes);
   CHECK(read.max_json_bytes == defaults.max_json_bytes);
   CHECK(read.idle_timeout_seconds == defaults.idle_timeout_seconds);
+  CHECK(read.header_timeout_seconds == defaults.header_timeout_seconds);
+  CHECK(read.body_idle_timeout_seconds == defaults.body_idle_timeout_seconds);
   CHECK(read.produce_timeout_ms == defaults.produce_timeout_ms);
   CHECK(read.download_link_ttl_seconds == defaults.download_link_ttl_seconds);
   CHECK(read.job_retention_hours == defaults.job_retention_hours);
@@ -87,6 +90,8 @@ TEST_CASE("gateway config documented defaults", "[config][gateway]") {
   CHECK(defaults.max_upload_bytes == 1024LL * 1024 * 1024);
   CHECK(defaults.max_json_bytes == 1024 * 1024);
   CHECK(defaults.idle_timeout_seconds == 60);
+  CHECK(defaults.header_timeout_seconds == 10);
+  CHECK(defaults.body_idle_timeout_seconds == 30);
   CHECK(defaults.produce_timeout_ms == 10000);
   CHECK(defaults.download_link_ttl_seconds == 300);
   CHECK(defaults.job_retention_hours == 72);
@@ -99,8 +104,9 @@ TEST_CASE("gateway config reads every setting", "[config][gateway]") {
       {"--http-address=127.0.0.1", "--http-port=0", "--threads=4",
        "--public-url=https://jobs.example.com", "--redis-url=redis://127.0.0.1:7000",
        "--kafka-brokers=127.0.0.1:9093", "--blob-dir=/tmp/blobs", "--max-upload-bytes=2048",
-       "--max-json-bytes=4096", "--idle-timeout=5", "--produce-timeout=250",
-       "--download-link-ttl=60", "--job-retention=1", "--log-format=json", "--log-level=debug"});
+       "--max-json-bytes=4096", "--idle-timeout=5", "--header-timeout=3", "--body-idle-timeout=7",
+       "--produce-timeout=250", "--download-link-ttl=60", "--job-retention=1", "--log-format=json",
+       "--log-level=debug"});
   REQUIRE(outcome.errors.empty());
   const auto& config = outcome.config;
   CHECK(config.http_address == "127.0.0.1");
@@ -113,6 +119,8 @@ TEST_CASE("gateway config reads every setting", "[config][gateway]") {
   CHECK(config.max_upload_bytes == 2048);
   CHECK(config.max_json_bytes == 4096);
   CHECK(config.idle_timeout_seconds == 5);
+  CHECK(config.header_timeout_seconds == 3);
+  CHECK(config.body_idle_timeout_seconds == 7);
   CHECK(config.produce_timeout_ms == 250);
   CHECK(config.download_link_ttl_seconds == 60);
   CHECK(config.job_retention_hours == 1);
@@ -180,6 +188,10 @@ TEST_CASE("gateway config rejects bad values", "[config][gateway]") {
   check_rejected("--max-json-bytes=67108865", "max-json-bytes");
   check_rejected("--idle-timeout=0", "idle-timeout");
   check_rejected("--idle-timeout=3601", "idle-timeout");
+  check_rejected("--header-timeout=0", "header-timeout");
+  check_rejected("--header-timeout=3601", "header-timeout");
+  check_rejected("--body-idle-timeout=0", "body-idle-timeout");
+  check_rejected("--body-idle-timeout=3601", "body-idle-timeout");
   check_rejected("--produce-timeout=99", "produce-timeout");
   check_rejected("--produce-timeout=300001", "produce-timeout");
   check_rejected("--download-link-ttl=9", "download-link-ttl");
@@ -223,4 +235,38 @@ TEST_CASE("gateway config keeps key digests", "[config][gateway]") {
       read_with({"--api-keys=sha256:abc=tenant-a", "--signing-secret=" + valid_secret}, false);
   REQUIRE_FALSE(short_digest.errors.empty());
   CHECK(short_digest.errors[0].find("64 hex digits") != std::string::npos);
+}
+
+TEST_CASE("gateway config timeouts from environment", "[config][gateway]") {
+  const auto environment = [](const char* name) -> const char* {
+    const std::string_view wanted(name);
+    if (wanted == "JOBGATE_HEADER_TIMEOUT") {
+      return "4";
+    }
+    if (wanted == "JOBGATE_BODY_IDLE_TIMEOUT") {
+      return "9";
+    }
+    if (wanted == "JOBGATE_API_KEYS") {
+      return "key1=tenant1";
+    }
+    if (wanted == "JOBGATE_SIGNING_SECRET") {
+      return "ssssssssssssssssssssssssssssssss";
+    }
+    return nullptr;
+  };
+  const char* argv[] = {"jobgate-gateway"};
+  settings_reader reader(1, argv, environment);
+  const gateway_config config = read_gateway_config(reader);
+  REQUIRE(reader.errors().empty());
+  CHECK(config.header_timeout_seconds == 4);
+  CHECK(config.body_idle_timeout_seconds == 9);
+}
+
+TEST_CASE("gateway config describe lists timeouts", "[config][gateway]") {
+  const auto outcome = read_with({"--header-timeout=3", "--body-idle-timeout=7"});
+  REQUIRE(outcome.errors.empty());
+  const std::string text = describe(outcome.config);
+  CHECK(text.find("idle_timeout_seconds=60") != std::string::npos);
+  CHECK(text.find("header_timeout_seconds=3") != std::string::npos);
+  CHECK(text.find("body_idle_timeout_seconds=7") != std::string::npos);
 }

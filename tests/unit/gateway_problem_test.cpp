@@ -42,6 +42,7 @@ const std::vector<expected_problem> every_problem = {
     {problem_kind::download_link_expired, http::status::gone, "download-link-expired"},
     {problem_kind::result_expired, http::status::gone, "result-expired"},
     {problem_kind::payload_too_large, http::status::payload_too_large, "payload-too-large"},
+    {problem_kind::request_timeout, http::status::request_timeout, "request-timeout"},
     {problem_kind::header_too_large, http::status::request_header_fields_too_large,
      "header-too-large"},
     {problem_kind::unsupported_media_type, http::status::unsupported_media_type,

@@ -24,6 +24,7 @@
 #include "common/crypto/sha256.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/kafka/kafka_error.hpp"
+#include "common/redis/eviction_policy.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
 
@@ -79,6 +80,12 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
     std::lock_guard lock(mutex_);
     jobs.erase(job.id);
     removed.push_back(job.id);
+    co_return boost::system::result<void>{};
+  }
+
+  asio::awaitable<boost::system::result<void>> mark_queued(const job_record& job) override {
+    std::lock_guard lock(mutex_);
+    queued.push_back(job.id);
     co_return boost::system::result<void>{};
   }
 
@@ -168,6 +175,14 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
 
   asio::awaitable<bool> ping() override { co_return !store_down; }
 
+  asio::awaitable<boost::system::result<std::string>> check_readiness() override {
+    if (store_down) {
+      co_return unavailable();
+    }
+    std::lock_guard lock(mutex_);
+    co_return store_problem;
+  }
+
   void put(const job_record& job) {
     std::lock_guard lock(mutex_);
     jobs[job.id] = job;
@@ -184,10 +199,18 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
     return jobs.size();
   }
 
+  void set_store_problem(std::string problem) {
+    std::lock_guard lock(mutex_);
+    store_problem = std::move(problem);
+  }
+
   std::atomic<bool> store_down{false};
+  // What check_readiness() returns while the store is up; set with set_store_problem().
+  std::string store_problem;
   std::map<std::string, job_record> jobs;
   std::map<std::string, std::vector<std::string>> rejected_rows;
   std::vector<std::string> removed;
+  std::vector<std::string> queued;
   int create_calls = 0;
   std::int64_t last_retention_ms = 0;
   jobgate::gateway::job_list_query last_list_query;
@@ -258,7 +281,8 @@ class gateway_under_test {
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
             jobgate::records::property_catalog::builtin(), changes_}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
-                std::chrono::seconds(5), static_cast<std::uint64_t>(config_.max_upload_bytes)) {
+                jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
+                static_cast<std::uint64_t>(config_.max_upload_bytes)) {
     jobgate::log::configure("router-test", jobgate::log::output_format::text,
                             jobgate::log::level::error);
     server_.start();
@@ -447,6 +471,23 @@ TEST_CASE("router health and readiness", "[gateway][router]") {
   const auto post = gateway.send(http::verb::post, "/healthz", {}, {}, {});
   check_problem(post, http::status::method_not_allowed, "method-not-allowed");
   CHECK(post.header("Allow") == "GET");
+}
+
+TEST_CASE("router readiness names store problem", "[gateway][router]") {
+  gateway_under_test gateway;
+  gateway.repository.set_store_problem(jobgate::redis::eviction_policy("allkeys-lru").problem());
+
+  const auto evicting = gateway.send(http::verb::get, "/readyz", {}, {}, {});
+  check_problem(evicting, http::status::service_unavailable, "service-unavailable");
+  CHECK(evicting.header("Retry-After") == "5");
+  const auto body = evicting.json_body();
+  const std::string detail(json::get_string(body, "detail").value_or(""));
+  CHECK(detail.find("maxmemory-policy is allkeys-lru") != std::string::npos);
+  CHECK(detail.find("Set maxmemory-policy noeviction") != std::string::npos);
+
+  gateway.repository.set_store_problem("");
+  const auto ready = gateway.send(http::verb::get, "/readyz", {}, {}, {});
+  CHECK(ready.status == http::status::ok);
 }
 
 TEST_CASE("router serves openapi document", "[gateway][router]") {

@@ -1,6 +1,9 @@
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/json/schema_validator.hpp"
 
@@ -158,4 +161,31 @@ TEST_CASE("schema validator shared across threads", "[json][schema]") {
   CHECK_FALSE(import_schema().validate(*bad).has_value());
   CHECK(import_schema().validate(*good).has_value());
   CHECK_FALSE(import_schema().validate(*bad).has_value());
+}
+
+TEST_CASE("schema patterns checked from many threads", "[json][schema]") {
+  static const json::schema_validator schema("schemas/job-message.schema.json");
+  auto good = json::parse(
+      R"({"jobId":"exp_0123456789abcdef0123456789abcdef","tenant":"t","kind":"exports",)"
+      R"("createdAt":"2026-01-01T00:00:00Z","request":{}})");
+  auto bad = json::parse(R"({"jobId":"exp_0123456789ABCDEF","tenant":"t","kind":"exports",)"
+                         R"("createdAt":"2026-01-01T00:00:00Z","request":{}})");
+  REQUIRE(good.has_value());
+  REQUIRE(bad.has_value());
+
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int thread = 0; thread < 4; ++thread) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 2000; ++round) {
+        if (!schema.validate(*good) || schema.validate(*bad)) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  CHECK(wrong.load() == 0);
 }

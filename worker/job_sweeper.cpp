@@ -1,0 +1,188 @@
+#include "worker/job_sweeper.hpp"
+
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/jobs/job.hpp"
+#include "common/jobs/job_scripts.hpp"
+#include "common/jobs/store_keys.hpp"
+#include "common/redis/error.hpp"
+
+namespace jobgate::worker {
+
+namespace {
+
+constexpr std::int64_t entries_per_sweep = 200;
+// A claimed entry that its sweeper did not finish with is due again after this.
+constexpr auto claim_hold = std::chrono::seconds(30);
+constexpr auto produce_timeout = std::chrono::seconds(10);
+
+boost::system::error_code unexpected_reply() {
+  return redis::make_error_code(redis::errc::protocol_error);
+}
+
+}  // namespace
+
+job_sweeper::job_sweeper(redis::connection connection, kafka::kafka_producer& producer)
+    : redis_(std::move(connection)),
+      producer_(producer),
+      logger_(log::logger{}.with("role", "sweeper")) {}
+
+boost::system::result<std::vector<std::string>> job_sweeper::claim_due(
+    std::string_view set, std::chrono::milliseconds hold, std::int64_t most) {
+  redis::request command = job_scripts::eval_command(job_scripts::claim_due, {set});
+  command.push_back(static_cast<long long>(now_millis()));
+  command.push_back(static_cast<long long>(hold.count()));
+  command.push_back(static_cast<long long>(most));
+  auto reply = redis_.command(command);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->is_array()) {
+    return unexpected_reply();
+  }
+  std::vector<std::string> members;
+  for (const auto member : *reply) {
+    members.emplace_back(member.text());
+  }
+  return members;
+}
+
+boost::system::result<std::int64_t> job_sweeper::take_over_lapsed_leases() {
+  auto due = claim_due(store_keys::running_leases, claim_hold, entries_per_sweep);
+  if (!due) {
+    return due.error();
+  }
+  std::int64_t taken = 0;
+  for (const auto& id : *due) {
+    redis::request command = job_scripts::eval_command(
+        job_scripts::take_over_job,
+        {store_keys::job(id), store_keys::running_leases, store_keys::unqueued_jobs});
+    command.push_back(static_cast<long long>(now_millis()));
+    auto reply = redis_.command(command);
+    if (!reply) {
+      return reply.error();
+    }
+    if (!reply->is_array() || reply->size() == 0) {
+      return unexpected_reply();
+    }
+    if ((*reply)[0].text() == "taken") {
+      ++taken;
+      logger_.warn("job taken over: its lease lapsed",
+                   {{"job_id", id}, {"attempt", std::string((*reply)[1].text())}});
+    }
+  }
+  return taken;
+}
+
+boost::system::result<std::int64_t> job_sweeper::produce_unqueued() {
+  auto due = claim_due(store_keys::unqueued_jobs, claim_hold, entries_per_sweep);
+  if (!due) {
+    return due.error();
+  }
+  std::int64_t produced = 0;
+  for (const auto& id : *due) {
+    auto job =
+        redis_.command({"HMGET", store_keys::job(id), "status", "kind", "tenant", "message"});
+    if (!job) {
+      return job.error();
+    }
+    if (!job->is_array() || job->size() != 4) {
+      return unexpected_reply();
+    }
+    const auto kind = parse_job_kind((*job)[1].text());
+    const std::string_view message = (*job)[3].text();
+    // A job that started, ended, or is gone has its message in the topic already, or needs none.
+    if ((*job)[0].is_nil() || (*job)[0].text() != "PENDING" || !kind || message.empty()) {
+      if (auto removed = redis_.command({"ZREM", store_keys::unqueued_jobs, id}); !removed) {
+        return removed.error();
+      }
+      continue;
+    }
+    const kafka::kafka_headers headers = {{"jobgate-tenant", std::string((*job)[2].text())},
+                                          {"content-type", "application/json"}};
+    auto sent = producer_.produce_sync(topic_for(*kind), id, message, headers, produce_timeout);
+    if (!sent) {
+      // The claim lapses, so a later sweep tries again.
+      logger_.warn("job message not produced", {{"job_id", id}, {"error", sent.error().message()}});
+      continue;
+    }
+    if (auto removed = redis_.command({"ZREM", store_keys::unqueued_jobs, id}); !removed) {
+      return removed.error();
+    }
+    ++produced;
+    logger_.info("job message produced again", {{"job_id", id}});
+  }
+  return produced;
+}
+
+boost::system::result<std::int64_t> job_sweeper::unindex_expired() {
+  auto due = claim_due(store_keys::expiring_jobs, claim_hold, entries_per_sweep);
+  if (!due) {
+    return due.error();
+  }
+  std::int64_t removed = 0;
+  for (const auto& entry : *due) {
+    const auto slash = entry.rfind('/');
+    if (slash == std::string::npos) {
+      (void)redis_.command({"ZREM", store_keys::expiring_jobs, entry});
+      continue;
+    }
+    const std::string tenant = entry.substr(0, slash);
+    const std::string id = entry.substr(slash + 1);
+    auto exists = redis_.command({"EXISTS", store_keys::job(id)});
+    if (!exists) {
+      return exists.error();
+    }
+    // Still there: its expiry moved; the claim makes it due again later.
+    if (exists->integer() != 0) {
+      continue;
+    }
+    std::vector<redis::request> commands;
+    commands.push_back({"ZREM", store_keys::tenant_jobs(tenant), id});
+    commands.push_back({"ZREM", store_keys::expiring_jobs, entry});
+    auto replies = redis_.pipeline(commands);
+    if (!replies) {
+      return replies.error();
+    }
+    ++removed;
+  }
+  return removed;
+}
+
+boost::system::result<sweep_counts> job_sweeper::sweep() {
+  sweep_counts counts;
+  auto taken = take_over_lapsed_leases();
+  if (!taken) {
+    return taken.error();
+  }
+  counts.taken_over = *taken;
+  auto produced = produce_unqueued();
+  if (!produced) {
+    return produced.error();
+  }
+  counts.produced = *produced;
+  auto unindexed = unindex_expired();
+  if (!unindexed) {
+    return unindexed.error();
+  }
+  counts.unindexed = *unindexed;
+  return counts;
+}
+
+void job_sweeper::run(std::chrono::milliseconds interval, const std::atomic<bool>& stopping) {
+  bool failing = false;
+  while (!stopping.load()) {
+    auto swept = sweep();
+    if (!swept && !failing) {
+      logger_.warn("sweep failed; retrying", {{"error", swept.error().message()}});
+    }
+    failing = !swept;
+    const auto until = std::chrono::steady_clock::now() + interval;
+    while (!stopping.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace jobgate::worker
