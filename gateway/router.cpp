@@ -1445,8 +1445,8 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
           problem_kind::payload_too_large,
           "The job message is larger than the broker's message.max.bytes allows; send a smaller "
           "request."});
-    } else if (error == kafka::kafka_errc::retryable || error == kafka::kafka_errc::fatal) {
-      // After a fatal error the queue replaces its producer, so a retry goes through.
+    } else if (error == kafka::kafka_errc::retryable || error == kafka::producer_fatal_error()) {
+      // After a fatal producer error the queue replaces its producer, so a retry goes through.
       current.logger().warn("job could not be queued",
                             {{"job_id", job.id}, {"error", error.message()}});
       current.respond_problem(

@@ -98,6 +98,10 @@ std::error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept {
   return {rd_kafka_resp_err, librdkafka_category()};
 }
 
+std::error_code producer_fatal_error() noexcept {
+  return make_kafka_error_code(RD_KAFKA_RESP_ERR__FATAL);
+}
+
 std::error_condition make_error_condition(kafka_errc condition) noexcept {
   return {static_cast<int>(condition), kafka_condition_category()};
 }

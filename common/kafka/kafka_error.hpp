@@ -26,6 +26,9 @@ const std::error_category& kafka_condition_category() noexcept;
 // Wraps an rd_kafka_resp_err_t value; RD_KAFKA_RESP_ERR_NO_ERROR (0) gives an empty code.
 std::error_code make_kafka_error_code(int rd_kafka_resp_err) noexcept;
 
+// The error of every produce call after the producer's fatal error (RD_KAFKA_RESP_ERR__FATAL).
+std::error_code producer_fatal_error() noexcept;
+
 std::error_condition make_error_condition(kafka_errc condition) noexcept;
 
 // Returns the class of a librdkafka_category() code. Codes of other categories are fatal.

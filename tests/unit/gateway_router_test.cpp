@@ -640,6 +640,7 @@ TEST_CASE("router queue failures", "[gateway][router]") {
   const failure_case cases[] = {
       {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, http::status::service_unavailable, "service-unavailable"},
       {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, http::status::payload_too_large, "payload-too-large"},
+      {RD_KAFKA_RESP_ERR__FATAL, http::status::service_unavailable, "service-unavailable"},
       {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, http::status::internal_server_error,
        "internal-error"},
   };
