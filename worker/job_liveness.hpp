@@ -7,9 +7,9 @@
 
 namespace jobgate::worker {
 
-// What a consumer thread knows of the attempt its job thread runs. The job thread announces the
-// attempt and beats while it makes progress; the consumer thread renews the attempt's lease in
-// Redis only while the beats keep coming, so a job thread that hangs loses its lease.
+// The state of the attempt that a job thread runs, shared with its consumer thread. The job
+// thread announces the attempt and beats while it makes progress. The consumer thread renews the
+// attempt's lease in Redis only while the beats keep coming, so a job thread that hangs loses it.
 class job_liveness {
  public:
   // The job thread holds the lease of this attempt from now on.

@@ -17,7 +17,7 @@ struct sweep_counts {
   std::int64_t unindexed = 0;   // expired jobs removed from their tenant's index
 };
 
-// Finds jobs that nobody will finish and puts them back on the queue: running jobs whose lease
+// Finds jobs that no worker will finish and puts them back on the queue: running jobs whose lease
 // lapsed (their worker hangs or stopped) and pending jobs whose message the broker never
 // acknowledged (the gateway stopped between recording and queueing). Also removes expired jobs from
 // the tenants' list indexes. Every worker process runs one; sweepers claim each entry atomically,

@@ -129,11 +129,11 @@ int main(int argc, char** argv) {
         });
       }
     }
-    // Sweepers of all workers share the work, so one per process is enough; it sweeps four times
-    // per lease, so a lapsed lease is taken over within a quarter of a lease.
-    const auto sweep_interval = std::clamp(std::chrono::milliseconds(config.lease_ms / 4),
-                                           std::chrono::milliseconds(250),
-                                           std::chrono::milliseconds(5000));
+    // Sweepers of all workers share the work, so one per process is enough. It sweeps every quarter
+    // of the lease (at least every 250 ms, at most every 5 s), which bounds the takeover delay.
+    const auto sweep_interval =
+        std::clamp(std::chrono::milliseconds(config.lease_ms / 4), std::chrono::milliseconds(250),
+                   std::chrono::milliseconds(5000));
     slots.emplace_back([&] {
       while (!stopping.load()) {
         auto connection = redis::connection::connect(*endpoint);

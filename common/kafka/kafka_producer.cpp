@@ -136,7 +136,7 @@ std::error_code kafka_producer::ping(std::chrono::milliseconds timeout) {
   if (closed_.load()) {
     return make_kafka_error_code(RD_KAFKA_RESP_ERR__DESTROY);
   }
-  // After a fatal error every produce fails, although the brokers still answer.
+  // After a fatal error every produce fails, although the brokers still respond.
   if (rd_kafka_fatal_error(handle_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return make_kafka_error_code(RD_KAFKA_RESP_ERR__FATAL);
   }
