@@ -1,10 +1,10 @@
 #include "gateway/download_link.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
+
+#include "common/crypto/hmac.hpp"
 
 namespace jobgate::gateway {
 
@@ -13,15 +13,14 @@ std::string download_link_signer::sign(std::string_view job_id, std::string_view
   // Fields are joined with a newline, which none of them may contain, so no two inputs collide.
   std::string message;
   message.append(job_id).append("\n").append(tenant).append("\n").append(expires);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  const std::string digest = crypto::hmac_sha256(secret_, message);
   static constexpr char hex[] = "0123456789abcdef";
   std::string text;
-  for (unsigned int i = 0; i < length; ++i) {
-    text += hex[digest[i] >> 4];
-    text += hex[digest[i] & 0x0f];
+  text.reserve(digest.size() * 2);
+  for (const char c : digest) {
+    const auto byte = static_cast<unsigned char>(c);
+    text += hex[byte >> 4];
+    text += hex[byte & 0x0f];
   }
   return text;
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/crypto/sha256.hpp"
+#include "common/webhooks/target_settings.hpp"
 
 namespace jobgate::gateway {
 
@@ -102,6 +103,11 @@ gateway_config read_gateway_config(settings_reader& reader) {
       reader.integer("idempotency-retention", defaults.idempotency_hours, 1, 24 * 30, "hours",
                      "time the response to a POST with an Idempotency-Key is kept for replays");
 
+  auto targets = webhooks::read_target_settings(reader);
+  config.webhook_allow_addresses = std::move(targets.allow_addresses);
+  config.webhook_policy = std::move(targets.policy);
+  config.webhook_allow_http = targets.allow_http;
+
   read_log_settings(reader, config.log_format, config.log_level);
   return config;
 }
@@ -117,7 +123,9 @@ std::string describe(const gateway_config& config) {
          " header_timeout_seconds=" + std::to_string(config.header_timeout_seconds) +
          " body_idle_timeout_seconds=" + std::to_string(config.body_idle_timeout_seconds) +
          " job_retention_hours=" + std::to_string(config.job_retention_hours) +
-         " idempotency_hours=" + std::to_string(config.idempotency_hours);
+         " idempotency_hours=" + std::to_string(config.idempotency_hours) +
+         " webhook_allow_addresses=" + std::to_string(config.webhook_allow_addresses.size()) +
+         " webhook_allow_http=" + (config.webhook_allow_http ? "true" : "false");
 }
 
 }  // namespace jobgate::gateway

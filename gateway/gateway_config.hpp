@@ -7,6 +7,7 @@
 
 #include "common/config/settings_reader.hpp"
 #include "common/log/logger.hpp"
+#include "common/webhooks/address_policy.hpp"
 
 namespace jobgate::gateway {
 
@@ -31,6 +32,10 @@ struct gateway_config {
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;
   std::int64_t idempotency_hours = 24;
+  // Address ranges opened for webhook targets beyond public addresses, e.g. "loopback".
+  std::vector<std::string> webhook_allow_addresses;
+  webhooks::address_policy webhook_policy;  // built from webhook_allow_addresses
+  bool webhook_allow_http = false;          // accept http:// webhook URLs, for local development
   log::output_format log_format = log::output_format::text;
   log::level log_level = log::level::info;
 };

@@ -23,6 +23,7 @@ struct error_page {
 struct cancel_outcome {
   bool canceled = false;
   job_status status = job_status::pending;
+  std::optional<job_status> previous;  // the status before the cancel, when canceled
 };
 
 // A position in a tenant's job list: the last job a page showed.
@@ -135,6 +136,14 @@ class job_queue {
   // errors.
   virtual boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                           std::string message) = 0;
+  // Produces a job event (common/jobs/job_event.hpp) to the event topic, keyed by job id, and
+  // completes once the broker acknowledged it. The default drops it, for queues without events.
+  virtual boost::asio::awaitable<std::error_code> publish_event(std::string job_id,
+                                                                std::string event) {
+    (void)job_id;
+    (void)event;
+    co_return std::error_code{};
+  }
   // Returns false while the broker is known to be unreachable. Publish then fails at once.
   virtual bool reachable() const { return true; }
 };

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
+#include "common/jobs/job_event.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/log/logger.hpp"
 
@@ -70,12 +71,24 @@ void kafka_job_queue::probe_loop(std::stop_token stop) {
 
 asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
                                                           std::string message) {
+  kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
+                                  {"content-type", "application/json"}};
+  co_return co_await produce(topic_for(job.kind), job.id, std::move(message), std::move(headers));
+}
+
+asio::awaitable<std::error_code> kafka_job_queue::publish_event(std::string job_id,
+                                                                std::string event) {
+  kafka::kafka_headers headers = {{"content-type", "application/json"}};
+  co_return co_await produce(std::string(job_events_topic), std::move(job_id), std::move(event),
+                             std::move(headers));
+}
+
+asio::awaitable<std::error_code> kafka_job_queue::produce(std::string topic, std::string key,
+                                                          std::string message,
+                                                          kafka::kafka_headers headers) {
   if (!reachable_.load()) {
     co_return kafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__TRANSPORT);
   }
-  const std::string topic = topic_for(job.kind);
-  const kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
-                                        {"content-type", "application/json"}};
 
   // The delivery report arrives on the producer's poll thread. The completion is posted back to
   // the coroutine's own executor, so the handler never runs inside librdkafka.
@@ -92,8 +105,7 @@ asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
             std::error_code enqueued;
             {
               std::shared_lock lock(producer_mutex_);
-              enqueued =
-                  producer_->produce(topic, job.id, message, headers, std::move(on_delivery));
+              enqueued = producer_->produce(topic, key, message, headers, std::move(on_delivery));
             }
             if (enqueued) {
               asio::post(executor, [shared, enqueued]() mutable { std::move (*shared)(enqueued); });

@@ -24,6 +24,8 @@ class kafka_job_queue final : public job_queue {
 
   boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                   std::string message) override;
+  boost::asio::awaitable<std::error_code> publish_event(std::string job_id,
+                                                        std::string event) override;
 
   // Set by a background probe that requests metadata from a broker every two seconds. While it
   // fails, publish fails at once as retryable instead of waiting out the delivery timeout. After a
@@ -39,6 +41,11 @@ class kafka_job_queue final : public job_queue {
 
  private:
   void probe_loop(std::stop_token stop);
+
+  // Produces one message and completes with the broker's acknowledgement or the error.
+  boost::asio::awaitable<std::error_code> produce(std::string topic, std::string key,
+                                                  std::string message,
+                                                  kafka::kafka_headers headers);
 
   // Replaces a producer that hit a fatal error with a new one; the old one is closed afterwards.
   void replace_producer(const log::logger& logger);

@@ -16,6 +16,7 @@
 #include "gateway/job_change_feed.hpp"
 #include "gateway/kafka_job_queue.hpp"
 #include "gateway/redis_job_repository.hpp"
+#include "gateway/redis_webhook_repository.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
 
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
     const json::schema_validator import_schema("schemas/import-request.schema.json");
     const json::schema_validator export_schema("schemas/export-request.schema.json");
     const json::schema_validator property_schema("schemas/property-request.schema.json");
+    const json::schema_validator webhook_schema("schemas/webhook-request.schema.json");
+    const json::schema_validator webhook_update_schema("schemas/webhook-update.schema.json");
     const records::property_catalog& catalog = records::property_catalog::builtin();
 
     redis::async_connection redis_connection(io.get_executor(), *endpoint);
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
     gateway::redis_job_repository repository(
         redis_connection,
         std::chrono::milliseconds(config.produce_timeout_ms) + std::chrono::minutes(1));
+    gateway::redis_webhook_repository webhooks(redis_connection);
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
@@ -69,7 +73,8 @@ int main(int argc, char** argv) {
     changes.start();
 
     gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
-                            property_schema, catalog, changes});
+                            property_schema, catalog, changes, webhooks, webhook_schema,
+                            webhook_update_schema});
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
     const gateway::connection_timeouts timeouts{

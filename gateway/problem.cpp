@@ -49,6 +49,27 @@ problem_info describe(problem_kind kind) {
     case problem_kind::idempotency_key_reused:
       return {http::status::unprocessable_entity, "idempotency-key-reused",
               "The Idempotency-Key was used with a different request"};
+    case problem_kind::webhook_not_found:
+      return {http::status::not_found, "webhook-not-found", "No such webhook subscription"};
+    case problem_kind::delivery_not_found:
+      return {http::status::not_found, "delivery-not-found", "No such webhook delivery"};
+    case problem_kind::invalid_webhook_url:
+      return {http::status::unprocessable_entity, "invalid-webhook-url",
+              "The webhook URL is not valid"};
+    case problem_kind::webhook_target_refused:
+      return {http::status::unprocessable_entity, "webhook-target-refused",
+              "The webhook URL's host is not reachable for webhooks"};
+    case problem_kind::webhook_limit_reached:
+      return {http::status::conflict, "webhook-limit-reached",
+              "The tenant has the maximum number of webhook subscriptions"};
+    case problem_kind::webhook_disabled:
+      return {http::status::conflict, "webhook-disabled", "The webhook subscription is disabled"};
+    case problem_kind::delivery_pending:
+      return {http::status::conflict, "delivery-pending",
+              "The delivery is still pending, so it cannot be sent again yet"};
+    case problem_kind::callback_secret_missing:
+      return {http::status::conflict, "callback-secret-missing",
+              "The tenant has no callback secret"};
     case problem_kind::invalid_download_link:
       return {http::status::forbidden, "invalid-download-link", "The download link is not valid"};
     case problem_kind::download_link_expired:

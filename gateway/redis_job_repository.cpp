@@ -149,6 +149,9 @@ asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::can
   if (verdict == "ok") {
     outcome.canceled = true;
     outcome.status = job_status::canceled;
+    if (reply->size() > 1) {
+      outcome.previous = parse_job_status((*reply)[1].text());
+    }
   } else {
     outcome.status = parse_job_status((*reply)[1].text()).value_or(job_status::done);
   }

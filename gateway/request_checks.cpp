@@ -1,10 +1,45 @@
 #include "gateway/request_checks.hpp"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
 
 #include "common/records/record_filter.hpp"
 
 namespace jobgate::gateway {
+
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) {
+    return std::nullopt;
+  }
+  for (const auto& param : parsed->params()) {
+    if (param.key == name && param.has_value) {
+      return std::string(param.value);
+    }
+  }
+  return std::nullopt;
+}
+
+bool has_media_type(std::string_view content_type, std::string_view expected) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+    type.remove_suffix(1);
+  }
+  return boost::beast::iequals(type, expected);
+}
+
+header_list one_header(http::field name, std::string value) {
+  header_list headers;
+  headers.emplace_back(std::string(http::to_string(name)), std::move(value));
+  return headers;
+}
+
+problem method_not_allowed(std::string_view allowed) {
+  return {problem_kind::method_not_allowed,
+          "This resource supports " + std::string(allowed) + ".",
+          {{"allowed", std::string(allowed)}}};
+}
 
 std::optional<problem> check_properties(const records::property_catalog& catalog,
                                         const json::document& request, job_kind kind) {
@@ -95,6 +130,22 @@ void respond_body_error(exchange& current, const boost::system::error_code& erro
     current.respond_problem(problem{problem_kind::invalid_request,
                                     "The request body is malformed: " + error.message() + "."});
   }
+}
+
+boost::asio::awaitable<std::optional<std::string>> read_limited_body(exchange& current,
+                                                                     std::uint64_t max_bytes) {
+  const problem too_large{problem_kind::payload_too_large,
+                          "The body is larger than " + std::to_string(max_bytes) + " bytes."};
+  if (current.content_length().value_or(0) > max_bytes) {
+    current.respond_problem(too_large);
+    co_return std::nullopt;
+  }
+  auto body = co_await current.read_body(max_bytes);
+  if (!body) {
+    respond_body_error(current, body.error(), too_large);
+    co_return std::nullopt;
+  }
+  co_return std::move(*body);
 }
 
 boost::system::result<json::document, problem> validate_request(

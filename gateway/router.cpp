@@ -11,6 +11,7 @@
 
 #include "common/crypto/sha256.hpp"
 #include "common/jobs/job_codec.hpp"
+#include "common/jobs/job_event.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/records/property_value.hpp"
 #include "gateway/download_response.hpp"
@@ -67,19 +68,6 @@ std::vector<std::string_view> split_path(std::string_view path) {
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
   }
   return segments;
-}
-
-std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
-  auto parsed = boost::urls::parse_origin_form(target);
-  if (!parsed) {
-    return std::nullopt;
-  }
-  for (const auto& param : parsed->params()) {
-    if (param.key == name && param.has_value) {
-      return std::string(param.value);
-    }
-  }
-  return std::nullopt;
 }
 
 std::optional<std::int64_t> to_integer(std::string_view text) {
@@ -172,34 +160,13 @@ std::optional<list_cursor> decode_cursor(std::string_view text) {
   return list_cursor{*created, id->str()};
 }
 
-// Compares the media type of a Content-Type value, ignoring case and parameters.
-bool has_media_type(std::string_view content_type, std::string_view expected) {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
-    type.remove_suffix(1);
-  }
-  return boost::beast::iequals(type, expected);
-}
-
 problem store_unavailable() {
   return {problem_kind::service_unavailable,
           "The job store is unavailable. Retry after the number of seconds in Retry-After."};
 }
 
-header_list one_header(http::field name, std::string value) {
-  header_list headers;
-  headers.emplace_back(std::string(http::to_string(name)), std::move(value));
-  return headers;
-}
-
 header_list retry_after(std::string_view seconds) {
   return one_header(http::field::retry_after, std::string(seconds));
-}
-
-problem method_not_allowed(std::string_view allowed) {
-  return {problem_kind::method_not_allowed,
-          "This resource supports " + std::string(allowed) + ".",
-          {{"allowed", std::string(allowed)}}};
 }
 
 std::string job_json(const job_record& job, std::string_view base_url) {
@@ -270,7 +237,10 @@ std::string request_fingerprint(const exchange& current, job_kind kind,
 }  // namespace
 
 router::router(gateway_services services)
-    : services_(services), signer_(services.config.signing_secret) {}
+    : services_(services),
+      signer_(services.config.signing_secret),
+      webhooks_({services.config, services.webhooks, services.webhook_schema,
+                 services.webhook_update_schema}) {}
 
 std::string router::base_url(const exchange& current) const {
   if (!services_.config.public_url.empty()) {
@@ -361,6 +331,11 @@ asio::awaitable<void> router::handle(exchange& current) {
   }
 
   const auto collection = segments.size() >= 2 ? segments[1] : std::string_view{};
+  if (collection == "webhooks") {
+    std::vector<std::string_view> rest(segments.begin() + 2, segments.end());
+    co_await webhooks_.handle(current, std::move(rest), base_url(current));
+    co_return;
+  }
   const auto kind = parse_job_kind(collection);
 
   if (segments.size() == 2 && (kind || collection == "jobs")) {
@@ -1153,6 +1128,15 @@ asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job
   } else {
     job->status = job_status::canceled;
   }
+  // The worker that reads the job's message emits the same event again, with the same id, so a
+  // failure here delays the event of a PENDING job instead of losing it.
+  const std::string event =
+      to_json(make_job_event(job->id, job->tenant, job->kind, job_status::canceled,
+                             outcome->previous, job->attempts, now_millis()));
+  if (const auto error = co_await services_.queue.publish_event(job->id, event)) {
+    current.logger().warn("cancel event produce failed",
+                          {{"job_id", job->id}, {"error", error.message()}});
+  }
   current.respond_json(http::status::accepted, job_json(*job, base_url(current)));
 }
 
@@ -1206,19 +1190,8 @@ asio::awaitable<std::optional<std::string>> router::read_json_body(exchange& cur
                                 .with("contentType", std::string(content_type)));
     co_return std::nullopt;
   }
-  const auto limit = static_cast<std::uint64_t>(services_.config.max_json_bytes);
-  const problem too_large{problem_kind::payload_too_large,
-                          "The body is larger than " + std::to_string(limit) + " bytes."};
-  if (current.content_length().value_or(0) > limit) {
-    current.respond_problem(too_large);
-    co_return std::nullopt;
-  }
-  auto body = co_await current.read_body(limit);
-  if (!body) {
-    respond_body_error(current, body.error(), too_large);
-    co_return std::nullopt;
-  }
-  co_return std::move(*body);
+  co_return co_await read_limited_body(current,
+                                       static_cast<std::uint64_t>(services_.config.max_json_bytes));
 }
 
 asio::awaitable<void> router::create_export(exchange& current) {
@@ -1254,6 +1227,9 @@ asio::awaitable<void> router::create_export(exchange& current) {
   job.result_format = std::string(json::get_string(*request, "format").value_or("csv"));
   job.created_at = job.updated_at = now_millis();
   job.request_json = json::serialize(*request);
+  if (!co_await take_callback_url(current, *request, job, "/callbackUrl")) {
+    co_return;
+  }
   std::string message = job_message(job, *request, (*custom)[job.object_type]);
   std::string fingerprint = request_fingerprint(current, job_kind::exports, *request, "");
   co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
@@ -1350,6 +1326,10 @@ asio::awaitable<void> router::create_import(exchange& current) {
     current.respond_problem(request.error());
     co_return;
   }
+  job_record job;
+  if (!co_await take_callback_url(current, *request, job, "/callbackUrl")) {
+    co_return;
+  }
   if (dry_run) {
     current.respond_json(http::status::ok,
                          preview_import(*catalog, *request, upload.file_start(),
@@ -1365,7 +1345,6 @@ asio::awaitable<void> router::create_import(exchange& current) {
     co_return;
   }
 
-  job_record job;
   job.id = id.str();
   job.tenant = current.tenant();
   job.kind = job_kind::imports;
@@ -1379,6 +1358,25 @@ asio::awaitable<void> router::create_import(exchange& current) {
   std::string fingerprint =
       request_fingerprint(current, job_kind::imports, *request, upload.file_digest());
   co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
+}
+
+asio::awaitable<bool> router::take_callback_url(exchange& current, const json::document& request,
+                                                job_record& job, std::string field) {
+  const auto url = json::get_string(request, "callbackUrl");
+  if (!url) {
+    co_return true;
+  }
+  auto bad = co_await webhooks_.check_callback_url(current.tenant(), std::string(*url), field);
+  if (bad) {
+    if (bad->kind == problem_kind::service_unavailable) {
+      current.respond_problem(*bad, retry_after("2"));
+    } else {
+      current.respond_problem(*bad);
+    }
+    co_return false;
+  }
+  job.callback_url = std::string(*url);
+  co_return true;
 }
 
 asio::awaitable<void> router::submit(exchange& current, job_record job, std::string message,

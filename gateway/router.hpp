@@ -14,6 +14,8 @@
 #include "gateway/gateway_config.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
+#include "gateway/webhook_repository.hpp"
+#include "gateway/webhook_routes.hpp"
 
 namespace jobgate::gateway {
 
@@ -28,6 +30,9 @@ struct gateway_services {
   const json::schema_validator& property_schema;
   const records::property_catalog& catalog;
   job_change_feed& changes;
+  webhook_repository& webhooks;
+  const json::schema_validator& webhook_schema;
+  const json::schema_validator& webhook_update_schema;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -76,6 +81,10 @@ class router {
   // With a non-empty fingerprint, the request's Idempotency-Key is claimed first.
   boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message,
                                       std::string fingerprint);
+  // Checks the callbackUrl of a validated job request and copies it to the job, or records the
+  // problem and returns false. `field` is the member's JSON pointer in the body.
+  boost::asio::awaitable<bool> take_callback_url(exchange& current, const json::document& request,
+                                                 job_record& job, std::string field);
   boost::asio::awaitable<void> release_idempotency_key(exchange& current, const std::string& tenant,
                                                        const std::string& key_digest,
                                                        const std::string& fingerprint);
@@ -87,6 +96,7 @@ class router {
 
   gateway_services services_;
   download_link_signer signer_;
+  webhook_routes webhooks_;
 };
 
 }  // namespace jobgate::gateway

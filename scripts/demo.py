@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Walk through an import and an export against a running jobgate stack.
 
-Reads JOBGATE_URL and JOBGATE_API_KEY, generates a sample contacts CSV, imports it with a progress
-line, prints the rejected rows, exports the contacts as CSV, downloads the file and compares the
-counts. Exits non-zero when any step fails or a count is off.
+Reads JOBGATE_URL and JOBGATE_API_KEY, subscribes a local receiver to webhooks, generates a sample
+contacts CSV, imports it with a progress line, prints the rejected rows, exports the contacts as
+CSV, downloads the file, compares the counts and checks the signed webhooks of both jobs. Exits
+non-zero when any step fails or a count is off.
 """
+import base64
 import csv
+import hashlib
+import hmac
+import http.server
 import io
 import json
 import os
@@ -13,6 +18,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -50,6 +56,50 @@ def follow(client, location, label):
         time.sleep(min(delay, 0.5))
 
 
+class WebhookReceiver:
+    """Receives webhooks on 127.0.0.1 and keeps each request's headers and body."""
+
+    def __init__(self):
+        self.received = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/demo-hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, job_ids, timeout=30):
+        """Returns the deliveries of these jobs once each has one, or fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            by_job = {json.loads(body)["data"]["jobId"]: (headers, body)
+                      for headers, body in list(self.received)}
+            if all(job_id in by_job for job_id in job_ids):
+                return [by_job[job_id] for job_id in job_ids]
+            time.sleep(0.2)
+        fail(f"no webhook for every job within {timeout} s; received {len(self.received)}")
+
+
+def signature_valid(secret, headers, body):
+    """Checks a delivery as the Standard Webhooks specification says: HMAC-SHA256 with the
+    decoded secret over id, timestamp and body, against any of the signatures sent."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    fresh = abs(time.time() - int(headers["webhook-timestamp"])) < 300
+    return fresh and any(hmac.compare_digest(expected, sent)
+                         for sent in headers["webhook-signature"].split(" "))
+
+
 def main():
     url = os.environ.get("JOBGATE_URL")
     key = os.environ.get("JOBGATE_API_KEY")
@@ -57,6 +107,15 @@ def main():
         fail("JOBGATE_URL and JOBGATE_API_KEY must be set (deploy/local/stack up prints them)")
     client = Client(url, key)
     rows = int(os.environ.get("JOBGATE_DEMO_ROWS", "5000"))
+
+    # 0. A webhook subscription: the stack's workers sign and send each job's completion here.
+    receiver = WebhookReceiver()
+    response = client.post_json("/v1/webhooks", {"url": receiver.url,
+                                                 "events": ["job.completed", "job.failed"]})
+    if response.status != 201:
+        fail(f"webhook subscription failed with {response.status}: {response.body[:500]!r}")
+    subscription = response.json()
+    print(f"POST /v1/webhooks -> 201 Created, {subscription['id']} sends to {receiver.url}")
 
     with tempfile.TemporaryDirectory(prefix="jobgate-demo-") as workdir:
         work = pathlib.Path(workdir)
@@ -109,6 +168,14 @@ def main():
         exported = list(csv.DictReader(io.StringIO(download.body.decode("utf-8"), newline="")))
         print(f"Downloaded {len(download.body)} bytes to {target} (link valid until "
               f"{result['urlExpiresAt']})")
+
+    # 4. The signed webhooks of both jobs; the subscription goes, since the receiver stops here.
+    for headers, body in receiver.wait_for([job["id"], export["id"]]):
+        event = json.loads(body)
+        if not signature_valid(subscription["secret"], headers, body):
+            fail(f"webhook {headers['webhook-id']} has no valid signature")
+        print(f"Webhook {event['type']} for {event['data']['jobId']}: signature valid")
+    client.request("DELETE", f"/v1/webhooks/{subscription['id']}")
 
     print()
     print(f"Rows read {counts['rowsRead']}, created {counts['created']}, updated "

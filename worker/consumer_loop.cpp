@@ -6,11 +6,11 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "common/kafka/kafka_consumer.hpp"
 #include "common/log/logger.hpp"
+#include "worker/backoff.hpp"
 #include "worker/job_runner.hpp"
 
 namespace jobgate::worker {
@@ -23,34 +23,6 @@ constexpr auto job_poll_interval = std::chrono::milliseconds(100);
 // A job that ends sooner runs with its partitions fetching. Pausing drops the messages fetched
 // ahead, and fetching them again after the resume costs a broker round trip per job.
 constexpr auto pause_after = std::chrono::milliseconds(500);
-constexpr auto backoff_min = std::chrono::milliseconds(200);
-constexpr auto backoff_max = std::chrono::milliseconds(10000);
-
-// Sleeps for an exponential backoff with jitter, waking early when the worker stops.
-void back_off(int failures, const std::atomic<bool>& stopping) {
-  static thread_local std::minstd_rand random(std::random_device{}());
-  const auto ceiling =
-      std::min<std::int64_t>(backoff_max.count(), backoff_min.count() << std::min(failures, 10));
-  std::uniform_int_distribution<std::int64_t> pick(ceiling / 2, ceiling);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(pick(random));
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-std::optional<redis::connection> connect_redis(const redis::redis_endpoint& endpoint,
-                                               const std::atomic<bool>& stopping,
-                                               const log::logger& logger) {
-  for (int failures = 0; !stopping.load(); ++failures) {
-    auto connected = redis::connection::connect(endpoint);
-    if (connected) {
-      return std::move(*connected);
-    }
-    logger.warn("Redis connection failed; retrying", {{"error", connected.error().message()}});
-    back_off(failures, stopping);
-  }
-  return std::nullopt;
-}
 
 // Renews the lease of the attempt that the job thread runs, once per third of the lease, and only
 // when the thread beat since the previous renewal, so a thread that hangs lets its lease lapse.

@@ -1,5 +1,7 @@
 #include "worker/job_runner.hpp"
 
+#include "common/clock.hpp"
+#include "common/jobs/job_event.hpp"
 #include "worker/export_job.hpp"
 #include "worker/import_job.hpp"
 #include "worker/job_context.hpp"
@@ -9,21 +11,7 @@ namespace jobgate::worker {
 namespace {
 
 constexpr auto event_timeout = std::chrono::seconds(10);
-constexpr std::string_view events_topic = "jobgate.events";
 constexpr std::string_view dead_letter_topic = "jobgate.dead-letter";
-
-std::string_view event_type(job_status status) {
-  switch (status) {
-    case job_status::done:
-      return "job.completed";
-    case job_status::failed:
-      return "job.failed";
-    case job_status::canceled:
-      return "job.canceled";
-    default:
-      return "job.status_changed";
-  }
-}
 
 }  // namespace
 
@@ -71,31 +59,9 @@ void job_runner::dead_letter(const kafka::kafka_message& message, std::string_vi
 void job_runner::emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
                             job_status status, std::optional<job_status> previous,
                             std::int64_t attempt) {
-  // A final state has one event id however often a redelivery emits it again, so consumers can
-  // drop duplicates; a PROCESSING event is per attempt.
-  std::string event_id = "evt_" + job_id + "_" + std::string(to_string(status));
-  if (status == job_status::processing) {
-    event_id += "_" + std::to_string(attempt);
-  }
-
-  rapidjson::StringBuffer buffer;
-  json::writer out(buffer);
-  out.StartObject();
-  json::write_string(out, "eventId", event_id);
-  json::write_string(out, "type", event_type(status));
-  json::write_string(out, "occurredAt", format_timestamp(now_millis()));
-  json::write_string(out, "jobId", job_id);
-  json::write_string(out, "tenant", tenant);
-  json::write_string(out, "kind", to_string(kind));
-  json::write_string(out, "status", to_string(status));
-  if (previous) {
-    json::write_string(out, "previousStatus", to_string(*previous));
-  }
-  out.EndObject();
-
-  auto sent = producer_.produce_sync(events_topic, job_id,
-                                     std::string_view(buffer.GetString(), buffer.GetSize()), {},
-                                     event_timeout);
+  const std::string body =
+      to_json(make_job_event(job_id, tenant, kind, status, previous, attempt, now_millis()));
+  auto sent = producer_.produce_sync(job_events_topic, job_id, body, {}, event_timeout);
   if (!sent) {
     log::logger{}
         .with("job_id", job_id)
@@ -136,7 +102,10 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     return true;
   }
   if (started->outcome == worker_store::verdict::terminal) {
+    // A worker that died between finishing the job and emitting its event left the message
+    // uncommitted, so the event goes out now. Its id is fixed, so a repeat is dropped downstream.
     logger.info("job already final; message skipped", {{"status", to_string(started->status)}});
+    emit_event(job_id, tenant, kind, started->status, std::nullopt, started->attempt);
     return true;
   }
   const std::int64_t attempt = started->attempt;
@@ -198,6 +167,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
       return true;
     case job_outcome::kind::canceled:
       logger.info("job canceled while it ran", {{"attempt", attempt}});
+      emit_event(job_id, tenant, kind, job_status::canceled, job_status::processing, attempt);
       return true;
     case job_outcome::kind::done:
     case job_outcome::kind::failed:

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -12,11 +15,15 @@
 #include "common/json/schema_validator.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/log/logger.hpp"
+#include "common/redis/async_connection.hpp"
 #include "common/redis/connection.hpp"
 #include "common/redis/eviction_policy.hpp"
 #include "common/redis/redis_endpoint.hpp"
 #include "worker/consumer_loop.hpp"
+#include "worker/event_fan_out.hpp"
 #include "worker/job_sweeper.hpp"
+#include "worker/webhook_dispatcher.hpp"
+#include "worker/webhook_sender.hpp"
 #include "worker/worker_config.hpp"
 
 using namespace jobgate;
@@ -77,7 +84,8 @@ int main(int argc, char** argv) {
                          [](const char* name) -> const char* { return std::getenv(name); });
   const worker::worker_config config = worker::read_worker_config(reader);
   if (reader.help_requested()) {
-    std::cout << "jobgate-worker: runs import and export jobs from Kafka\n\nSettings:\n"
+    std::cout << "jobgate-worker: runs import and export jobs from Kafka and delivers webhooks\n\n"
+                 "Settings:\n"
               << reader.usage();
     return 0;
   }
@@ -129,24 +137,54 @@ int main(int argc, char** argv) {
         });
       }
     }
-    // Sweepers of all workers share the work, so one per process is enough. It sweeps every quarter
-    // of the lease (at least every 250 ms, at most every 5 s), which bounds the takeover delay.
-    const auto sweep_interval =
-        std::clamp(std::chrono::milliseconds(config.lease_ms / 4), std::chrono::milliseconds(250),
-                   std::chrono::milliseconds(5000));
-    slots.emplace_back([&] {
-      while (!stopping.load()) {
-        auto connection = redis::connection::connect(*endpoint);
-        if (connection) {
-          worker::job_sweeper sweeper(std::move(*connection), producer);
-          sweeper.run(sweep_interval, stopping);
-          return;
+    if (!config.kinds.empty()) {
+      // Sweepers of all workers share the work, so one per process is enough. It sweeps every
+      // quarter of the lease (at least every 250 ms, at most every 5 s), which bounds the takeover
+      // delay.
+      const auto sweep_interval =
+          std::clamp(std::chrono::milliseconds(config.lease_ms / 4), std::chrono::milliseconds(250),
+                     std::chrono::milliseconds(5000));
+      slots.emplace_back([&, sweep_interval] {
+        while (!stopping.load()) {
+          auto connection = redis::connection::connect(*endpoint);
+          if (connection) {
+            worker::job_sweeper sweeper(std::move(*connection), producer);
+            sweeper.run(sweep_interval, stopping);
+            return;
+          }
+          logger.warn("sweeper cannot reach Redis; retrying",
+                      {{"error", connection.error().message()}});
+          std::this_thread::sleep_for(sweep_interval);
         }
-        logger.warn("sweeper cannot reach Redis; retrying",
-                    {{"error", connection.error().message()}});
-        std::this_thread::sleep_for(sweep_interval);
-      }
-    });
+      });
+    }
+
+    // Webhooks: one thread turns events into deliveries, one sends them on an io_context.
+    std::optional<worker::webhook_sender> sender;
+    if (config.webhooks) {
+      worker::webhook_sender_options options;
+      options.connect_timeout = std::chrono::milliseconds(config.webhook_connect_timeout_ms);
+      options.response_timeout = std::chrono::milliseconds(config.webhook_response_timeout_ms);
+      options.allow_http = config.webhook_allow_http;
+      options.ca_file = config.webhook_ca_file;
+      options.policy = config.webhook_policy;
+      sender.emplace(std::move(options));
+      slots.emplace_back([&] { worker::run_event_fan_out(config, *endpoint, stopping); });
+      slots.emplace_back([&] {
+        boost::asio::io_context io(1);
+        redis::async_connection redis(io.get_executor(), *endpoint);
+        redis.start();
+        worker::webhook_dispatcher dispatcher(config, redis, *sender);
+        boost::asio::co_spawn(
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+              co_await dispatcher.run(stopping, std::chrono::seconds(10));
+              redis.close();
+            },
+            boost::asio::detached);
+        io.run();
+      });
+    }
     logger.info("worker started", {{"settings", worker::describe(config)}});
 
     int received = 0;

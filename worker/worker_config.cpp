@@ -1,23 +1,77 @@
 #include "worker/worker_config.hpp"
 
+#include "common/webhooks/target_settings.hpp"
+
 namespace jobgate::worker {
+
+namespace {
+
+void read_webhook_settings(settings_reader& reader, worker_config& config) {
+  const worker_config defaults;
+  config.webhook_concurrency =
+      reader.integer("webhook-concurrency", defaults.webhook_concurrency, 1, 1024, "deliveries",
+                     "webhook deliveries in flight at once");
+  config.webhook_connect_timeout_ms =
+      reader.integer("webhook-connect-timeout", defaults.webhook_connect_timeout_ms, 100, 60000,
+                     "ms", "limit for resolving and connecting to a webhook target");
+  config.webhook_response_timeout_ms =
+      reader.integer("webhook-response-timeout", defaults.webhook_response_timeout_ms, 100, 120000,
+                     "ms", "limit from sending a webhook until its response is read");
+  auto targets = webhooks::read_target_settings(reader);
+  config.webhook_allow_addresses = std::move(targets.allow_addresses);
+  config.webhook_policy = std::move(targets.policy);
+  config.webhook_allow_http = targets.allow_http;
+  config.webhook_ca_file = reader.text(
+      "webhook-ca-file", "", "PEM bundle trusted for https targets besides the system store");
+
+  std::string error;
+  const std::string schedule =
+      reader.text("webhook-retry-schedule", defaults.webhook_retries.describe(),
+                  "delays before each retry of a failed delivery, e.g. 5s,30s,2m,1h");
+  if (auto retries = webhooks::retry_schedule::parse(schedule, error)) {
+    config.webhook_retries = std::move(*retries);
+  } else {
+    reader.reject("webhook-retry-schedule", error);
+  }
+
+  config.webhook_disable_after_ms = reader.integer(
+      "webhook-disable-after", defaults.webhook_disable_after_ms, 1000, 90LL * 24 * 3600 * 1000,
+      "ms", "time a subscription may fail every delivery before it is disabled");
+  config.webhook_retention_hours =
+      reader.integer("webhook-retention", defaults.webhook_retention_hours, 1, 24 * 365, "hours",
+                     "time a delivery and its attempts stay in the delivery log");
+
+  config.public_url = reader.text("public-url", defaults.public_url,
+                                  "base URL of the gateway, for the links in webhook payloads");
+  while (!config.public_url.empty() && config.public_url.back() == '/') {
+    config.public_url.pop_back();
+  }
+}
+
+}  // namespace
 
 worker_config read_worker_config(settings_reader& reader) {
   worker_config config;
   const worker_config defaults;
 
   config.kinds.clear();
-  for (const auto& name : reader.list("kinds", "imports,exports",
-                                      "job kinds this worker consumes: imports, exports")) {
+  for (const auto& name :
+       reader.list("kinds", "imports,exports",
+                   "work this worker takes on: imports, exports, webhooks (delivers job events)")) {
+    if (name == "webhooks") {
+      config.webhooks = true;
+      continue;
+    }
     const auto kind = parse_job_kind(name);
     if (!kind) {
-      reader.reject("kinds", "'" + name + "' is not a job kind; use imports or exports");
+      reader.reject("kinds",
+                    "'" + name + "' is not a kind of work; use imports, exports or webhooks");
       continue;
     }
     config.kinds.push_back(*kind);
   }
-  if (config.kinds.empty()) {
-    reader.reject("kinds", "at least one job kind is required");
+  if (config.kinds.empty() && !config.webhooks) {
+    reader.reject("kinds", "at least one kind of work is required");
   }
   config.concurrency = reader.integer("concurrency", defaults.concurrency, 1, 64, "jobs",
                                       "jobs processed at once for each kind");
@@ -47,6 +101,7 @@ worker_config read_worker_config(settings_reader& reader) {
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
 
+  read_webhook_settings(reader, config);
   read_log_settings(reader, config.log_format, config.log_level);
   return config;
 }
@@ -55,6 +110,9 @@ std::string describe(const worker_config& config) {
   std::string kinds;
   for (const auto kind : config.kinds) {
     kinds += (kinds.empty() ? "" : ",") + std::string(to_string(kind));
+  }
+  if (config.webhooks) {
+    kinds += (kinds.empty() ? "" : ",") + std::string("webhooks");
   }
   return "kinds=" + kinds + " concurrency=" + std::to_string(config.concurrency) +
          " redis=" + config.redis_url + " kafka=" + config.kafka_brokers +

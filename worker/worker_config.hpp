@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config/settings_reader.hpp"
 #include "common/jobs/job.hpp"
 #include "common/log/logger.hpp"
+#include "common/webhooks/address_policy.hpp"
+#include "common/webhooks/retry_schedule.hpp"
 
 namespace jobgate::worker {
 
@@ -24,6 +27,19 @@ struct worker_config {
   std::int64_t max_poll_interval_ms = 1800000;
   std::int64_t max_attempts = 10;
   std::int64_t lease_ms = 30000;
+  // Webhook delivery, on when kinds lists "webhooks".
+  bool webhooks = false;
+  std::int64_t webhook_concurrency = 32;  // deliveries in flight at once
+  std::int64_t webhook_connect_timeout_ms = 5000;
+  std::int64_t webhook_response_timeout_ms = 15000;
+  bool webhook_allow_http = false;
+  std::vector<std::string> webhook_allow_addresses;
+  webhooks::address_policy webhook_policy;
+  std::string webhook_ca_file;
+  webhooks::retry_schedule webhook_retries = webhooks::retry_schedule::standard();
+  std::int64_t webhook_disable_after_ms = 5LL * 24 * 3600 * 1000;
+  std::int64_t webhook_retention_hours = 30 * 24;
+  std::string public_url = "http://127.0.0.1:8080";
   log::output_format log_format = log::output_format::text;
   log::level log_level = log::level::info;
 };

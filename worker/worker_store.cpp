@@ -76,6 +76,7 @@ boost::system::result<worker_store::start_result> worker_store::start(const std:
   if (verdict_text == "status") {
     result.outcome = verdict::terminal;
     result.status = parse_job_status((*reply)[1].text()).value_or(job_status::failed);
+    result.attempt = reply->size() > 2 ? (*reply)[2].integer() : 0;
     return result;
   }
   if (reply->size() < 10) {

@@ -32,7 +32,7 @@ class worker_store {
   struct start_result {
     verdict outcome = verdict::ok;
     job_status status = job_status::processing;  // the status found when terminal
-    std::int64_t attempt = 0;
+    std::int64_t attempt = 0;                    // the new attempt, or the last one when terminal
     records::import_checkpoint checkpoint;
     job_counts counts;
   };

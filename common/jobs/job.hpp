@@ -84,6 +84,7 @@ struct job_record {
   std::string result_format;
   std::string unmapped_columns;  // JSON array of header cells that map to no property
   std::string message;           // the queue message, kept so that a worker can produce it again
+  std::string callback_url;      // receives a signed callback at the end; empty for none
 };
 
 // A sentence for people that explains a job's status.

@@ -30,7 +30,7 @@ std::string job_path(const job_record& job) {
 }
 
 field_list to_hash_fields(const job_record& job) {
-  return {
+  field_list fields{
       {"id", job.id},
       {"tenant", job.tenant},
       {"kind", std::string(to_string(job.kind))},
@@ -57,6 +57,10 @@ field_list to_hash_fields(const job_record& job) {
       {"resultFormat", job.result_format},
       {"message", job.message},
   };
+  if (!job.callback_url.empty()) {
+    fields.emplace_back("callbackUrl", job.callback_url);
+  }
+  return fields;
 }
 
 bool from_hash_fields(const std::vector<std::string_view>& flat, job_record& job) {
@@ -127,6 +131,8 @@ bool from_hash_fields(const std::vector<std::string_view>& flat, job_record& job
       job.result_format = value;
     } else if (name == "unmappedColumns") {
       job.unmapped_columns = value;
+    } else if (name == "callbackUrl") {
+      job.callback_url = value;
     }
   }
   return has_id && has_tenant && has_kind && has_status;
@@ -157,6 +163,9 @@ void write_job_resource(json::writer& out, const job_record& job, std::string_vi
     out.Null();
   }
   write_int(out, "attempts", job.attempts);
+  if (!job.callback_url.empty()) {
+    json::write_string(out, "callbackUrl", job.callback_url);
+  }
 
   out.Key("progress");
   out.StartObject();

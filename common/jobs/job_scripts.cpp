@@ -23,7 +23,7 @@ if not status then
   return {'missing'}
 end
 if status ~= 'PENDING' and status ~= 'PROCESSING' then
-  return {'status', status}
+  return {'status', status, tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0}
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 local lease_until = tonumber(ARGV[1]) + tonumber(ARGV[2])

@@ -18,7 +18,7 @@ extern const std::string_view create_job;
 // Moves PENDING or PROCESSING (a redelivery) to PROCESSING, increments attempts and takes the
 // lease. Returns
 // {"started", attempts, checkpoint offset, row, line, created, updated, failed, skipped, processed}
-// or {"status", current status} when the job is terminal, or {"missing"}.
+// or {"status", current status, attempts} when the job is terminal, or {"missing"}.
 extern const std::string_view start_job;
 
 // KEYS: job hash. ARGV: attempt, now, then field/value pairs.

@@ -75,4 +75,41 @@ inline constexpr std::string_view expiring_jobs = "jg:expiring";
 // Lua in job_scripts.cpp spells it out too.
 inline constexpr std::string_view job_changes_channel = "jg:job-changes";
 
+// Hash with the fields of one webhook subscription.
+inline std::string webhook(std::string_view id) {
+  return "jg:wh:" + std::string(id);
+}
+
+// Sorted set of a tenant's webhook subscription ids scored by creation time in milliseconds.
+inline std::string tenant_webhooks(std::string_view tenant) {
+  return "jg:whs:" + std::string(tenant);
+}
+
+// Hash with the secret, and during a rotation the previous secret, that signs the callbacks of a
+// tenant's jobs submitted with a callbackUrl.
+inline std::string callback_secret(std::string_view tenant) {
+  return "jg:whcb:" + std::string(tenant);
+}
+
+// The subscription id under which deliveries to a job's callbackUrl are logged.
+inline constexpr std::string_view callback_subscription = "callbacks";
+
+// Hash of one delivery: one event for one subscription, with the exact body every attempt sends.
+inline std::string webhook_delivery(std::string_view id) {
+  return "jg:whd:" + std::string(id);
+}
+
+// List of a delivery's attempts, JSON objects oldest first.
+inline std::string webhook_attempts(std::string_view delivery_id) {
+  return "jg:whd:" + std::string(delivery_id) + ":attempts";
+}
+
+// Sorted set of a subscription's delivery ids scored by creation time: its delivery log.
+inline std::string webhook_log(std::string_view tenant, std::string_view subscription_id) {
+  return "jg:whl:" + std::string(tenant) + ":" + std::string(subscription_id);
+}
+
+// Sorted set of pending delivery ids scored by the time their next attempt is due (millis).
+inline constexpr std::string_view due_deliveries = "jg:wh-due";
+
 }  // namespace jobgate::store_keys

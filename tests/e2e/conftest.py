@@ -31,10 +31,15 @@ def free_port():
         return probe.getsockname()[1]
 
 
+# Webhook targets in tests are local HTTP receivers, so the gateway accepts loopback and http URLs.
+WEBHOOK_TEST_ARGUMENTS = ["--webhook-allow-addresses", "loopback", "--webhook-allow-http", "true"]
+
+
 class Stack:
     """A gateway and workers with their own tenant namespace, blob dir and consumer groups."""
 
-    def __init__(self, workdir, gateway_settings=None, worker_count=2):
+    def __init__(self, workdir, gateway_settings=None, worker_count=2,
+                 gateway_arguments=WEBHOOK_TEST_ARGUMENTS):
         redis_url = os.environ.get("JOBGATE_TEST_REDIS_URL")
         brokers = os.environ.get("JOBGATE_TEST_KAFKA_BROKERS")
         if not redis_url or not brokers:
@@ -59,6 +64,7 @@ class Stack:
         })
         for name, value in (gateway_settings or {}).items():
             self.env[name] = str(value)
+        self.gateway_arguments = list(gateway_arguments)
         self.gateway = None
         self.workers = []
         self.worker_count = worker_count
@@ -73,7 +79,7 @@ class Stack:
         return self.client
 
     def start(self):
-        self.gateway = self._spawn("jobgate-gateway", [], "gateway.log")
+        self.gateway = self._spawn("jobgate-gateway", self.gateway_arguments, "gateway.log")
         for index in range(self.worker_count):
             self.start_worker(index)
         deadline = time.monotonic() + 30
@@ -139,9 +145,9 @@ def make_stack():
     """Starts extra stacks with their own settings; stops them after the test."""
     started = []
 
-    def make(settings=None, worker_count=2):
+    def make(settings=None, worker_count=2, gateway_arguments=WEBHOOK_TEST_ARGUMENTS):
         workdir = tempfile.mkdtemp(prefix="jobgate-e2e-")
-        running = Stack(workdir, settings, worker_count).start()
+        running = Stack(workdir, settings, worker_count, gateway_arguments).start()
         started.append(running)
         return running
 

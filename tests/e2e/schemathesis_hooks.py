@@ -7,8 +7,10 @@ Schemathesis generates as valid (positive mode) so they also pass those checks, 
 requests would. Invalid (negative) requests are left as generated.
 """
 import copy
+import ipaddress
 import json
 import pathlib
+import urllib.parse
 import uuid
 
 import schemathesis
@@ -83,10 +85,47 @@ def fix_export_request(request):
         fix_filter(item, object_type)
 
 
+def offline_url(text):
+    """Moves a webhook URL whose host is a name to a name under .invalid (RFC 6761), which the
+    gateway rejects without a DNS lookup, so the fuzzer never sends queries off this machine."""
+    try:
+        host = urllib.parse.urlsplit(text).hostname
+    except ValueError:
+        return text
+    if not host:
+        return text
+    try:
+        ipaddress.ip_address(host)
+        return text
+    except ValueError:
+        return "https://hooks.example.invalid/jobgate"
+
+
+# The test stack allows loopback and http targets, so a valid request gets this URL, which the
+# gateway accepts without a lookup and where nothing listens.
+LOOPBACK_URL = "http://127.0.0.1:9/jobgate-hook"
+
+
+def rewrite_urls(body, positive):
+    """Points the webhook URLs of a body at LOOPBACK_URL in a valid request, or off DNS in an
+    invalid one."""
+    targets = [body]
+    if isinstance(body.get("importRequest"), dict):
+        targets.append(body["importRequest"])
+    for target in targets:
+        for name in ("url", "callbackUrl"):
+            if isinstance(target.get(name), str):
+                target[name] = LOOPBACK_URL if positive else offline_url(target[name])
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
-    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+    positive = meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+    if isinstance(case.body, dict):
+        case.body = copy.deepcopy(case.body)
+        rewrite_urls(case.body, positive)
+    if not positive:
         return case
     # A client sends a new Idempotency-Key with every new request.
     if case.headers and "Idempotency-Key" in case.headers:

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -209,6 +210,25 @@ std::string shared_redis_url() {
   }
   static const auto server = std::make_unique<redis_test_server>();
   return server->url();
+}
+
+redis::connection connect_shared_redis() {
+  auto endpoint = redis::parse_redis_url(shared_redis_url());
+  if (!endpoint) {
+    throw std::runtime_error("invalid Redis URL " + shared_redis_url());
+  }
+  auto connected = redis::connection::connect(*endpoint);
+  if (!connected) {
+    throw std::runtime_error("connect to Redis failed: " + connected.error().message());
+  }
+  return std::move(*connected);
+}
+
+std::string unique_name(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  static const auto run = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::string(prefix) + "-" + std::to_string(::getpid()) + "-" + std::to_string(run) + "-" +
+         std::to_string(counter++);
 }
 
 }  // namespace jobgate::test

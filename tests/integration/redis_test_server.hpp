@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "common/redis/connection.hpp"
 
 namespace jobgate::test {
 
@@ -43,6 +46,12 @@ class redis_test_server {
 // The Redis URL that tests share: JOBGATE_TEST_REDIS_URL when set, otherwise the URL of a server
 // started on first use and stopped when the test process exits.
 std::string shared_redis_url();
+
+// A blocking connection to shared_redis_url(). Throws std::runtime_error when it fails.
+redis::connection connect_shared_redis();
+
+// "PREFIX-PID-RUN-N": a name no other test and no earlier run uses, for tenants and keys.
+std::string unique_name(std::string_view prefix);
 
 // A port on 127.0.0.1 that nothing listened on a moment ago.
 std::uint16_t unused_local_port();

@@ -38,20 +38,11 @@ constexpr std::int64_t lease_ms = 60 * 1000;
 constexpr std::int64_t unqueued_grace_ms = 60 * 1000;
 
 redis::connection connect() {
-  auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
-  REQUIRE(endpoint.has_value());
-  auto connected = redis::connection::connect(*endpoint);
-  if (!connected) {
-    FAIL("connect to Redis failed: " << connected.error().message());
-  }
-  return std::move(*connected);
+  return jobgate::test::connect_shared_redis();
 }
 
 std::string unique_tenant(std::string_view test) {
-  static std::atomic<int> counter{0};
-  static const auto run = std::chrono::steady_clock::now().time_since_epoch().count();
-  return "test-" + std::to_string(::getpid()) + "-" + std::to_string(run) + "-" +
-         std::to_string(counter++) + "-" + std::string(test);
+  return jobgate::test::unique_name("test-" + std::string(test));
 }
 
 job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports) {

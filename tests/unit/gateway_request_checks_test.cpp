@@ -171,3 +171,36 @@ TEST_CASE("export schema csvFormulaEscape is boolean", "[gateway][filters]") {
   CHECK(extra(wrong.error(), "field") == "/csvFormulaEscape");
   CHECK(extra(wrong.error(), "keyword") == "type");
 }
+
+TEST_CASE("query parameter decodes first value", "[gateway][request]") {
+  CHECK(gateway::query_parameter("/v1/jobs?limit=5&limit=7", "limit") == "5");
+  CHECK(gateway::query_parameter("/v1/jobs?after=a%2Fb%20c", "after") == "a/b c");
+  CHECK(gateway::query_parameter("/v1/jobs?limit=", "limit") == "");
+  // A key without "=" has no value, so a later one with a value is the match.
+  CHECK(gateway::query_parameter("/v1/jobs?limit&limit=9", "limit") == "9");
+  CHECK_FALSE(gateway::query_parameter("/v1/jobs?limit", "limit"));
+  CHECK_FALSE(gateway::query_parameter("/v1/jobs?Limit=5", "limit"));
+  CHECK_FALSE(gateway::query_parameter("/v1/jobs", "limit"));
+  CHECK_FALSE(gateway::query_parameter("v1/jobs?limit=5", "limit"));
+}
+
+TEST_CASE("media type ignores case and parameters", "[gateway][request]") {
+  CHECK(gateway::has_media_type("application/json", "application/json"));
+  CHECK(gateway::has_media_type("Application/JSON; charset=utf-8", "application/json"));
+  CHECK(gateway::has_media_type("application/json \t;charset=utf-8", "application/json"));
+  CHECK_FALSE(gateway::has_media_type("", "application/json"));
+  CHECK_FALSE(gateway::has_media_type("application/json-patch+json", "application/json"));
+  CHECK_FALSE(gateway::has_media_type("text/plain; type=application/json", "application/json"));
+}
+
+TEST_CASE("method not allowed names methods", "[gateway][request]") {
+  const auto problem = gateway::method_not_allowed("GET, POST");
+  CHECK(problem.kind == gateway::problem_kind::method_not_allowed);
+  CHECK(problem.detail == "This resource supports GET, POST.");
+  CHECK(extra(problem, "allowed") == "GET, POST");
+
+  const auto headers = gateway::one_header(gateway::http::field::allow, "GET, POST");
+  REQUIRE(headers.size() == 1);
+  CHECK(headers[0].first == "Allow");
+  CHECK(headers[0].second == "GET, POST");
+}

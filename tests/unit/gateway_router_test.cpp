@@ -1,6 +1,7 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -111,10 +112,11 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
     last_retention_ms = retention_ms;
     auto& job = jobs.at(id);
     if (jobgate::is_terminal(job.status)) {
-      co_return cancel_outcome{false, job.status};
+      co_return cancel_outcome{false, job.status, std::nullopt};
     }
+    const job_status previous = job.status;
     job.status = job_status::canceled;
-    co_return cancel_outcome{true, job_status::canceled};
+    co_return cancel_outcome{true, job_status::canceled, previous};
   }
 
   asio::awaitable<boost::system::result<jobgate::gateway::job_page>> list(
@@ -249,6 +251,68 @@ class fake_job_queue final : public jobgate::gateway::job_queue {
   std::mutex mutex_;
 };
 
+// An in-memory webhook store for the callbackUrl checks of job submissions: it stores nothing
+// but the tenants that have a callback secret.
+class fake_webhook_repository final : public jobgate::gateway::webhook_repository {
+ public:
+  using subscription = jobgate::gateway::webhook_subscription;
+
+  asio::awaitable<boost::system::result<bool>> create(const subscription&, std::int64_t) override {
+    co_return false;
+  }
+  asio::awaitable<boost::system::result<std::optional<subscription>>> find(
+      const std::string&) override {
+    co_return std::optional<subscription>{};
+  }
+  asio::awaitable<boost::system::result<std::vector<subscription>>> list(
+      const std::string&) override {
+    co_return std::vector<subscription>{};
+  }
+  asio::awaitable<boost::system::result<bool>> update(
+      const std::string&, const std::string&, const jobgate::gateway::webhook_changes&) override {
+    co_return false;
+  }
+  asio::awaitable<boost::system::result<bool>> remove(const std::string&,
+                                                      const std::string&) override {
+    co_return false;
+  }
+  asio::awaitable<boost::system::result<bool>> rotate_secret(const std::string&, const std::string&,
+                                                             std::int64_t, std::int64_t) override {
+    co_return false;
+  }
+  asio::awaitable<boost::system::result<void>> rotate_callback_secret(const std::string& tenant,
+                                                                      const std::string&,
+                                                                      std::int64_t,
+                                                                      std::int64_t) override {
+    std::lock_guard lock(mutex_);
+    tenants_with_secret_.push_back(tenant);
+    co_return boost::system::result<void>{};
+  }
+  asio::awaitable<boost::system::result<bool>> has_callback_secret(
+      const std::string& tenant) override {
+    std::lock_guard lock(mutex_);
+    co_return std::find(tenants_with_secret_.begin(), tenants_with_secret_.end(), tenant) !=
+        tenants_with_secret_.end();
+  }
+  asio::awaitable<boost::system::result<jobgate::gateway::delivery_page>> deliveries(
+      const std::string&, const std::string&, std::int64_t,
+      const std::optional<std::string>&) override {
+    co_return jobgate::gateway::delivery_page{};
+  }
+  asio::awaitable<boost::system::result<std::optional<jobgate::gateway::webhook_delivery>>>
+  find_delivery(const std::string&) override {
+    co_return std::optional<jobgate::gateway::webhook_delivery>{};
+  }
+  asio::awaitable<boost::system::result<jobgate::gateway::redelivery_outcome>> redeliver(
+      const std::string&, const std::string&, const std::string&, std::int64_t) override {
+    co_return jobgate::gateway::redelivery_outcome::missing;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> tenants_with_secret_;
+};
+
 struct response {
   http::status status = http::status::unknown;
   std::map<std::string, std::string> headers;
@@ -277,9 +341,12 @@ class gateway_under_test {
         import_schema_("schemas/import-request.schema.json"),
         export_schema_("schemas/export-request.schema.json"),
         property_schema_("schemas/property-request.schema.json"),
+        webhook_schema_("schemas/webhook-request.schema.json"),
+        webhook_update_schema_("schemas/webhook-update.schema.json"),
         routes_(jobgate::gateway::gateway_services{
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
-            jobgate::records::property_catalog::builtin(), changes_}),
+            jobgate::records::property_catalog::builtin(), changes_, webhooks, webhook_schema_,
+            webhook_update_schema_}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
                 static_cast<std::uint64_t>(config_.max_upload_bytes)) {
@@ -364,6 +431,7 @@ class gateway_under_test {
 
   fake_job_repository repository;
   fake_job_queue queue;
+  fake_webhook_repository webhooks;
 
  private:
   static jobgate::gateway::gateway_config make_config() {
@@ -384,6 +452,8 @@ class gateway_under_test {
   const json::schema_validator import_schema_;
   const json::schema_validator export_schema_;
   const json::schema_validator property_schema_;
+  const json::schema_validator webhook_schema_;
+  const json::schema_validator webhook_update_schema_;
   asio::io_context io_;
   // Never started: long polls in these tests end by their timeout.
   jobgate::gateway::job_change_feed changes_{jobgate::redis::redis_endpoint{}, {}};

@@ -108,7 +108,7 @@ TEST_CASE("worker config needs a kind", "[config][worker]") {
   const auto outcome = read_with({"--kinds= , "});
   REQUIRE(outcome.errors.size() == 1);
   CHECK(outcome.errors[0].find("--kinds (JOBGATE_KINDS)") != std::string::npos);
-  CHECK(outcome.errors[0].find("at least one job kind") != std::string::npos);
+  CHECK(outcome.errors[0].find("at least one kind of work") != std::string::npos);
 }
 
 TEST_CASE("worker config rejects bad values", "[config][worker]") {
@@ -131,4 +131,38 @@ TEST_CASE("worker config describe lists kinds", "[config][worker]") {
   const std::string text = describe(outcome.config);
   CHECK(text.find("kinds=exports,imports") != std::string::npos);
   CHECK(text.find("batch_rows=7") != std::string::npos);
+}
+
+TEST_CASE("worker config webhook settings", "[config][worker]") {
+  const auto outcome =
+      read_with({"--kinds=webhooks", "--webhook-concurrency=4", "--webhook-allow-http=true",
+                 "--webhook-allow-addresses=loopback", "--webhook-retry-schedule=1s,2s",
+                 "--webhook-disable-after=60000", "--public-url=http://127.0.0.1:9000/"});
+  REQUIRE(outcome.errors.empty());
+  const auto& config = outcome.config;
+  CHECK(config.webhooks);
+  CHECK(config.kinds.empty());
+  CHECK(config.webhook_concurrency == 4);
+  CHECK(config.webhook_allow_http);
+  CHECK(config.webhook_retries.max_attempts() == 3);
+  CHECK(config.webhook_disable_after_ms == 60000);
+  CHECK(config.public_url == "http://127.0.0.1:9000");
+  CHECK_FALSE(config.webhook_policy.refusal(boost::asio::ip::make_address("127.0.0.1")));
+  CHECK(describe(config).find("kinds=webhooks") != std::string::npos);
+}
+
+TEST_CASE("worker config webhook defaults refuse loopback", "[config][worker]") {
+  const auto outcome = read_with({});
+  REQUIRE(outcome.errors.empty());
+  CHECK_FALSE(outcome.config.webhooks);
+  CHECK_FALSE(outcome.config.webhook_allow_http);
+  CHECK(outcome.config.webhook_policy.refusal(boost::asio::ip::make_address("127.0.0.1")));
+  CHECK(outcome.config.webhook_retries.max_attempts() == 12);
+}
+
+TEST_CASE("worker config rejects bad webhook values", "[config][worker]") {
+  check_rejected("--webhook-allow-http=yes", "webhook-allow-http");
+  check_rejected("--webhook-allow-addresses=nowhere", "webhook-allow-addresses");
+  check_rejected("--webhook-retry-schedule=5x", "webhook-retry-schedule");
+  check_rejected("--webhook-concurrency=0", "webhook-concurrency");
 }
