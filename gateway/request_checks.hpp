@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/jobs/job.hpp"
 #include "common/json/json.hpp"
@@ -18,6 +19,9 @@ namespace jobgate::gateway {
 // Returns the decoded value of the first query parameter `name` of an origin-form request target,
 // or nullopt when the target is malformed or has no such parameter with a value.
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
+
+// The segments of a path without its empty ones: "/v1//jobs/" gives {"v1", "jobs"}.
+std::vector<std::string_view> split_path(std::string_view path);
 
 // Compares the media type of a Content-Type value with `expected`, ignoring case and parameters.
 bool has_media_type(std::string_view content_type, std::string_view expected);

@@ -56,20 +56,6 @@ constexpr std::int64_t max_page_size = 1000;
 // Far above any import's row count, and low enough that offset + limit cannot overflow.
 constexpr std::int64_t max_error_offset = 1'000'000'000'000;
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
-  }
-  return segments;
-}
-
 std::optional<std::int64_t> to_integer(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -278,10 +264,12 @@ asio::awaitable<void> router::handle(exchange& current) {
   const bool is_get = method == http::verb::get || method == http::verb::head;
   const bool is_post = method == http::verb::post;
 
-  if (segments.size() == 1 &&
-      (segments[0] == "healthz" || segments[0] == "readyz" || segments[0] == "openapi.yaml")) {
+  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz" ||
+                               segments[0] == "metrics" || segments[0] == "openapi.yaml")) {
     if (!is_get) {
       current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
+    } else if (segments[0] == "metrics") {
+      current.respond(http::status::ok, metrics_.render(), "text/plain; version=0.0.4");
     } else if (segments[0] == "healthz") {
       current.respond_json(http::status::ok, R"({"status":"ok"})");
     } else if (segments[0] == "readyz") {
@@ -1469,6 +1457,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
                           {{"job_id", job.id}, {"error", queued.error().message()}});
   }
   current.logger().info("job accepted", {{"job_id", job.id}, {"kind", to_string(job.kind)}});
+  metrics_.record_submission(job.kind);
   idempotency_claim accepted;
   accepted.status = static_cast<int>(http::status::accepted);
   accepted.body = job_json(job, base_url(current));

@@ -12,6 +12,7 @@
 #include "gateway/download_link.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/gateway_config.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
 #include "gateway/webhook_repository.hpp"
@@ -42,6 +43,12 @@ class router {
   explicit router(gateway_services services);
 
   boost::asio::awaitable<void> handle(exchange& current);
+
+  // Counts a finished request for GET /metrics; safe from any thread.
+  void record_request(std::string_view method, std::string_view path,
+                      boost::beast::http::status status, std::chrono::nanoseconds elapsed) {
+    metrics_.record_request(method, path, status, elapsed);
+  }
 
  private:
   boost::asio::awaitable<void> create_import(exchange& current);
@@ -96,6 +103,7 @@ class router {
 
   gateway_services services_;
   download_link_signer signer_;
+  gateway_metrics metrics_;
   webhook_routes webhooks_;
 };
 

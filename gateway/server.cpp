@@ -234,9 +234,10 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     co_await routes_.handle(current);
     co_await current.write_response();
 
-    const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    routes_.record_request(parser.get().method_string(), current.target(),
+                           current.response_status(), elapsed);
     current.logger().info(
         "request", {{"method", std::string(parser.get().method_string())},
                     {"target", std::string(current.target().substr(0, current.target().find('?')))},

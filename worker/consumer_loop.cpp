@@ -94,7 +94,7 @@ class lease_keeper {
 void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
                        const redis::redis_endpoint& redis_endpoint, blob_store& blobs,
                        kafka::kafka_producer& producer,
-                       const json::schema_validator& message_schema,
+                       const json::schema_validator& message_schema, worker_metrics& metrics,
                        const std::atomic<bool>& stopping) {
   const log::logger logger =
       log::logger{}.with("kind", to_string(kind)).with("slot", std::to_string(slot));
@@ -103,7 +103,8 @@ void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
     return;
   }
   worker_store store(std::move(*connection));
-  job_runner runner(config, store, blobs, producer, message_schema, stopping);
+  job_runner runner(config, store, blobs, producer, message_schema, metrics, stopping);
+  metrics.add_slots(kind, 1);
   // Leases are renewed from this thread, on a connection of its own.
   auto lease_connection = connect_redis(redis_endpoint, stopping, logger);
   if (!lease_connection) {
@@ -205,6 +206,7 @@ void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
     bool finished = false;
     keeper.reset();
     std::thread job_thread([&] {
+      metrics.slot_busy(kind, true);
       for (int failures = 0; !stopping.load(); ++failures) {
         finished = runner.process(message, liveness);
         if (finished) {
@@ -212,6 +214,7 @@ void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
         }
         back_off(failures, stopping);
       }
+      metrics.slot_busy(kind, false);
       {
         std::lock_guard lock(end_mutex);
         job_ended = true;

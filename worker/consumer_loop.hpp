@@ -7,6 +7,7 @@
 #include "common/kafka/kafka_producer.hpp"
 #include "common/redis/redis_endpoint.hpp"
 #include "worker/worker_config.hpp"
+#include "worker/worker_metrics.hpp"
 
 namespace jobgate::worker {
 
@@ -16,7 +17,7 @@ namespace jobgate::worker {
 void run_consumer_loop(const worker_config& config, job_kind kind, int slot,
                        const redis::redis_endpoint& redis_endpoint, blob_store& blobs,
                        kafka::kafka_producer& producer,
-                       const json::schema_validator& message_schema,
+                       const json::schema_validator& message_schema, worker_metrics& metrics,
                        const std::atomic<bool>& stopping);
 
 }  // namespace jobgate::worker

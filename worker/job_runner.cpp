@@ -33,13 +33,14 @@ std::optional<job_outcome> stop_reason(const worker_store::change_result& change
 
 job_runner::job_runner(const worker_config& config, worker_store& store, blob_store& blobs,
                        kafka::kafka_producer& producer,
-                       const json::schema_validator& message_schema,
+                       const json::schema_validator& message_schema, worker_metrics& metrics,
                        const std::atomic<bool>& stopping)
     : config_(config),
       store_(store),
       blobs_(blobs),
       producer_(producer),
       message_schema_(message_schema),
+      metrics_(metrics),
       stopping_(stopping) {}
 
 void job_runner::dead_letter(const kafka::kafka_message& message, std::string_view reason) {
@@ -118,6 +119,11 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     return give_up(message, job_id, tenant, kind, attempt, logger);
   }
   logger.info("job started", {{"kind", to_string(kind)}, {"attempt", attempt}});
+  const auto created_at = parse_timestamp(json::get_string(*parsed, "createdAt").value_or(""));
+  metrics_.job_started(kind, attempt,
+                       created_at ? std::optional(std::chrono::milliseconds(
+                                        std::max<std::int64_t>(0, now_millis() - *created_at)))
+                                  : std::nullopt);
   emit_event(job_id, tenant, kind, job_status::processing,
              attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
   liveness.beat();
@@ -167,6 +173,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
       return true;
     case job_outcome::kind::canceled:
       logger.info("job canceled while it ran", {{"attempt", attempt}});
+      metrics_.job_finished(kind, job_status::canceled, std::chrono::steady_clock::now() - begun);
       emit_event(job_id, tenant, kind, job_status::canceled, job_status::processing, attempt);
       return true;
     case job_outcome::kind::done:
@@ -197,6 +204,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
                                {"error", outcome.error_detail},
                                {"duration_ms", elapsed_ms}});
   }
+  metrics_.job_finished(kind, final_status, std::chrono::steady_clock::now() - begun);
   emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt);
   return true;
 }
@@ -220,6 +228,7 @@ bool job_runner::give_up(const kafka::kafka_message& message, const std::string&
                {{"attempt", attempt}, {"reason", reason}});
   dead_letter(message, reason);
   if (finished->outcome == worker_store::verdict::ok) {
+    metrics_.job_finished(kind, job_status::failed, std::chrono::nanoseconds(0));
     emit_event(job_id, tenant, kind, job_status::failed, job_status::processing, attempt);
   }
   return true;

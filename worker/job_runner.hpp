@@ -10,6 +10,7 @@
 #include "worker/job_liveness.hpp"
 #include "worker/job_outcome.hpp"
 #include "worker/worker_config.hpp"
+#include "worker/worker_metrics.hpp"
 #include "worker/worker_store.hpp"
 
 namespace jobgate::worker {
@@ -21,7 +22,7 @@ class job_runner {
  public:
   job_runner(const worker_config& config, worker_store& store, blob_store& blobs,
              kafka::kafka_producer& producer, const json::schema_validator& message_schema,
-             const std::atomic<bool>& stopping);
+             worker_metrics& metrics, const std::atomic<bool>& stopping);
 
   // Returns true when the message is finished with and its offset may be committed, false when a
   // transient failure means the same message must be processed again. The attempt is announced
@@ -43,6 +44,7 @@ class job_runner {
   blob_store& blobs_;
   kafka::kafka_producer& producer_;
   const json::schema_validator& message_schema_;
+  worker_metrics& metrics_;
   const std::atomic<bool>& stopping_;
 };
 

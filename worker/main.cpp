@@ -22,6 +22,7 @@
 #include "worker/consumer_loop.hpp"
 #include "worker/event_fan_out.hpp"
 #include "worker/job_sweeper.hpp"
+#include "worker/metrics_server.hpp"
 #include "worker/webhook_dispatcher.hpp"
 #include "worker/webhook_sender.hpp"
 #include "worker/worker_config.hpp"
@@ -122,6 +123,15 @@ int main(int argc, char** argv) {
     producer_config.client_id = "jobgate-worker";
     kafka::kafka_producer producer(producer_config);
 
+    // The listener starts first, so liveness probes pass while the worker waits for Redis.
+    worker::worker_metrics metrics;
+    worker::metrics_server metrics_listener(config.metrics_address,
+                                            static_cast<std::uint16_t>(config.metrics_port),
+                                            [&metrics] { return metrics.render(); });
+    metrics_listener.start();
+    logger.info("metrics listening",
+                {{"address", config.metrics_address}, {"port", metrics_listener.port()}});
+
     if (!wait_for_noeviction(*endpoint, stop_signals, logger)) {
       logger.info("worker stopped before consuming");
       return 0;
@@ -133,7 +143,7 @@ int main(int argc, char** argv) {
       for (int slot = 0; slot < config.concurrency; ++slot) {
         slots.emplace_back([&, kind, slot] {
           worker::run_consumer_loop(config, kind, slot, *endpoint, blobs, producer, message_schema,
-                                    stopping);
+                                    metrics, stopping);
         });
       }
     }
@@ -174,7 +184,7 @@ int main(int argc, char** argv) {
         boost::asio::io_context io(1);
         redis::async_connection redis(io.get_executor(), *endpoint);
         redis.start();
-        worker::webhook_dispatcher dispatcher(config, redis, *sender);
+        worker::webhook_dispatcher dispatcher(config, redis, *sender, metrics);
         boost::asio::co_spawn(
             io,
             [&]() -> boost::asio::awaitable<void> {
@@ -195,6 +205,7 @@ int main(int argc, char** argv) {
       slot.join();
     }
     producer.close(std::chrono::seconds(10));
+    metrics_listener.stop();
     logger.info("worker stopped");
   } catch (const std::exception& error) {
     logger.error("worker failed to start", {{"error", error.what()}});

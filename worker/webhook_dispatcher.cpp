@@ -95,10 +95,11 @@ std::string attempt_entry(std::int64_t attempt, std::int64_t at, const webhook_r
 }  // namespace
 
 webhook_dispatcher::webhook_dispatcher(const worker_config& config, redis::async_connection& redis,
-                                       const webhook_sender& sender)
+                                       const webhook_sender& sender, worker_metrics& metrics)
     : config_(config),
       redis_(redis),
       sender_(sender),
+      metrics_(metrics),
       logger_(log::logger{}.with("role", "webhook-dispatcher")),
       random_(std::random_device{}()) {}
 
@@ -289,6 +290,7 @@ asio::awaitable<void> webhook_dispatcher::deliver(std::string id) {
               .count();
     }
   }
+  metrics_.webhook_attempt(outcome, response.elapsed);
   if (outcome == "succeeded") {
     logger_.info("webhook delivered", {{"delivery_id", id},
                                        {"event_id", event_id},

@@ -13,6 +13,7 @@
 #include "common/redis/async_connection.hpp"
 #include "worker/webhook_sender.hpp"
 #include "worker/worker_config.hpp"
+#include "worker/worker_metrics.hpp"
 
 namespace jobgate::worker {
 
@@ -26,7 +27,7 @@ namespace jobgate::worker {
 class webhook_dispatcher {
  public:
   webhook_dispatcher(const worker_config& config, redis::async_connection& redis,
-                     const webhook_sender& sender);
+                     const webhook_sender& sender, worker_metrics& metrics);
 
   // Claims and sends deliveries until stopping becomes true, then waits up to `drain` for the
   // deliveries in flight.
@@ -48,6 +49,7 @@ class webhook_dispatcher {
   const worker_config& config_;
   redis::async_connection& redis_;
   const webhook_sender& sender_;
+  worker_metrics& metrics_;
   log::logger logger_;
   std::minstd_rand random_;
   std::size_t in_flight_ = 0;

@@ -101,6 +101,11 @@ worker_config read_worker_config(settings_reader& reader) {
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
 
+  config.metrics_address =
+      reader.text("metrics-address", defaults.metrics_address,
+                  "address of the HTTP listener for GET /metrics and GET /healthz");
+  config.metrics_port = reader.integer("metrics-port", defaults.metrics_port, 0, 65535, "port",
+                                       "port of the metrics listener; 0 picks a free port");
   read_webhook_settings(reader, config);
   read_log_settings(reader, config.log_format, config.log_level);
   return config;
@@ -118,7 +123,8 @@ std::string describe(const worker_config& config) {
          " redis=" + config.redis_url + " kafka=" + config.kafka_brokers +
          " group_prefix=" + config.group_prefix + " blob_dir=" + config.blob_dir +
          " batch_rows=" + std::to_string(config.batch_rows) +
-         " lease_ms=" + std::to_string(config.lease_ms);
+         " lease_ms=" + std::to_string(config.lease_ms) + " metrics=" + config.metrics_address +
+         ":" + std::to_string(config.metrics_port);
 }
 
 }  // namespace jobgate::worker

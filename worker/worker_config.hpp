@@ -40,6 +40,8 @@ struct worker_config {
   std::int64_t webhook_disable_after_ms = 5LL * 24 * 3600 * 1000;
   std::int64_t webhook_retention_hours = 30 * 24;
   std::string public_url = "http://127.0.0.1:8080";
+  std::string metrics_address = "0.0.0.0";
+  std::int64_t metrics_port = 9090;  // 0 picks a free port
   log::output_format log_format = log::output_format::text;
   log::level log_level = log::level::info;
 };

@@ -61,6 +61,9 @@ class Stack:
             "JOBGATE_API_KEYS": ",".join(f"{key}={tenant}" for tenant, key in self.tenants),
             "JOBGATE_SIGNING_SECRET": secrets.token_hex(32),
             "JOBGATE_LOG_FORMAT": "json",
+            # Each worker's metrics listener takes a free loopback port and logs it.
+            "JOBGATE_METRICS_ADDRESS": "127.0.0.1",
+            "JOBGATE_METRICS_PORT": "0",
         })
         for name, value in (gateway_settings or {}).items():
             self.env[name] = str(value)

@@ -166,3 +166,16 @@ TEST_CASE("worker config rejects bad webhook values", "[config][worker]") {
   check_rejected("--webhook-retry-schedule=5x", "webhook-retry-schedule");
   check_rejected("--webhook-concurrency=0", "webhook-concurrency");
 }
+
+TEST_CASE("worker config metrics listener", "[config][worker]") {
+  const auto defaults = read_with({});
+  REQUIRE(defaults.errors.empty());
+  CHECK(defaults.config.metrics_address == "0.0.0.0");
+  CHECK(defaults.config.metrics_port == 9090);
+  const auto outcome = read_with({"--metrics-address=127.0.0.1", "--metrics-port=0"});
+  REQUIRE(outcome.errors.empty());
+  CHECK(outcome.config.metrics_address == "127.0.0.1");
+  CHECK(outcome.config.metrics_port == 0);
+  CHECK(describe(outcome.config).find("metrics=127.0.0.1:0") != std::string::npos);
+  check_rejected("--metrics-port=65536", "metrics-port");
+}

@@ -1,0 +1,88 @@
+#include "gateway/gateway_metrics.hpp"
+
+#include <array>
+#include <vector>
+
+#include "gateway/request_checks.hpp"
+
+namespace jobgate::gateway {
+
+namespace {
+
+// Path segments that name an action or a fixed resource rather than an id.
+constexpr std::array fixed_segments = {
+    std::string_view("cancel"),        std::string_view("result"),
+    std::string_view("errors"),        std::string_view("events"),
+    std::string_view("deliveries"),    std::string_view("redeliver"),
+    std::string_view("rotate-secret"), std::string_view("callback-secret"),
+    std::string_view("callbacks"),     std::string_view("records"),
+    std::string_view("contacts"),      std::string_view("companies")};
+
+constexpr std::array v1_collections = {
+    std::string_view("imports"), std::string_view("exports"),    std::string_view("jobs"),
+    std::string_view("objects"), std::string_view("properties"), std::string_view("downloads"),
+    std::string_view("webhooks")};
+
+template <std::size_t N>
+bool listed(const std::array<std::string_view, N>& words, std::string_view word) {
+  for (const auto candidate : words) {
+    if (candidate == word) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string route_template(std::string_view path) {
+  const auto segments = split_path(path.substr(0, path.find('?')));
+  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz" ||
+                               segments[0] == "metrics" || segments[0] == "openapi.yaml")) {
+    return "/" + std::string(segments[0]);
+  }
+  if (segments.size() == 2 && segments[0] == "schemas") {
+    return "/schemas/{name}";
+  }
+  constexpr std::size_t max_segments = 6;
+  if (segments.size() < 2 || segments.size() > max_segments || segments[0] != "v1" ||
+      !listed(v1_collections, segments[1])) {
+    return "other";
+  }
+  std::string route = "/v1/" + std::string(segments[1]);
+  for (std::size_t i = 2; i < segments.size(); ++i) {
+    route += listed(fixed_segments, segments[i]) ? "/" + std::string(segments[i]) : "/{id}";
+  }
+  return route;
+}
+
+gateway_metrics::gateway_metrics()
+    : requests_(registry_.add_counter("jobgate_http_requests_total",
+                                      "HTTP requests served, by route template, method and status.",
+                                      {"route", "method", "status"})),
+      request_seconds_(registry_.add_histogram(
+          "jobgate_http_request_duration_seconds",
+          "Time from a request's header to its response's last byte, by route template.",
+          {"route", "method"}, metrics::latency_bounds())),
+      submitted_(registry_.add_counter("jobgate_jobs_submitted_total",
+                                       "Jobs accepted with 202, by kind.", {"kind"})) {}
+
+void gateway_metrics::record_request(std::string_view method, std::string_view path,
+                                     boost::beast::http::status status,
+                                     std::chrono::nanoseconds elapsed) {
+  const std::string route = route_template(path);
+  // Any token is a valid HTTP method, so others share one label value.
+  constexpr std::array known_methods = {std::string_view("GET"),    std::string_view("HEAD"),
+                                        std::string_view("POST"),   std::string_view("PUT"),
+                                        std::string_view("PATCH"),  std::string_view("DELETE"),
+                                        std::string_view("OPTIONS")};
+  const std::string verb = listed(known_methods, method) ? std::string(method) : "other";
+  requests_.with({route, verb, std::to_string(static_cast<int>(status))}).increment();
+  request_seconds_.with({route, verb}).observe(std::chrono::duration<double>(elapsed).count());
+}
+
+void gateway_metrics::record_submission(job_kind kind) {
+  submitted_.with({std::string(to_string(kind))}).increment();
+}
+
+}  // namespace jobgate::gateway

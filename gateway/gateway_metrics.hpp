@@ -1,0 +1,37 @@
+#pragma once
+
+#include <boost/beast/http/status.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/jobs/job.hpp"
+#include "common/metrics/metrics_registry.hpp"
+
+namespace jobgate::gateway {
+
+// The gateway's Prometheus metrics, served at GET /metrics.
+class gateway_metrics {
+ public:
+  gateway_metrics();
+
+  // Counts a finished request and its latency under the route template of `path`.
+  void record_request(std::string_view method, std::string_view path,
+                      boost::beast::http::status status, std::chrono::nanoseconds elapsed);
+  // Counts a job that got 202 Accepted.
+  void record_submission(job_kind kind);
+
+  std::string render() const { return registry_.render(); }
+
+ private:
+  metrics::registry registry_;
+  metrics::family<metrics::counter>& requests_;
+  metrics::family<metrics::histogram>& request_seconds_;
+  metrics::family<metrics::counter>& submitted_;
+};
+
+// The route a path matches with its variable segments replaced ("/v1/imports/{id}/errors"), or
+// "other", so the route label has a bounded number of values.
+std::string route_template(std::string_view path);
+
+}  // namespace jobgate::gateway

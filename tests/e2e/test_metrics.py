@@ -1,0 +1,110 @@
+"""Prometheus metrics of the gateway and the worker after a known sequence of jobs."""
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+
+from test_import_export import generate
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
+
+
+def parse(text):
+    """Returns {(name, labels text): value} for every sample line of a text exposition."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not a sample line: {line!r}"
+        samples[(match.group(1), match.group(2) or "")] = float(match.group(3))
+    return samples
+
+
+def scrape(url):
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/plain; version=0.0.4"
+        return parse(response.read().decode())
+
+
+def worker_metrics_url(stack):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in stack.log("worker0.log").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("msg") == "metrics listening":
+                return f"http://127.0.0.1:{entry['port']}"
+        time.sleep(0.1)
+    raise AssertionError("the worker logged no metrics port:\n" + stack.log("worker0.log")[-2000:])
+
+
+def wait_for_sample(url, key, value, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = scrape(url)
+        if samples.get(key) == value or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
+
+
+def test_counts_after_known_jobs(make_stack, tmp_path):
+    stack = make_stack(worker_count=1)
+    client = stack.new_client()
+    worker_url = worker_metrics_url(stack)
+
+    locations = []
+    for index in range(7):
+        response = client.submit_import(f"email\r\nm{index}@example.com\r\n".encode(),
+                                        {"objectType": "contacts"})
+        assert response.status == 202, response.body
+        locations.append(response.header("Location"))
+    for _ in range(2):
+        response = client.submit_import(b"PK\x03\x04" + bytes(200), {"objectType": "contacts"},
+                                        "book.xlsx")
+        assert response.status == 202, response.body
+        locations.append(response.header("Location"))
+    statuses = [client.wait(location)["status"] for location in locations]
+    assert statuses.count("DONE") == 7
+    assert statuses.count("FAILED") == 2
+
+    data, _ = generate(tmp_path, 60000, 5)
+    response = client.submit_import(data, {"objectType": "contacts"})
+    assert response.status == 202, response.body
+    big = response.header("Location")
+    client.wait(big, until=("PROCESSING", "DONE", "FAILED", "CANCELED"))
+    response = client.request("POST", urllib.parse.urlsplit(big).path + "/cancel")
+    assert response.status == 202, response.body
+
+    canceled = ("jobgate_jobs_finished_total", '{kind="imports",status="CANCELED"}')
+    worker = wait_for_sample(worker_url, canceled, 1)
+    assert worker[canceled] == 1
+    assert worker[("jobgate_jobs_finished_total", '{kind="imports",status="DONE"}')] == 7
+    assert worker[("jobgate_jobs_finished_total", '{kind="imports",status="FAILED"}')] == 2
+    assert worker[("jobgate_jobs_started_total", '{kind="imports"}')] == 10
+    assert worker[("jobgate_job_duration_seconds_count", '{kind="imports"}')] == 10
+    assert worker[("jobgate_job_queue_wait_seconds_count", '{kind="imports"}')] == 10
+    assert worker[("jobgate_worker_slots", '{kind="imports"}')] == 2
+    busy = wait_for_sample(worker_url, ("jobgate_worker_busy_slots", '{kind="imports"}'), 0)
+    assert busy[("jobgate_worker_busy_slots", '{kind="imports"}')] == 0
+
+    gateway = scrape(stack.url)
+    assert gateway[("jobgate_jobs_submitted_total", '{kind="imports"}')] == 10
+    assert gateway[("jobgate_http_requests_total",
+                    '{route="/v1/imports",method="POST",status="202"}')] == 10
+    assert gateway[("jobgate_http_requests_total",
+                    '{route="/v1/imports/{id}/cancel",method="POST",status="202"}')] == 1
+    assert gateway[("jobgate_http_request_duration_seconds_count",
+                    '{route="/v1/imports",method="POST"}')] == 10
+
+
+def test_worker_health_endpoint(make_stack):
+    stack = make_stack(worker_count=1)
+    url = worker_metrics_url(stack)
+    with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+        assert response.status == 200
+        assert json.loads(response.read()) == {"status": "ok"}
