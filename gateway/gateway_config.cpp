@@ -31,6 +31,10 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.redis_url = reader.text("redis-url", defaults.redis_url, "Redis server URL");
   config.kafka_brokers = reader.text("kafka-brokers", defaults.kafka_brokers,
                                      "Kafka bootstrap servers, host:port,...");
+  config.group_prefix =
+      reader.text("group-prefix", defaults.group_prefix,
+                  "consumer group prefix of the workers (PREFIX.KIND), for the queue depth in "
+                  "/metrics");
   config.blob_dir = reader.text("blob-dir", defaults.blob_dir,
                                 "directory for uploads and results, shared with the workers");
   for (const auto& entry :

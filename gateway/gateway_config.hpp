@@ -19,6 +19,7 @@ struct gateway_config {
   std::string public_url;  // empty: links are built from the request's Host header
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string kafka_brokers = "127.0.0.1:9092";
+  std::string group_prefix = "jobgate-workers";  // the workers' consumer groups, for queue depth
   std::string blob_dir = "/var/lib/jobgate/blobs";
   // SHA-256 of each API key in hex -> tenant. The keys themselves are not kept.
   std::map<std::string, std::string> api_keys;

@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,11 @@ class gateway_metrics {
                       boost::beast::http::status status, std::chrono::nanoseconds elapsed);
   // Counts a job that got 202 Accepted.
   void record_submission(job_kind kind);
+
+  // Adds families computed at scrape time, such as consumer lag.
+  void add_collector(std::function<void(metrics::exposition&)> collector) {
+    registry_.add_collector(std::move(collector));
+  }
 
   std::string render() const { return registry_.render(); }
 

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "common/blob/blob_store.hpp"
+#include "common/jobs/job_event.hpp"
 #include "common/json/schema_validator.hpp"
 #include "common/log/logger.hpp"
+#include "common/metrics/kafka_lag_collector.hpp"
 #include "common/records/property_catalog.hpp"
 #include "common/redis/async_connection.hpp"
 #include "common/redis/redis_endpoint.hpp"
@@ -75,6 +77,15 @@ int main(int argc, char** argv) {
     gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
                             property_schema, catalog, changes, webhooks, webhook_schema,
                             webhook_update_schema});
+    // Queue depth per kind, so scaling on it does not depend on a worker being up.
+    kafka::kafka_config admin_config;
+    admin_config.brokers = config.kafka_brokers;
+    admin_config.client_id = "jobgate-gateway-metrics";
+    metrics::kafka_lag_collector lag(
+        admin_config, {{config.group_prefix + ".imports", topic_for(job_kind::imports)},
+                       {config.group_prefix + ".exports", topic_for(job_kind::exports)},
+                       {config.group_prefix + ".webhooks", std::string(job_events_topic)}});
+    routes.add_metrics_collector([&lag](metrics::exposition& out) { lag.collect(out); });
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
     const gateway::connection_timeouts timeouts{

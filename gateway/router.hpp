@@ -44,6 +44,11 @@ class router {
 
   boost::asio::awaitable<void> handle(exchange& current);
 
+  // Adds families to GET /metrics that are computed at scrape time. Call before serving.
+  void add_metrics_collector(std::function<void(metrics::exposition&)> collector) {
+    metrics_.add_collector(std::move(collector));
+  }
+
   // Counts a finished request for GET /metrics; safe from any thread.
   void record_request(std::string_view method, std::string_view path,
                       boost::beast::http::status status, std::chrono::nanoseconds elapsed) {

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "common/blob/blob_store.hpp"
+#include "common/jobs/job_event.hpp"
 #include "common/json/schema_validator.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/log/logger.hpp"
+#include "common/metrics/kafka_lag_collector.hpp"
 #include "common/redis/async_connection.hpp"
 #include "common/redis/connection.hpp"
 #include "common/redis/eviction_policy.hpp"
@@ -124,10 +126,23 @@ int main(int argc, char** argv) {
     kafka::kafka_producer producer(producer_config);
 
     // The listener starts first, so liveness probes pass while the worker waits for Redis.
-    worker::worker_metrics metrics;
-    worker::metrics_server metrics_listener(config.metrics_address,
-                                            static_cast<std::uint16_t>(config.metrics_port),
-                                            [&metrics] { return metrics.render(); });
+    worker::worker_metrics process_metrics;
+    std::vector<metrics::watched_group> watched;
+    for (const auto kind : config.kinds) {
+      watched.push_back(
+          {config.group_prefix + "." + std::string(to_string(kind)), topic_for(kind)});
+    }
+    if (config.webhooks) {
+      watched.push_back({config.group_prefix + ".webhooks", std::string(job_events_topic)});
+    }
+    kafka::kafka_config admin_config;
+    admin_config.brokers = config.kafka_brokers;
+    admin_config.client_id = "jobgate-worker-metrics";
+    metrics::kafka_lag_collector lag(admin_config, std::move(watched));
+    process_metrics.add_collector([&lag](metrics::exposition& out) { lag.collect(out); });
+    worker::metrics_server metrics_listener(
+        config.metrics_address, static_cast<std::uint16_t>(config.metrics_port),
+        [&process_metrics] { return process_metrics.render(); });
     metrics_listener.start();
     logger.info("metrics listening",
                 {{"address", config.metrics_address}, {"port", metrics_listener.port()}});
@@ -143,7 +158,7 @@ int main(int argc, char** argv) {
       for (int slot = 0; slot < config.concurrency; ++slot) {
         slots.emplace_back([&, kind, slot] {
           worker::run_consumer_loop(config, kind, slot, *endpoint, blobs, producer, message_schema,
-                                    metrics, stopping);
+                                    process_metrics, stopping);
         });
       }
     }
@@ -184,7 +199,7 @@ int main(int argc, char** argv) {
         boost::asio::io_context io(1);
         redis::async_connection redis(io.get_executor(), *endpoint);
         redis.start();
-        worker::webhook_dispatcher dispatcher(config, redis, *sender, metrics);
+        worker::webhook_dispatcher dispatcher(config, redis, *sender, process_metrics);
         boost::asio::co_spawn(
             io,
             [&]() -> boost::asio::awaitable<void> {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ class worker_metrics {
   void slot_busy(job_kind kind, bool busy);
   // One webhook attempt with its outcome (succeeded, retry, exhausted, gone, dropped).
   void webhook_attempt(std::string_view outcome, std::chrono::milliseconds elapsed);
+
+  // Adds families computed at scrape time, such as consumer lag.
+  void add_collector(std::function<void(metrics::exposition&)> collector) {
+    registry_.add_collector(std::move(collector));
+  }
 
   std::string render() const { return registry_.render(); }
 

@@ -1,6 +1,9 @@
 """Prometheus metrics of the gateway and the worker after a known sequence of jobs."""
 import json
+import math
 import re
+import secrets
+import signal
 import time
 import urllib.parse
 import urllib.request
@@ -108,3 +111,51 @@ def test_worker_health_endpoint(make_stack):
     with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok"}
+
+
+# The local stack and the tests create jobgate.exports with 6 partitions.
+EXPORT_PARTITIONS = 6
+
+
+def keda_replicas(lag, lag_threshold, partitions):
+    """The replica count KEDA's Kafka scaler asks for: lag over the threshold, rounded up, and
+    no more replicas than partitions, since a consumer group gives each partition to one member."""
+    return min(math.ceil(lag / lag_threshold), partitions)
+
+
+def submit_exports(client, count):
+    for index in range(count):
+        response = client.post_json("/v1/exports", {"objectType": "contacts",
+                                                    "properties": ["email"],
+                                                    "name": f"lag {index}"})
+        assert response.status == 202, response.body
+
+
+def test_queue_depth_drives_replicas(make_stack):
+    prefix = "lag-" + secrets.token_hex(4)
+    stack = make_stack({"JOBGATE_GROUP_PREFIX": prefix}, worker_count=1)
+    client = stack.new_client()
+    lag = ("jobgate_kafka_consumer_group_lag", f'{{group="{prefix}.exports",topic="jobgate.exports"}}')
+
+    # The new group first reads every export message the topic holds, then commits up to its end.
+    drained = wait_for_sample(stack.url, lag, 0, timeout=120)
+    assert drained[lag] == 0
+    assert drained[("jobgate_kafka_lag_up", "")] == 1
+
+    # With no worker running, the gateway still reports the queue depth.
+    worker = stack.workers[0]
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=30)
+    submit_exports(client, 6)
+    waiting = wait_for_sample(stack.url, lag, 6)
+    assert waiting[lag] == 6
+    assert keda_replicas(waiting[lag], 2, EXPORT_PARTITIONS) == 3
+
+    submit_exports(client, 14)
+    waiting = wait_for_sample(stack.url, lag, 20)
+    assert waiting[lag] == 20
+    assert keda_replicas(waiting[lag], 2, EXPORT_PARTITIONS) == EXPORT_PARTITIONS
+
+    stack.start_worker(0)
+    drained = wait_for_sample(stack.url, lag, 0, timeout=120)
+    assert drained[lag] == 0
