@@ -28,6 +28,7 @@ namespace {
 constexpr auto idle_wait = std::chrono::milliseconds(250);
 constexpr auto busy_wait = std::chrono::milliseconds(20);
 constexpr auto failure_log_interval = std::chrono::seconds(30);
+constexpr std::int64_t target_busy_delay_ms = 1000;
 
 const redis::script& claim_script() {
   static const redis::script script(job_scripts::claim_due);
@@ -251,6 +252,32 @@ asio::awaitable<void> webhook_dispatcher::deliver(std::string id) {
     co_return;
   }
 
+  // One slow or dead target must not take every slot, so each target gets a few at most; the
+  // rest of its deliveries wait a second while other targets' deliveries go out.
+  const std::string target_key =
+      callback ? target->host + ":" + std::to_string(target->port) : subscription;
+  const auto max_per_target = static_cast<std::size_t>(config_.webhook_target_concurrency);
+  if (in_flight_per_target_[target_key] >= max_per_target) {
+    auto deferred =
+        co_await redis_.async_command("ZADD", std::string(store_keys::due_deliveries), "XX",
+                                      std::to_string(now + target_busy_delay_ms), id);
+    if (!deferred) {
+      logger_.warn("deferring a delivery failed; it is due again after its hold",
+                   {{"delivery_id", id}, {"error", deferred.error().message()}});
+    }
+    co_return;
+  }
+  ++in_flight_per_target_[target_key];
+  struct target_release {
+    std::map<std::string, std::size_t>& counts;
+    std::string key;
+    ~target_release() {
+      if (--counts[key] == 0) {
+        counts.erase(key);
+      }
+    }
+  } target_slot{in_flight_per_target_, target_key};
+
   const std::string event_id = field(*delivery, "eventId");
   const std::string body = field(*delivery, "body");
   const std::int64_t timestamp = now / 1000;
@@ -339,7 +366,9 @@ asio::awaitable<void> webhook_dispatcher::record(const std::string& id,
     co_return;
   }
   if ((*reply)[0].text() == "disabled") {
-    logger_.warn("webhook subscription disabled", {{"subscription_key", subscription_key}});
+    logger_.warn("webhook subscription disabled",
+                 {{"delivery_id", id},
+                  {"subscription_id", subscription_key.substr(store_keys::webhook("").size())}});
   }
 }
 

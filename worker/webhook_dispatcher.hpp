@@ -53,6 +53,8 @@ class webhook_dispatcher {
   log::logger logger_;
   std::minstd_rand random_;
   std::size_t in_flight_ = 0;
+  // Attempts in flight per target: a subscription id, or host:port of a callback URL.
+  std::map<std::string, std::size_t> in_flight_per_target_;
 };
 
 }  // namespace jobgate::worker

@@ -11,6 +11,9 @@ void read_webhook_settings(settings_reader& reader, worker_config& config) {
   config.webhook_concurrency =
       reader.integer("webhook-concurrency", defaults.webhook_concurrency, 1, 1024, "deliveries",
                      "webhook deliveries in flight at once");
+  config.webhook_target_concurrency = reader.integer(
+      "webhook-target-concurrency", defaults.webhook_target_concurrency, 1, 1024, "deliveries",
+      "webhook deliveries in flight to one subscription or callback host at once");
   config.webhook_connect_timeout_ms =
       reader.integer("webhook-connect-timeout", defaults.webhook_connect_timeout_ms, 100, 60000,
                      "ms", "limit for resolving and connecting to a webhook target");

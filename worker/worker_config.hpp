@@ -29,7 +29,8 @@ struct worker_config {
   std::int64_t lease_ms = 30000;
   // Webhook delivery, on when kinds lists "webhooks".
   bool webhooks = false;
-  std::int64_t webhook_concurrency = 32;  // deliveries in flight at once
+  std::int64_t webhook_concurrency = 32;        // deliveries in flight at once
+  std::int64_t webhook_target_concurrency = 4;  // of those, to one target at most
   std::int64_t webhook_connect_timeout_ms = 5000;
   std::int64_t webhook_response_timeout_ms = 15000;
   bool webhook_allow_http = false;

@@ -20,6 +20,8 @@ from conftest import ROOT, Stack
 from test_import_export import generate
 
 STANDARD_WEBHOOKS_VERSION = "1.3.0"
+# Longer than the worker's response timeout in the hooks fixture.
+HANG_SECONDS = 20
 PACKAGE_DIR = ROOT / ".cache" / f"standardwebhooks-{STANDARD_WEBHOOKS_VERSION}"
 PAYLOAD_SCHEMA = json.loads((ROOT / "proto" / "schemas" / "webhook-payload.schema.json")
                             .read_text())
@@ -61,6 +63,10 @@ class Receiver:
                         "body": body, "received": time.time()})
                     plan = receiver.plans.get(self.path, [])
                     status = plan.pop(0) if plan else 200
+                if status == "hang":
+                    # A target that never answers within the worker's response timeout.
+                    time.sleep(HANG_SECONDS)
+                    status = 200
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -70,6 +76,9 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # Hanging handlers must not hold up the end of the test module.
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
         if context:
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
@@ -131,6 +140,7 @@ def hooks(tls):
     running = Stack(workdir, {"JOBGATE_WEBHOOK_ALLOW_ADDRESSES": "loopback",
                               "JOBGATE_WEBHOOK_ALLOW_HTTP": "true",
                               "JOBGATE_WEBHOOK_RETRY_SCHEDULE": "1s,2s",
+                              "JOBGATE_WEBHOOK_RESPONSE_TIMEOUT": "10000",
                               "JOBGATE_WEBHOOK_CA_FILE": str(tls[0])}, worker_count=1).start()
     running.env["JOBGATE_PUBLIC_URL"] = running.url
     running.workers.append(running._spawn("jobgate-worker", ["--kinds", "webhooks"],
@@ -389,3 +399,34 @@ def test_cancel_sends_one_canceled_event(hooks, tmp_path):
     # The gateway and the worker both emit the event; its fixed id makes one delivery of it.
     time.sleep(3)
     assert len(receiver.received("/cancel", job_id)) == 1
+
+
+def test_dead_target_does_not_delay_others(hooks):
+    stack, receiver = hooks
+    client = stack.new_client()
+    count = 40
+    receiver.plan("/hang", ["hang"] * count * 3)
+    stuck = subscribe(client, receiver.url("/hang"))
+    subscribe(client, receiver.url("/fast"))
+    job_ids = []
+    for index in range(count):
+        response = client.post_json("/v1/exports", {"objectType": "contacts",
+                                                    "properties": ["email"],
+                                                    "name": f"isolation {index}"})
+        assert response.status == 202, response.body
+        job_ids.append(response.json()["id"])
+    for job_id in job_ids:
+        client.wait(f"/v1/exports/{job_id}")
+    finished = time.monotonic()
+
+    # 40 hanging deliveries would fill all 32 delivery slots for 10 s each without a limit per
+    # target; with it, the other subscription's deliveries go out at once.
+    deadline = finished + 8
+    while time.monotonic() < deadline:
+        if len(receiver.received("/fast")) >= count:
+            break
+        time.sleep(0.1)
+    assert len(receiver.received("/fast")) == count
+    assert len(receiver.received("/hang")) < count
+    response = client.request("DELETE", f"/v1/webhooks/{stuck['id']}")
+    assert response.status == 204, response.body

@@ -135,14 +135,16 @@ TEST_CASE("worker config describe lists kinds", "[config][worker]") {
 
 TEST_CASE("worker config webhook settings", "[config][worker]") {
   const auto outcome =
-      read_with({"--kinds=webhooks", "--webhook-concurrency=4", "--webhook-allow-http=true",
-                 "--webhook-allow-addresses=loopback", "--webhook-retry-schedule=1s,2s",
-                 "--webhook-disable-after=60000", "--public-url=http://127.0.0.1:9000/"});
+      read_with({"--kinds=webhooks", "--webhook-concurrency=4", "--webhook-target-concurrency=2",
+                 "--webhook-allow-http=true", "--webhook-allow-addresses=loopback",
+                 "--webhook-retry-schedule=1s,2s", "--webhook-disable-after=60000",
+                 "--public-url=http://127.0.0.1:9000/"});
   REQUIRE(outcome.errors.empty());
   const auto& config = outcome.config;
   CHECK(config.webhooks);
   CHECK(config.kinds.empty());
   CHECK(config.webhook_concurrency == 4);
+  CHECK(config.webhook_target_concurrency == 2);
   CHECK(config.webhook_allow_http);
   CHECK(config.webhook_retries.max_attempts() == 3);
   CHECK(config.webhook_disable_after_ms == 60000);
