@@ -36,7 +36,7 @@ def redis_cli(url, *arguments):
     address = urllib.parse.urlsplit(url)
     command = ["redis-cli", "-h", address.hostname, "-p", str(address.port), *arguments]
     return subprocess.run(command, check=True, capture_output=True, text=True,
-                          timeout=10).stdout.strip()
+                          timeout=60).stdout.strip()
 
 
 def shared_redis_url():
