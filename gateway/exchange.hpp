@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/log/logger.hpp"
+#include "common/tracing/trace_context.hpp"
 #include "gateway/problem.hpp"
 
 namespace jobgate::gateway {
@@ -34,8 +35,8 @@ class exchange {
   using parser_type = http::request_parser<http::buffer_body>;
 
   exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, parser_type& parser,
-           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
-           std::chrono::seconds body_idle_timeout);
+           log::logger logger, std::string request_id, tracing::trace_context trace,
+           std::chrono::seconds idle_timeout, std::chrono::seconds body_idle_timeout);
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   std::string_view target() const { return target_; }
@@ -47,6 +48,8 @@ class exchange {
     return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
   }
   const std::string& request_id() const { return request_id_; }
+  // The gateway's span of this request: a child of the request's traceparent, or a new trace.
+  const tracing::trace_context& trace() const { return trace_; }
 
   // The tenant once the API key was checked; empty before.
   const std::string& tenant() const { return tenant_; }
@@ -113,6 +116,7 @@ class exchange {
   parser_type& parser_;
   log::logger logger_;
   std::string request_id_;
+  tracing::trace_context trace_;
   std::string target_;
   std::string tenant_;
   std::chrono::seconds idle_timeout_;

@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "common/metrics/client_counters.hpp"
 #include "gateway/request_checks.hpp"
 
 namespace jobgate::gateway {
@@ -65,7 +66,9 @@ gateway_metrics::gateway_metrics()
           "Time from a request's header to its response's last byte, by route template.",
           {"route", "method"}, metrics::latency_bounds())),
       submitted_(registry_.add_counter("jobgate_jobs_submitted_total",
-                                       "Jobs accepted with 202, by kind.", {"kind"})) {}
+                                       "Jobs accepted with 202, by kind.", {"kind"})) {
+  registry_.add_collector(metrics::write_client_counters);
+}
 
 void gateway_metrics::record_request(std::string_view method, std::string_view path,
                                      boost::beast::http::status status,
@@ -79,6 +82,44 @@ void gateway_metrics::record_request(std::string_view method, std::string_view p
   const std::string verb = listed(known_methods, method) ? std::string(method) : "other";
   requests_.with({route, verb, std::to_string(static_cast<int>(status))}).increment();
   request_seconds_.with({route, verb}).observe(std::chrono::duration<double>(elapsed).count());
+}
+
+std::string gateway_metrics::render(
+    const boost::system::result<std::map<job_kind, job_kind_totals>>& totals) const {
+  metrics::exposition out;
+  out.begin_family("jobgate_job_totals_up",
+                   "1 when this scrape read the job totals from Redis, else 0.", "gauge");
+  out.sample("jobgate_job_totals_up", {}, totals ? 1 : 0);
+  if (totals) {
+    // Every kind gets a sample, so a kind without active jobs reads 0 instead of no data.
+    const auto totals_of = [&totals](job_kind kind) {
+      const auto found = totals->find(kind);
+      return found == totals->end() ? job_kind_totals{} : found->second;
+    };
+    const auto write_gauge = [&](std::string_view name, std::string_view help,
+                                 std::int64_t job_kind_totals::*field,
+                                 std::initializer_list<job_kind> kinds) {
+      out.begin_family(name, help, "gauge");
+      for (const auto kind : kinds) {
+        out.sample(name, {{"kind", std::string(to_string(kind))}},
+                   static_cast<double>(totals_of(kind).*field));
+      }
+    };
+    write_gauge("jobgate_jobs_pending",
+                "Jobs accepted and not started, across tenants, by kind. Every gateway replica "
+                "reports the same Redis-wide value.",
+                &job_kind_totals::pending, {job_kind::imports, job_kind::exports});
+    write_gauge("jobgate_jobs_running",
+                "Jobs in PROCESSING, across tenants, by kind. Every gateway replica reports the "
+                "same Redis-wide value.",
+                &job_kind_totals::processing, {job_kind::imports, job_kind::exports});
+    // Only imports count their rows before they run; an export's row count is known at its end.
+    write_gauge("jobgate_rows_remaining",
+                "Rows of pending and running imports not applied yet, counting the imports whose "
+                "worker has counted the file's rows.",
+                &job_kind_totals::rows_remaining, {job_kind::imports});
+  }
+  return registry_.render() + out.text();
 }
 
 void gateway_metrics::record_submission(job_kind kind) {

@@ -8,6 +8,7 @@
 
 #include "common/jobs/job.hpp"
 #include "common/metrics/metrics_registry.hpp"
+#include "gateway/job_repository.hpp"
 
 namespace jobgate::gateway {
 
@@ -28,6 +29,10 @@ class gateway_metrics {
   }
 
   std::string render() const { return registry_.render(); }
+  // Every family, then the Redis-wide job totals of this scrape, or only
+  // jobgate_job_totals_up 0 when reading them failed.
+  std::string render(
+      const boost::system::result<std::map<job_kind, job_kind_totals>>& totals) const;
 
  private:
   metrics::registry registry_;

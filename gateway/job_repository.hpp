@@ -65,6 +65,13 @@ struct record_fields {
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+// Jobs of one kind that are not final yet, across every tenant.
+struct job_kind_totals {
+  std::int64_t pending = 0;
+  std::int64_t processing = 0;
+  std::int64_t rows_remaining = 0;  // rows of active imports whose total is known, not yet applied
+};
+
 // The job state the gateway reads and writes. Errors are transport errors of the store; callers map
 // retryable ones to 503.
 class job_repository {
@@ -122,6 +129,9 @@ class job_repository {
   expired_job_tenant(const std::string& id) = 0;
   // Returns true when the store replies to a ping.
   virtual boost::asio::awaitable<bool> ping() = 0;
+  // Reads the Redis-wide totals of active jobs per kind, for GET /metrics.
+  virtual boost::asio::awaitable<boost::system::result<std::map<job_kind, job_kind_totals>>>
+  totals() = 0;
   // Checks that the store is reachable and keeps every job it stores, in one round trip at most.
   // Returns an empty string when ready, else an error for operators that names the setting to
   // change. Fails with a transport error when the store is unreachable.
@@ -136,12 +146,15 @@ class job_queue {
   // errors.
   virtual boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                           std::string message) = 0;
-  // Produces a job event (common/jobs/job_event.hpp) to the event topic, keyed by job id, and
-  // completes once the broker acknowledged it. The default drops it, for queues without events.
+  // Produces a job event (common/jobs/job_event.hpp) to the event topic, keyed by job id, with a
+  // traceparent header unless it is empty, and completes once the broker acknowledged it. The
+  // default drops it, for queues without events.
   virtual boost::asio::awaitable<std::error_code> publish_event(std::string job_id,
-                                                                std::string event) {
+                                                                std::string event,
+                                                                std::string traceparent) {
     (void)job_id;
     (void)event;
+    (void)traceparent;
     co_return std::error_code{};
   }
   // Returns false while the broker is known to be unreachable. Publish then fails at once.

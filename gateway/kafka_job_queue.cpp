@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
+#include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_event.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/log/logger.hpp"
@@ -71,14 +72,17 @@ void kafka_job_queue::probe_loop(std::stop_token stop) {
 
 asio::awaitable<std::error_code> kafka_job_queue::publish(const job_record& job,
                                                           std::string message) {
-  kafka::kafka_headers headers = {{"jobgate-tenant", job.tenant},
-                                  {"content-type", "application/json"}};
-  co_return co_await produce(topic_for(job.kind), job.id, std::move(message), std::move(headers));
+  co_return co_await produce(topic_for(job.kind), job.id, std::move(message),
+                             job_message_headers(job.tenant, job.traceparent));
 }
 
 asio::awaitable<std::error_code> kafka_job_queue::publish_event(std::string job_id,
-                                                                std::string event) {
+                                                                std::string event,
+                                                                std::string traceparent) {
   kafka::kafka_headers headers = {{"content-type", "application/json"}};
+  if (!traceparent.empty()) {
+    headers.push_back({"traceparent", std::move(traceparent)});
+  }
   co_return co_await produce(std::string(job_events_topic), std::move(job_id), std::move(event),
                              std::move(headers));
 }

@@ -24,8 +24,8 @@ class kafka_job_queue final : public job_queue {
 
   boost::asio::awaitable<std::error_code> publish(const job_record& job,
                                                   std::string message) override;
-  boost::asio::awaitable<std::error_code> publish_event(std::string job_id,
-                                                        std::string event) override;
+  boost::asio::awaitable<std::error_code> publish_event(std::string job_id, std::string event,
+                                                        std::string traceparent) override;
 
   // Set by a background probe that requests metadata from a broker every two seconds. While it
   // fails, publish fails at once as retryable instead of waiting out the delivery timeout. After a

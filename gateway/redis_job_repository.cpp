@@ -1,5 +1,6 @@
 #include "gateway/redis_job_repository.hpp"
 
+#include <charconv>
 #include <cstdlib>
 
 #include "common/jobs/job_codec.hpp"
@@ -68,13 +69,16 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
 }
 
 asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const job_record& job) {
-  std::vector<redis::request> commands;
-  commands.push_back({"DEL", store_keys::job(job.id)});
-  commands.push_back({"ZREM", store_keys::tenant_jobs(job.tenant), job.id});
-  commands.push_back({"ZREM", store_keys::unqueued_jobs, job.id});
-  auto replies = co_await redis_.async_pipeline(std::move(commands));
-  if (!replies) {
-    co_return replies.error();
+  const std::string job_key = store_keys::job(job.id);
+  const std::string index_key = store_keys::tenant_jobs(job.tenant);
+  redis::request command = job_scripts::eval_command(
+      job_scripts::delete_job, {job_key, index_key, store_keys::unqueued_jobs});
+  auto reply = co_await redis_.async_command(std::move(command));
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (reply->is_error()) {
+    co_return server_error();
   }
   co_return boost::system::result<void>{};
 }
@@ -386,6 +390,39 @@ redis_job_repository::expired_job_tenant(const std::string& id) {
     co_return server_error();
   }
   co_return std::optional<std::string>(std::string(reply->text()));
+}
+
+asio::awaitable<boost::system::result<std::map<job_kind, job_kind_totals>>>
+redis_job_repository::totals() {
+  auto reply = co_await redis_.async_command("HGETALL", store_keys::job_stats);
+  if (!reply) {
+    co_return reply.error();
+  }
+  if (!reply->is_array()) {
+    co_return server_error();
+  }
+  std::map<job_kind, job_kind_totals> result;
+  for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
+    const std::string_view field = (*reply)[i].text();
+    const auto separator = field.find(':');
+    const auto kind = parse_job_kind(field.substr(0, separator));
+    std::int64_t value = 0;
+    const std::string_view text = (*reply)[i + 1].text();
+    if (!kind || separator == std::string_view::npos ||
+        std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) {
+      continue;
+    }
+    const std::string_view name = field.substr(separator + 1);
+    auto& totals = result[*kind];
+    if (name == "PENDING") {
+      totals.pending = value;
+    } else if (name == "PROCESSING") {
+      totals.processing = value;
+    } else if (name == "rows") {
+      totals.rows_remaining = value;
+    }
+  }
+  co_return result;
 }
 
 asio::awaitable<bool> redis_job_repository::ping() {

@@ -54,6 +54,8 @@ class redis_job_repository final : public job_repository {
   boost::asio::awaitable<boost::system::result<std::optional<std::string>>> expired_job_tenant(
       const std::string& id) override;
   boost::asio::awaitable<bool> ping() override;
+  boost::asio::awaitable<boost::system::result<std::map<job_kind, job_kind_totals>>> totals()
+      override;
   // Reads maxmemory-policy when the last reading is older than policy_check_interval, else sends
   // a PING. Logs the policy error on the first reading and whenever the verdict changes.
   boost::asio::awaitable<boost::system::result<std::string>> check_readiness() override;

@@ -269,7 +269,8 @@ asio::awaitable<void> router::handle(exchange& current) {
     if (!is_get) {
       current.respond_problem(method_not_allowed("GET"), one_header(http::field::allow, "GET"));
     } else if (segments[0] == "metrics") {
-      current.respond(http::status::ok, metrics_.render(), "text/plain; version=0.0.4");
+      const auto totals = co_await services_.jobs.totals();
+      current.respond(http::status::ok, metrics_.render(totals), "text/plain; version=0.0.4");
     } else if (segments[0] == "healthz") {
       current.respond_json(http::status::ok, R"({"status":"ok"})");
     } else if (segments[0] == "readyz") {
@@ -1121,7 +1122,8 @@ asio::awaitable<void> router::cancel(exchange& current, std::string_view id, job
   const std::string event =
       to_json(make_job_event(job->id, job->tenant, job->kind, job_status::canceled,
                              outcome->previous, job->attempts, now_millis()));
-  if (const auto error = co_await services_.queue.publish_event(job->id, event)) {
+  if (const auto error =
+          co_await services_.queue.publish_event(job->id, event, current.trace().header())) {
     current.logger().warn("cancel event produce failed",
                           {{"job_id", job->id}, {"error", error.message()}});
   }
@@ -1369,6 +1371,7 @@ asio::awaitable<bool> router::take_callback_url(exchange& current, const json::d
 
 asio::awaitable<void> router::submit(exchange& current, job_record job, std::string message,
                                      std::string fingerprint) {
+  job.traceparent = current.trace().header();
   const auto cleanup_blob = [&] {
     if (!job.blob_key.empty()) {
       (void)services_.blobs.remove(job.blob_key);

@@ -1,7 +1,5 @@
 #include "gateway/server.hpp"
 
-#include <openssl/rand.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +13,7 @@
 #include <boost/beast/http/write.hpp>
 #include <memory>
 
+#include "common/crypto/random.hpp"
 #include "gateway/exchange.hpp"
 
 namespace jobgate::gateway {
@@ -29,15 +28,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit_bytes = 16 * 1024;
 
 std::string new_request_id() {
-  unsigned char random[8];
-  RAND_bytes(random, sizeof random);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id;
-  for (const unsigned char byte : random) {
-    id += hex[byte >> 4];
-    id += hex[byte & 0x0f];
-  }
-  return id;
+  return crypto::random_hex(8);
 }
 
 // Accepts a client's X-Request-Id when it is short and printable, so logs can be joined across
@@ -228,8 +219,11 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     }
 
     const std::string request_id = request_id_for(parser.get());
-    exchange current(stream, buffer, parser, connection_log.with("request_id", request_id),
-                     request_id, timeouts_.idle, timeouts_.body_idle);
+    auto trace = tracing::continue_or_start(parser.get()["traceparent"]);
+    const log::logger request_log =
+        connection_log.with("request_id", request_id).with("trace_id", trace.trace_id());
+    exchange current(stream, buffer, parser, request_log, request_id, std::move(trace),
+                     timeouts_.idle, timeouts_.body_idle);
     const auto started = std::chrono::steady_clock::now();
     co_await routes_.handle(current);
     co_await current.write_response();

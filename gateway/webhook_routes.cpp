@@ -1,7 +1,5 @@
 #include "gateway/webhook_routes.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -19,6 +17,7 @@
 #include <stdexcept>
 
 #include "common/clock.hpp"
+#include "common/crypto/random.hpp"
 #include "common/webhooks/target_url.hpp"
 #include "common/webhooks/webhook_signature.hpp"
 #include "gateway/request_checks.hpp"
@@ -107,17 +106,7 @@ bool is_hex_id(std::string_view text, std::string_view prefix) {
 }
 
 std::string generate_id() {
-  std::array<unsigned char, id_hex_digits / 2> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    throw std::runtime_error("OpenSSL RAND_bytes failed to produce a webhook id");
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id(webhook_routes::id_prefix);
-  for (const unsigned char byte : random) {
-    id += hex[byte >> 4];
-    id += hex[byte & 0x0f];
-  }
-  return id;
+  return std::string(webhook_routes::id_prefix) + crypto::random_hex(id_hex_digits / 2);
 }
 
 json::document empty_object() {

@@ -25,7 +25,7 @@ constexpr auto commit_interval = std::chrono::milliseconds(200);
 
 // Stores the deliveries of one event. Returns how many were new.
 boost::system::result<long long> fan_out(redis::connection& redis, const worker_config& config,
-                                         const job_event& event) {
+                                         const job_event& event, std::string_view traceparent) {
   const std::string body = webhook_payload(event, config.public_url);
   const std::string keys[] = {store_keys::tenant_webhooks(event.tenant),
                               store_keys::job(event.job_id),
@@ -38,7 +38,8 @@ boost::system::result<long long> fan_out(redis::connection& redis, const worker_
                                    std::to_string(now_millis()),
                                    std::to_string(config.webhook_retention_hours * 3600 * 1000),
                                    event.tenant,
-                                   std::to_string(log_entries_kept)};
+                                   std::to_string(log_entries_kept),
+                                   std::string(traceparent)};
   static const redis::script script(webhook_scripts::fan_out_event);
   auto reply = script.run(redis, std::span<const std::string>(keys),
                           std::span<const std::string>(arguments));
@@ -127,7 +128,7 @@ void run_event_fan_out(const worker_config& config, const redis::redis_endpoint&
     // deliveries exist.
     bool stored = !event;
     for (int failures = 0; event && !stopping.load(); ++failures) {
-      auto created = fan_out(*redis, config, *event);
+      auto created = fan_out(*redis, config, *event, message.header("traceparent"));
       if (created) {
         if (*created > 0) {
           logger.info(

@@ -44,10 +44,13 @@ job_runner::job_runner(const worker_config& config, worker_store& store, blob_st
       stopping_(stopping) {}
 
 void job_runner::dead_letter(const kafka::kafka_message& message, std::string_view reason) {
-  const kafka::kafka_headers headers = {
+  kafka::kafka_headers headers = {
       {"jobgate-reason", std::string(reason)},
       {"jobgate-source", message.topic + "/" + std::to_string(message.partition) + "/" +
                              std::to_string(message.offset)}};
+  if (const auto traceparent = message.header("traceparent"); !traceparent.empty()) {
+    headers.push_back({"traceparent", std::string(traceparent)});
+  }
   auto sent =
       producer_.produce_sync(dead_letter_topic, message.key, message.value, headers, event_timeout);
   if (!sent) {
@@ -59,10 +62,12 @@ void job_runner::dead_letter(const kafka::kafka_message& message, std::string_vi
 
 void job_runner::emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
                             job_status status, std::optional<job_status> previous,
-                            std::int64_t attempt) {
+                            std::int64_t attempt, const tracing::trace_context& trace) {
   const std::string body =
       to_json(make_job_event(job_id, tenant, kind, status, previous, attempt, now_millis()));
-  auto sent = producer_.produce_sync(job_events_topic, job_id, body, {}, event_timeout);
+  const kafka::kafka_headers headers = {{"content-type", "application/json"},
+                                        {"traceparent", trace.header()}};
+  auto sent = producer_.produce_sync(job_events_topic, job_id, body, headers, event_timeout);
   if (!sent) {
     log::logger{}
         .with("job_id", job_id)
@@ -91,7 +96,12 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
   const std::string tenant(json::get_string(*parsed, "tenant").value_or(""));
   const job_kind kind =
       parse_job_kind(json::get_string(*parsed, "kind").value_or("")).value_or(job_kind::imports);
-  const log::logger logger = log::logger{}.with("job_id", job_id).with("tenant", tenant);
+  // The worker's span continues the trace of the submitting request when the message carries one.
+  const auto trace = tracing::continue_or_start(message.header("traceparent"));
+  const log::logger logger = log::logger{}
+                                 .with("job_id", job_id)
+                                 .with("tenant", tenant)
+                                 .with("trace_id", trace.trace_id());
 
   auto started = store_.start(job_id, config_.lease_ms);
   if (!started) {
@@ -106,7 +116,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     // A worker that died between finishing the job and emitting its event left the message
     // uncommitted, so the event goes out now. Its id is fixed, so a repeat is dropped downstream.
     logger.info("job already final; message skipped", {{"status", to_string(started->status)}});
-    emit_event(job_id, tenant, kind, started->status, std::nullopt, started->attempt);
+    emit_event(job_id, tenant, kind, started->status, std::nullopt, started->attempt, trace);
     return true;
   }
   const std::int64_t attempt = started->attempt;
@@ -116,7 +126,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     ~lease_release() { liveness.end(); }
   } release{liveness};
   if (attempt > config_.max_attempts) {
-    return give_up(message, job_id, tenant, kind, attempt, logger);
+    return give_up(message, job_id, tenant, kind, attempt, trace, logger);
   }
   logger.info("job started", {{"kind", to_string(kind)}, {"attempt", attempt}});
   const auto created_at = parse_timestamp(json::get_string(*parsed, "createdAt").value_or(""));
@@ -125,7 +135,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
                                         std::max<std::int64_t>(0, now_millis() - *created_at)))
                                   : std::nullopt);
   emit_event(job_id, tenant, kind, job_status::processing,
-             attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt);
+             attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt, trace);
   liveness.beat();
 
   const json::value& request = *json::get_object(*parsed, "request");
@@ -174,7 +184,8 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     case job_outcome::kind::canceled:
       logger.info("job canceled while it ran", {{"attempt", attempt}});
       metrics_.job_finished(kind, job_status::canceled, std::chrono::steady_clock::now() - begun);
-      emit_event(job_id, tenant, kind, job_status::canceled, job_status::processing, attempt);
+      emit_event(job_id, tenant, kind, job_status::canceled, job_status::processing, attempt,
+                 trace);
       return true;
     case job_outcome::kind::done:
     case job_outcome::kind::failed:
@@ -205,13 +216,13 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
                                {"duration_ms", elapsed_ms}});
   }
   metrics_.job_finished(kind, final_status, std::chrono::steady_clock::now() - begun);
-  emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt);
+  emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt, trace);
   return true;
 }
 
 bool job_runner::give_up(const kafka::kafka_message& message, const std::string& job_id,
                          const std::string& tenant, job_kind kind, std::int64_t attempt,
-                         const log::logger& logger) {
+                         const tracing::trace_context& trace, const log::logger& logger) {
   const auto last_error = store_.last_error(job_id);
   const std::string reason =
       "The job was started " + std::to_string(attempt - 1) +
@@ -229,7 +240,7 @@ bool job_runner::give_up(const kafka::kafka_message& message, const std::string&
   dead_letter(message, reason);
   if (finished->outcome == worker_store::verdict::ok) {
     metrics_.job_finished(kind, job_status::failed, std::chrono::nanoseconds(0));
-    emit_event(job_id, tenant, kind, job_status::failed, job_status::processing, attempt);
+    emit_event(job_id, tenant, kind, job_status::failed, job_status::processing, attempt, trace);
   }
   return true;
 }

@@ -7,6 +7,7 @@
 #include "common/kafka/kafka_message.hpp"
 #include "common/kafka/kafka_producer.hpp"
 #include "common/log/logger.hpp"
+#include "common/tracing/trace_context.hpp"
 #include "worker/job_liveness.hpp"
 #include "worker/job_outcome.hpp"
 #include "worker/worker_config.hpp"
@@ -35,9 +36,11 @@ class job_runner {
   // its last error, and its message copied to the dead-letter topic. Returns what process() does.
   bool give_up(const kafka::kafka_message& message, const std::string& job_id,
                const std::string& tenant, job_kind kind, std::int64_t attempt,
-               const log::logger& logger);
+               const tracing::trace_context& trace, const log::logger& logger);
+  // Produces the job's status event with the worker's span as its traceparent header.
   void emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
-                  job_status status, std::optional<job_status> previous, std::int64_t attempt);
+                  job_status status, std::optional<job_status> previous, std::int64_t attempt,
+                  const tracing::trace_context& trace);
 
   const worker_config& config_;
   worker_store& store_;

@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "common/jobs/job.hpp"
+#include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
@@ -82,12 +83,12 @@ boost::system::result<std::int64_t> job_sweeper::produce_unqueued() {
   }
   std::int64_t produced = 0;
   for (const auto& id : *due) {
-    auto job =
-        redis_.command({"HMGET", store_keys::job(id), "status", "kind", "tenant", "message"});
+    auto job = redis_.command(
+        {"HMGET", store_keys::job(id), "status", "kind", "tenant", "message", "traceparent"});
     if (!job) {
       return job.error();
     }
-    if (!job->is_array() || job->size() != 4) {
+    if (!job->is_array() || job->size() != 5) {
       return unexpected_reply();
     }
     const auto kind = parse_job_kind((*job)[1].text());
@@ -99,8 +100,8 @@ boost::system::result<std::int64_t> job_sweeper::produce_unqueued() {
       }
       continue;
     }
-    const kafka::kafka_headers headers = {{"jobgate-tenant", std::string((*job)[2].text())},
-                                          {"content-type", "application/json"}};
+    const auto headers =
+        job_message_headers(std::string((*job)[2].text()), std::string((*job)[4].text()));
     auto sent = producer_.produce_sync(topic_for(*kind), id, message, headers, produce_timeout);
     if (!sent) {
       // The claim lapses, so a later sweep tries again.

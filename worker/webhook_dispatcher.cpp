@@ -15,6 +15,7 @@
 #include "common/json/json.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/script.hpp"
+#include "common/tracing/trace_context.hpp"
 #include "common/webhooks/target_url.hpp"
 #include "common/webhooks/webhook_scripts.hpp"
 #include "common/webhooks/webhook_signature.hpp"
@@ -289,6 +290,10 @@ asio::awaitable<void> webhook_dispatcher::deliver(std::string id) {
       {"webhook-timestamp", std::to_string(timestamp)},
       {"webhook-signature", webhooks::signature_header(keys, event_id, timestamp, body)},
   };
+  // Each attempt is a span of its own in the trace of the request that submitted the job.
+  if (const auto trace = tracing::trace_context::parse(field(*delivery, "traceparent"))) {
+    request.headers.emplace_back("traceparent", trace->child().header());
+  }
   const webhook_response response = co_await sender_.send(request);
 
   const std::int64_t attempt = to_int(field(*delivery, "attempts")) + 1;

@@ -1,5 +1,7 @@
 #include "worker/worker_metrics.hpp"
 
+#include "common/metrics/client_counters.hpp"
+
 namespace jobgate::worker {
 
 worker_metrics::worker_metrics()
@@ -28,7 +30,9 @@ worker_metrics::worker_metrics()
       webhook_seconds_(registry_.add_histogram("jobgate_webhook_attempt_duration_seconds",
                                                "Time from connecting to the response of a webhook "
                                                "attempt.",
-                                               {}, metrics::latency_bounds())) {}
+                                               {}, metrics::latency_bounds())) {
+  registry_.add_collector(metrics::write_client_counters);
+}
 
 void worker_metrics::job_started(job_kind kind, std::int64_t attempt,
                                  std::optional<std::chrono::milliseconds> waited) {

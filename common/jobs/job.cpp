@@ -1,9 +1,9 @@
 #include "common/jobs/job.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
 #include <stdexcept>
+
+#include "common/crypto/random.hpp"
 
 namespace jobgate {
 
@@ -65,16 +65,8 @@ std::string topic_for(job_kind kind) {
 }
 
 job_id job_id::generate(job_kind kind) {
-  std::array<unsigned char, id_hex_digits / 2> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    throw std::runtime_error("OpenSSL RAND_bytes failed to produce a job id");
-  }
   std::string value(kind == job_kind::imports ? import_prefix : export_prefix);
-  static constexpr char hex[] = "0123456789abcdef";
-  for (const unsigned char byte : random) {
-    value += hex[byte >> 4];
-    value += hex[byte & 0x0f];
-  }
+  value += crypto::random_hex(id_hex_digits / 2);
   return job_id(std::move(value));
 }
 

@@ -85,6 +85,7 @@ struct job_record {
   std::string unmapped_columns;  // JSON array of header cells that map to no property
   std::string message;           // the queue message, kept so that a worker can produce it again
   std::string callback_url;      // receives a signed callback at the end; empty for none
+  std::string traceparent;       // W3C traceparent of the submitting request's gateway span
 };
 
 // A sentence for people that explains a job's status.

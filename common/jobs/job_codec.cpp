@@ -25,6 +25,15 @@ void write_time(json::writer& out, std::string_view name, std::int64_t millis) {
 
 }  // namespace
 
+kafka::kafka_headers job_message_headers(const std::string& tenant,
+                                         const std::string& traceparent) {
+  kafka::kafka_headers headers = {{"jobgate-tenant", tenant}, {"content-type", "application/json"}};
+  if (!traceparent.empty()) {
+    headers.push_back({"traceparent", traceparent});
+  }
+  return headers;
+}
+
 std::string job_path(const job_record& job) {
   return "/v1/" + std::string(to_string(job.kind)) + "/" + job.id;
 }
@@ -59,6 +68,9 @@ field_list to_hash_fields(const job_record& job) {
   };
   if (!job.callback_url.empty()) {
     fields.emplace_back("callbackUrl", job.callback_url);
+  }
+  if (!job.traceparent.empty()) {
+    fields.emplace_back("traceparent", job.traceparent);
   }
   return fields;
 }
@@ -127,6 +139,8 @@ bool from_hash_fields(const std::vector<std::string_view>& flat, job_record& job
       job.result_bytes = to_int(value);
     } else if (name == "message") {
       job.message = value;
+    } else if (name == "traceparent") {
+      job.traceparent = value;
     } else if (name == "resultFormat") {
       job.result_format = value;
     } else if (name == "unmappedColumns") {

@@ -7,6 +7,7 @@
 
 #include "common/jobs/job.hpp"
 #include "common/json/json.hpp"
+#include "common/kafka/kafka_message.hpp"
 
 namespace jobgate {
 
@@ -24,5 +25,9 @@ void write_job_resource(json::writer& out, const job_record& job, std::string_vi
 
 // The path of a job's resource, e.g. "/v1/imports/imp_...".
 std::string job_path(const job_record& job);
+
+// The Kafka headers of a job's queue message: the tenant, the content type, and the job's
+// traceparent when it has one.
+kafka::kafka_headers job_message_headers(const std::string& tenant, const std::string& traceparent);
 
 }  // namespace jobgate

@@ -1,8 +1,71 @@
 #include "common/jobs/job_scripts.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace jobgate::job_scripts {
 
-const std::string_view create_job = R"lua(
+namespace {
+
+// A Lua function that keeps the hash jg:job-stats in step with one job, for the gauges of pending
+// and running jobs and of rows left to import. Fields are "KIND:PENDING" and "KIND:PROCESSING"
+// (jobs in that status) and "KIND:rows" (rowsTotal minus rowsProcessed of active jobs whose total
+// is known). The job hash stores what it contributes in statsStatus and statsRows, so every script
+// that changes a job calls it once at the end and only the difference is applied. `deleting` is
+// true when the job is about to be deleted.
+constexpr char settle_stats_lua[] = R"lua(
+local function settle_stats(key, deleting)
+  local job = redis.call('HMGET', key, 'kind', 'status', 'rowsTotal', 'rowsProcessed',
+                         'statsStatus', 'statsRows')
+  if not job[1] then
+    return
+  end
+  local active = not deleting and (job[2] == 'PENDING' or job[2] == 'PROCESSING')
+  local counted_status = job[5] or ''
+  local status = active and job[2] or ''
+  if counted_status ~= status then
+    if counted_status ~= '' then
+      redis.call('HINCRBY', 'jg:job-stats', job[1] .. ':' .. counted_status, -1)
+    end
+    if status ~= '' then
+      redis.call('HINCRBY', 'jg:job-stats', job[1] .. ':' .. status, 1)
+    end
+  end
+  local rows = 0
+  local total = tonumber(job[3] or '-1') or -1
+  if active and total >= 0 then
+    rows = math.max(0, total - (tonumber(job[4] or '0') or 0))
+  end
+  local counted_rows = tonumber(job[6] or '0') or 0
+  if rows ~= counted_rows then
+    redis.call('HINCRBY', 'jg:job-stats', job[1] .. ':rows', rows - counted_rows)
+  end
+  if active then
+    redis.call('HSET', key, 'statsStatus', status, 'statsRows', rows)
+  elseif counted_status ~= '' or counted_rows ~= 0 then
+    redis.call('HDEL', key, 'statsStatus', 'statsRows')
+  end
+end
+)lua";
+
+// The text of settle_stats_lua followed by a script's own text, as one constant array.
+template <std::size_t Size>
+constexpr auto with_settle_stats(const char (&script)[Size]) {
+  std::array<char, sizeof settle_stats_lua - 1 + Size> text{};
+  std::copy_n(settle_stats_lua, sizeof settle_stats_lua - 1, text.begin());
+  std::copy_n(script, Size, text.begin() + sizeof settle_stats_lua - 1);
+  return text;
+}
+
+// A view of a script text without its terminating NUL.
+template <std::size_t Size>
+constexpr std::string_view script_view(const std::array<char, Size>& text) {
+  return std::string_view(text.data(), Size - 1);
+}
+
+}  // namespace
+
+constexpr auto create_job_text = with_settle_stats(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
@@ -14,10 +77,22 @@ redis.call('HSET', KEYS[1], unpack(fields))
 local id = redis.call('HGET', KEYS[1], 'id')
 redis.call('ZADD', KEYS[2], ARGV[1], id)
 redis.call('ZADD', KEYS[3], ARGV[2], id)
+settle_stats(KEYS[1], false)
 return 1
-)lua";
+)lua");
+const std::string_view create_job = script_view(create_job_text);
 
-const std::string_view start_job = R"lua(
+constexpr auto delete_job_text = with_settle_stats(R"lua(
+settle_stats(KEYS[1], true)
+local id = string.sub(KEYS[1], 8)
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], id)
+redis.call('ZREM', KEYS[3], id)
+return 1
+)lua");
+const std::string_view delete_job = script_view(delete_job_text);
+
+constexpr auto start_job_text = with_settle_stats(R"lua(
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
   return {'missing'}
@@ -35,6 +110,7 @@ redis.call('ZREM', KEYS[3], id)
 if (tonumber(redis.call('HGET', KEYS[1], 'startedAt') or '0') or 0) == 0 then
   redis.call('HSET', KEYS[1], 'startedAt', ARGV[1])
 end
+settle_stats(KEYS[1], false)
 redis.call('PUBLISH', 'jg:job-changes', id)
 local job = redis.call('HMGET', KEYS[1], 'ckOffset', 'ckRow', 'ckLine', 'created', 'updated',
                        'failed', 'skippedBlank', 'rowsProcessed')
@@ -43,9 +119,10 @@ for i = 1, #job do
   result[#result + 1] = tonumber(job[i] or '0') or 0
 end
 return result
-)lua";
+)lua");
+const std::string_view start_job = script_view(start_job_text);
 
-const std::string_view update_job = R"lua(
+constexpr auto update_job_text = with_settle_stats(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not job[1] then
   return {'missing'}
@@ -61,11 +138,13 @@ for i = 3, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+settle_stats(KEYS[1], false)
 redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok'}
-)lua";
+)lua");
+const std::string_view update_job = script_view(update_job_text);
 
-const std::string_view apply_import_batch = R"lua(
+constexpr auto apply_import_batch_text = with_settle_stats(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'ckOffset')
 if not job[1] then
   return {'missing'}
@@ -134,11 +213,13 @@ redis.call('HINCRBY', KEYS[1], 'skippedBlank', blank)
 redis.call('HINCRBY', KEYS[1], 'rowsProcessed', created + updated + failed + blank)
 redis.call('HSET', KEYS[1], 'ckOffset', ARGV[3], 'ckRow', ARGV[4], 'ckLine', ARGV[5],
            'updatedAt', now)
+settle_stats(KEYS[1], false)
 redis.call('PUBLISH', 'jg:job-changes', string.sub(KEYS[1], 8))
 return {'ok'}
-)lua";
+)lua");
+const std::string_view apply_import_batch = script_view(apply_import_batch_text);
 
-const std::string_view finish_job = R"lua(
+constexpr auto finish_job_text = with_settle_stats(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not job[1] then
   return {'missing'}
@@ -167,13 +248,15 @@ local tenant = redis.call('HGET', KEYS[1], 'tenant')
 local id = string.sub(KEYS[1], 8)
 redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
 redis.call('HDEL', KEYS[1], 'leaseUntil')
+settle_stats(KEYS[1], false)
 redis.call('ZREM', KEYS[4], id)
 redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
 redis.call('PUBLISH', 'jg:job-changes', id)
 return {'ok'}
-)lua";
+)lua");
+const std::string_view finish_job = script_view(finish_job_text);
 
-const std::string_view cancel_job = R"lua(
+constexpr auto cancel_job_text = with_settle_stats(R"lua(
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
   return {'missing'}
@@ -194,11 +277,13 @@ local tenant = redis.call('HGET', KEYS[1], 'tenant')
 local id = string.sub(KEYS[1], 8)
 redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
 redis.call('HDEL', KEYS[1], 'leaseUntil')
+settle_stats(KEYS[1], false)
 redis.call('ZREM', KEYS[4], id)
 redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
 redis.call('PUBLISH', 'jg:job-changes', id)
 return {'ok', status}
-)lua";
+)lua");
+const std::string_view cancel_job = script_view(cancel_job_text);
 
 const std::string_view renew_lease = R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
@@ -226,7 +311,7 @@ end
 return due
 )lua";
 
-const std::string_view take_over_job = R"lua(
+constexpr auto take_over_job_text = with_settle_stats(R"lua(
 local id = string.sub(KEYS[1], 8)
 local job = redis.call('HMGET', KEYS[1], 'status', 'leaseUntil', 'attempts')
 if job[1] ~= 'PROCESSING' then
@@ -242,11 +327,13 @@ end
 redis.call('HSET', KEYS[1], 'status', 'PENDING', 'updatedAt', ARGV[1], 'lastError',
            'attempt ' .. (job[3] or '0') .. ' stopped renewing its lease')
 redis.call('HDEL', KEYS[1], 'leaseUntil')
+settle_stats(KEYS[1], false)
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZADD', KEYS[3], now, id)
 redis.call('PUBLISH', 'jg:job-changes', id)
 return {'taken', job[3] or '0'}
-)lua";
+)lua");
+const std::string_view take_over_job = script_view(take_over_job_text);
 
 const std::string_view list_jobs = R"lua(
 local cursor_score = tonumber(ARGV[1])

@@ -6,13 +6,18 @@
 #include "common/redis/request.hpp"
 
 // Lua scripts that change job state in Redis. Each runs atomically on the server, so a state
-// change, its counters and its checkpoint are applied together or not at all.
+// change, its counters and its checkpoint are applied together or not at all. Every script that
+// changes a job's status or row counts also updates the Redis-wide totals in store_keys::job_stats.
 namespace jobgate::job_scripts {
 
 // KEYS: job hash, tenant's job index, unqueued jobs. ARGV: created-at millis, the time after which
 // a worker produces the job's message if the gateway did not confirm it, then field/value pairs.
 // Returns 1 when created, 0 when the job already exists.
 extern const std::string_view create_job;
+
+// KEYS: job hash, tenant's job index, unqueued jobs. Deletes a job that was never queued, with its
+// index entries and its share of the job stats. Returns 1.
+extern const std::string_view delete_job;
 
 // KEYS: job hash, running leases, unqueued jobs. ARGV: now millis, lease millis.
 // Moves PENDING or PROCESSING (a redelivery) to PROCESSING, increments attempts and takes the

@@ -10,6 +10,7 @@
 #include "common/kafka/kafka_error.hpp"
 #include "common/kafka/partition_list.hpp"
 #include "common/log/logger.hpp"
+#include "common/metrics/client_counters.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -305,6 +306,7 @@ void kafka_consumer::run_hook(const rebalance_hook& hook,
 }
 
 void kafka_consumer::on_error(int error, const char* reason) noexcept {
+  metrics::count_client_event(metrics::client_event::kafka_error);
   try {
     // Connection problems are reported here and repair themselves, so they are warnings.
     log_consumer(spdlog::level::warn, client_id_, group_id_, "client error={} reason={}",

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jobgate::kafka {
@@ -34,6 +35,16 @@ struct kafka_message {
   kafka_headers headers;
   // Record timestamp in milliseconds since the Unix epoch, or -1 when the record has none.
   std::int64_t timestamp_ms = -1;
+
+  // The value of the first header with this name, or an empty view when there is none.
+  std::string_view header(std::string_view name) const {
+    for (const auto& entry : headers) {
+      if (entry.name == name) {
+        return entry.value;
+      }
+    }
+    return {};
+  }
 };
 
 }  // namespace jobgate::kafka

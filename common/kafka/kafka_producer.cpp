@@ -9,6 +9,7 @@
 #include "common/kafka/kafka_conf_builder.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/log/logger.hpp"
+#include "common/metrics/client_counters.hpp"
 
 namespace jobgate::kafka {
 namespace {
@@ -225,6 +226,7 @@ void kafka_producer::on_delivery_report(const rd_kafka_message_t& message) noexc
 }
 
 void kafka_producer::on_error(int error, const char* reason) noexcept {
+  metrics::count_client_event(metrics::client_event::kafka_error);
   try {
     if (error == RD_KAFKA_RESP_ERR__FATAL) {
       // With idempotence a fatal error means the producer can no longer keep its ordering and

@@ -27,6 +27,7 @@
 #include <variant>
 
 #include "common/log/logger.hpp"
+#include "common/metrics/client_counters.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/hiredis_argv.hpp"
 #include "common/redis/hiredis_error.hpp"
@@ -149,6 +150,7 @@ class async_connection::impl : public std::enable_shared_from_this<impl> {
   boost::asio::posix::stream_descriptor descriptor_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reconnect_timer_;
+  bool was_ready_ = false;  // a later become_ready() is a reconnect
   boost::asio::steady_timer deadline_timer_;
 
   state state_ = state::idle;
@@ -412,6 +414,10 @@ void async_connection::impl::become_ready() {
   state_ = state::ready;
   connected_.store(true, std::memory_order_release);
   log_.info("Redis connected", {{"failed_attempts", failed_attempts_}});
+  if (was_ready_) {
+    metrics::count_client_event(metrics::client_event::redis_reconnect);
+  }
+  was_ready_ = true;
   failed_attempts_ = 0;
   finish_waiters({});
 }
@@ -440,6 +446,7 @@ void async_connection::impl::context_freed() {
 
   switch (previous) {
     case state::ready:
+      metrics::count_client_event(metrics::client_event::redis_error);
       log_.warn("Redis connection lost; reconnecting", {{"error", lost_error.message()}});
       schedule_reconnect();
       break;
@@ -455,6 +462,7 @@ void async_connection::impl::context_freed() {
 void async_connection::impl::attempt_failed(boost::system::error_code error) {
   connect_timer_.cancel();
   ++failed_attempts_;
+  metrics::count_client_event(metrics::client_event::redis_error);
   if (should_log_attempt(failed_attempts_)) {
     log_.warn("Redis connect attempt failed; retrying",
               {{"error", error.message()}, {"failed_attempts", failed_attempts_}});

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "common/metrics/client_counters.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/hiredis_argv.hpp"
 #include "common/redis/hiredis_error.hpp"
@@ -38,6 +39,7 @@ boost::system::result<connection> connection::connect(redis_endpoint endpoint,
                                                       connection_options options) {
   connection result{std::move(endpoint), options};
   if (const auto error = result.open()) {
+    metrics::count_client_event(metrics::client_event::redis_error);
     return error;
   }
   return result;
@@ -100,13 +102,18 @@ boost::system::error_code connection::ensure_open() {
   if (context_ != nullptr) {
     return {};
   }
-  return open();
+  // The context is gone only after drop(), so opening it again is a reconnect.
+  const auto error = open();
+  metrics::count_client_event(error ? metrics::client_event::redis_error
+                                    : metrics::client_event::redis_reconnect);
+  return error;
 }
 
 boost::system::error_code connection::drop(int saved_errno) {
   const auto error = hiredis_error_code(context_->err, saved_errno, false);
   // After a transport failure or a timeout, replies may still arrive out of step: start afresh.
   context_.reset();
+  metrics::count_client_event(metrics::client_event::redis_error);
   return error;
 }
 

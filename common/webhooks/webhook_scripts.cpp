@@ -38,7 +38,7 @@ return 1
 const std::string_view fan_out_event = R"lua(
 local event_id, event_type, kind, job_id, body = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, retention, tenant = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local keep = tonumber(ARGV[9])
+local keep, traceparent = tonumber(ARGV[9]), ARGV[10] or ''
 local function listed(list, item)
   return string.find(',' .. list .. ',', ',' .. item .. ',', 1, true) ~= nil
 end
@@ -52,6 +52,9 @@ local function add(subscription, url)
   redis.call('HSET', key, 'id', id, 'subscription', subscription, 'tenant', tenant, 'url', url,
              'eventId', event_id, 'eventType', event_type, 'jobId', job_id, 'body', body,
              'status', 'pending', 'attempts', 0, 'createdAt', now, 'nextAttemptAt', now)
+  if traceparent ~= '' then
+    redis.call('HSET', key, 'traceparent', traceparent)
+  end
   redis.call('PEXPIRE', key, retention)
   redis.call('ZADD', KEYS[3], now, id)
   local log = 'jg:whl:' .. tenant .. ':' .. subscription

@@ -17,7 +17,8 @@ extern const std::string_view create_subscription;
 extern const std::string_view rotate_secret;
 
 // KEYS: tenant's subscription index, the job hash, pending deliveries. ARGV: event id, event type,
-// job kind, job id, body, now millis, retention millis, tenant, max log entries per subscription.
+// job kind, job id, body, now millis, retention millis, tenant, max log entries per subscription,
+// the event message's traceparent ("" for none).
 // Creates one pending delivery per enabled subscription whose events and kinds match, and one for
 // the job's callbackUrl, each due now. A delivery that exists already is left alone, so an event
 // emitted again keeps its first body. Returns the number of deliveries created.

@@ -142,7 +142,10 @@ def test_queue_depth_drives_replicas(make_stack):
     assert drained[lag] == 0
     assert drained[("jobgate_kafka_lag_up", "")] == 1
 
-    # With no worker running, the gateway still reports the queue depth.
+    # With no worker running, the gateway still reports the queue depth, and the Redis-wide
+    # pending gauge grows by the jobs submitted (other tests may have left jobs pending before).
+    pending = ("jobgate_jobs_pending", '{kind="exports"}')
+    pending_before = drained[pending]
     worker = stack.workers[0]
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=30)
@@ -150,6 +153,8 @@ def test_queue_depth_drives_replicas(make_stack):
     waiting = wait_for_sample(stack.url, lag, 6)
     assert waiting[lag] == 6
     assert keda_replicas(waiting[lag], 2, EXPORT_PARTITIONS) == 3
+    assert waiting[pending] == pending_before + 6
+    assert waiting[("jobgate_job_totals_up", "")] == 1
 
     submit_exports(client, 14)
     waiting = wait_for_sample(stack.url, lag, 20)
@@ -159,3 +164,5 @@ def test_queue_depth_drives_replicas(make_stack):
     stack.start_worker(0)
     drained = wait_for_sample(stack.url, lag, 0, timeout=120)
     assert drained[lag] == 0
+    drained = wait_for_sample(stack.url, pending, pending_before)
+    assert drained[pending] == pending_before

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/jobs/job_codec.hpp"
+#include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/connection.hpp"
 #include "gateway/redis_job_repository.hpp"
@@ -126,6 +127,12 @@ class async_store {
   }
   bool ping() {
     return run([&] { return repository_.ping(); });
+  }
+  jobgate::gateway::job_kind_totals totals(job_kind kind) {
+    auto read = run([&] { return repository_.totals(); });
+    REQUIRE(read.has_value());
+    const auto found = read->find(kind);
+    return found == read->end() ? jobgate::gateway::job_kind_totals{} : found->second;
   }
   void close() { connection_.close(); }
 
@@ -476,4 +483,75 @@ TEST_CASE("job store ping", "[redis][job_store]") {
   CHECK_FALSE(store.ping());
   auto found = store.find(jobgate::job_id::generate(job_kind::imports).str());
   CHECK_FALSE(found.has_value());
+}
+
+// The totals are Redis-wide and other tests leave jobs behind, so each check compares with the
+// totals read before this test's job existed. Tests run one at a time against the shared Redis.
+TEST_CASE("job store totals follow one import", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  worker_store worker(connect_sync());
+  const auto before = store.totals(job_kind::imports);
+  const job_record job = make_job(unique_tenant("totals"));
+  REQUIRE(store.create(job).has_value());
+  CHECK(store.totals(job_kind::imports).pending == before.pending + 1);
+
+  REQUIRE(worker.start(job.id, lease_ms).has_value());
+  auto running = store.totals(job_kind::imports);
+  CHECK(running.pending == before.pending);
+  CHECK(running.processing == before.processing + 1);
+  CHECK(running.rows_remaining == before.rows_remaining);
+
+  REQUIRE(worker.update(job.id, 1, {{"rowsTotal", "5"}}).has_value());
+  CHECK(store.totals(job_kind::imports).rows_remaining == before.rows_remaining + 5);
+  const std::vector<records::import_row> rows = {contact_row(2, "a@x.test"), rejected_row(3)};
+  auto applied = worker.apply_batch(batch_for(job, 1, 0, rows), rows);
+  REQUIRE(applied.has_value());
+  REQUIRE(applied->outcome == worker_store::verdict::ok);
+  CHECK(store.totals(job_kind::imports).rows_remaining == before.rows_remaining + 3);
+
+  // A lapsed lease puts the job back to PENDING with its rows still counted.
+  REQUIRE(inspect.command("HSET", store_keys::job(job.id), "leaseUntil", "1").has_value());
+  auto command = jobgate::job_scripts::eval_command(
+      jobgate::job_scripts::take_over_job,
+      {store_keys::job(job.id), store_keys::running_leases, store_keys::unqueued_jobs});
+  command.push_back(static_cast<long long>(jobgate::now_millis()));
+  auto taken = inspect.command(command);
+  REQUIRE(taken.has_value());
+  REQUIRE((*taken)[0].text() == "taken");
+  auto requeued = store.totals(job_kind::imports);
+  CHECK(requeued.pending == before.pending + 1);
+  CHECK(requeued.processing == before.processing);
+  CHECK(requeued.rows_remaining == before.rows_remaining + 3);
+
+  auto restarted = worker.start(job.id, lease_ms);
+  REQUIRE(restarted.has_value());
+  REQUIRE(restarted->attempt == 2);
+  auto finished = worker.finish(job.id, 2, job_status::done, retention_ms, {});
+  REQUIRE(finished.has_value());
+  REQUIRE(finished->outcome == worker_store::verdict::ok);
+  auto after = store.totals(job_kind::imports);
+  CHECK(after.pending == before.pending);
+  CHECK(after.processing == before.processing);
+  CHECK(after.rows_remaining == before.rows_remaining);
+}
+
+TEST_CASE("job store totals after cancel and remove", "[redis][job_store]") {
+  async_store store;
+  const auto before = store.totals(job_kind::exports);
+  const job_record canceled = make_job(unique_tenant("totals-cancel"), job_kind::exports);
+  const job_record removed = make_job(unique_tenant("totals-remove"), job_kind::exports);
+  REQUIRE(store.create(canceled).has_value());
+  REQUIRE(store.create(removed).has_value());
+  CHECK(store.totals(job_kind::exports).pending == before.pending + 2);
+
+  REQUIRE(store.cancel(canceled.id).has_value());
+  CHECK(store.totals(job_kind::exports).pending == before.pending + 1);
+  // A second cancel and a second remove change nothing.
+  REQUIRE(store.cancel(canceled.id).has_value());
+  REQUIRE(store.remove(removed).has_value());
+  REQUIRE(store.remove(removed).has_value());
+  const auto after = store.totals(job_kind::exports);
+  CHECK(after.pending == before.pending);
+  CHECK(after.processing == before.processing);
 }

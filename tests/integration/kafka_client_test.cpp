@@ -16,6 +16,7 @@
 #include "common/kafka/kafka_consumer.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/kafka/kafka_producer.hpp"
+#include "common/metrics/client_counters.hpp"
 #include "test_brokers.hpp"
 
 // These tests run against the Kafka broker that tests/run-services starts. Each test creates its
@@ -38,6 +39,8 @@ using jobgate::kafka::kafka_topic_partition;
 constexpr auto request_timeout = 15s;
 constexpr auto consume_timeout = 30s;
 
+using jobgate::metrics::client_event;
+using jobgate::metrics::client_event_total;
 using jobgate::test::test_brokers;
 
 // A name no earlier run used, so topics and groups left on a reused broker never interfere.
@@ -135,6 +138,20 @@ TEST_CASE("producer delivery report arrives", "[kafka]") {
   CHECK(second->offset == 1);
   CHECK_FALSE(producer.flush(request_timeout));
   CHECK(producer.pending() == 0);
+}
+
+TEST_CASE("unreachable broker counts kafka errors", "[kafka]") {
+  // Nothing listens on port 1 of the loopback address, so every connection is refused at once.
+  kafka_config config = client_config("test-unreachable");
+  config.brokers = "127.0.0.1:1";
+  const auto before = client_event_total(client_event::kafka_error);
+  kafka_producer producer(config);
+  const auto deadline = std::chrono::steady_clock::now() + request_timeout;
+  while (client_event_total(client_event::kafka_error) == before &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(client_event_total(client_event::kafka_error) > before);
 }
 
 TEST_CASE("consumer group commit shows as lag", "[kafka]") {

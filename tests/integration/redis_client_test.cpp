@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics/client_counters.hpp"
 #include "common/redis/async_connection.hpp"
 #include "common/redis/connection.hpp"
 #include "common/redis/error.hpp"
@@ -27,6 +28,9 @@ namespace redis = jobgate::redis;
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 using redis_result = boost::system::result<redis::reply>;
+
+using jobgate::metrics::client_event;
+using jobgate::metrics::client_event_total;
 
 namespace {
 
@@ -306,6 +310,8 @@ TEST_CASE("sync reconnects after server restart", "[redis][sync][restart]") {
   jobgate::test::redis_test_server server;
   auto connection = connect_sync(endpoint_from_url(server.url()));
   REQUIRE(connection.command({"SET", "before", "1"}).has_value());
+  const auto errors_before = client_event_total(client_event::redis_error);
+  const auto reconnects_before = client_event_total(client_event::redis_reconnect);
 
   server.kill();
   const auto lost = connection.command({"PING"});
@@ -323,6 +329,10 @@ TEST_CASE("sync reconnects after server restart", "[redis][sync][restart]") {
   REQUIRE(back.has_value());
   CHECK(back->text() == "PONG");
   CHECK(connection.is_connected());
+
+  // The lost connection and the refused attempt are errors; the reopened connection a reconnect.
+  CHECK(client_event_total(client_event::redis_error) == errors_before + 2);
+  CHECK(client_event_total(client_event::redis_reconnect) == reconnects_before + 1);
 }
 
 TEST_CASE("sync command timeout", "[redis][sync][timeout]") {
@@ -613,6 +623,8 @@ TEST_CASE("async reconnects after server restart", "[redis][async][restart]") {
             co_return co_await connection.async_connect();
           }).has_value());
   REQUIRE(connection.is_connected());
+  const auto errors_before = client_event_total(client_event::redis_error);
+  const auto reconnects_before = client_event_total(client_event::redis_reconnect);
 
   // A command in flight when the server dies completes with connection_lost.
   connection.async_command(
@@ -660,6 +672,10 @@ TEST_CASE("async reconnects after server restart", "[redis][async][restart]") {
   REQUIRE(back.has_value());
   CHECK(back->text() == "PONG");
   CHECK(connection.is_connected());
+  // The lost connection and at least the refused attempt are errors; background attempts while
+  // the server was down add more.
+  CHECK(client_event_total(client_event::redis_error) >= errors_before + 2);
+  CHECK(client_event_total(client_event::redis_reconnect) == reconnects_before + 1);
 
   connection.close();
   CHECK(threads.join_within(10s));

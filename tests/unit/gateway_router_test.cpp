@@ -177,6 +177,16 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
 
   asio::awaitable<bool> ping() override { co_return !store_down; }
 
+  asio::awaitable<boost::system::result<std::map<job_kind, jobgate::gateway::job_kind_totals>>>
+  totals() override {
+    if (store_down) {
+      co_return unavailable();
+    }
+    std::map<job_kind, jobgate::gateway::job_kind_totals> result;
+    result[job_kind::imports] = {2, 1, 40};
+    co_return result;
+  }
+
   asio::awaitable<boost::system::result<std::string>> check_readiness() override {
     if (store_down) {
       co_return unavailable();
@@ -558,6 +568,23 @@ TEST_CASE("router readiness names store problem", "[gateway][router]") {
   gateway.repository.set_store_problem("");
   const auto ready = gateway.send(http::verb::get, "/readyz", {}, {}, {});
   CHECK(ready.status == http::status::ok);
+}
+
+TEST_CASE("router metrics include job totals", "[gateway][router]") {
+  gateway_under_test gateway;
+  const auto scraped = gateway.send(http::verb::get, "/metrics", {}, {}, {});
+  CHECK(scraped.status == http::status::ok);
+  CHECK(scraped.body.find("jobgate_job_totals_up 1\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_jobs_pending{kind=\"imports\"} 2\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_jobs_pending{kind=\"exports\"} 0\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_jobs_running{kind=\"imports\"} 1\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_rows_remaining{kind=\"imports\"} 40\n") != std::string::npos);
+
+  gateway.repository.store_down = true;
+  const auto down = gateway.send(http::verb::get, "/metrics", {}, {}, {});
+  CHECK(down.status == http::status::ok);
+  CHECK(down.body.find("jobgate_job_totals_up 0\n") != std::string::npos);
+  CHECK(down.body.find("jobgate_jobs_pending") == std::string::npos);
 }
 
 TEST_CASE("router serves openapi document", "[gateway][router]") {
