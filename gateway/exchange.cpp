@@ -349,7 +349,7 @@ asio::awaitable<void> exchange::write_response() {
 }
 
 bool exchange::close_after_response() const {
-  return broken_ || !parser_.is_done() || !parser_.get().keep_alive() ||
+  return broken_ || close_requested_ || !parser_.is_done() || !parser_.get().keep_alive() ||
          (streaming_ && !stream_chunked_);
 }
 

@@ -103,6 +103,8 @@ class exchange {
   // True when the connection must close after this response: the client asked for it, the body was
   // not read to its end, or the connection is broken.
   bool close_after_response() const;
+  // Sends Connection: close with the response, as a draining server does.
+  void request_close() { close_requested_ = true; }
   bool responded() const { return responded_; }
   http::status response_status() const { return response_status_; }
 
@@ -114,6 +116,7 @@ class exchange {
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;
   parser_type& parser_;
+  bool close_requested_ = false;
   log::logger logger_;
   std::string request_id_;
   tracing::trace_context trace_;

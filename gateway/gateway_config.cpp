@@ -97,6 +97,10 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.produce_timeout_ms =
       reader.integer("produce-timeout", defaults.produce_timeout_ms, 100, 300000, "ms",
                      "time Kafka has to acknowledge a job message");
+  config.shutdown_timeout_seconds =
+      reader.integer("shutdown-timeout", defaults.shutdown_timeout_seconds, 0, 3600, "seconds",
+                     "time a stopping gateway lets requests in progress finish before it closes "
+                     "their connections");
   config.download_link_ttl_seconds =
       reader.integer("download-link-ttl", defaults.download_link_ttl_seconds, 10, 7 * 24 * 3600,
                      "seconds", "lifetime of a signed download link");
@@ -126,6 +130,7 @@ std::string describe(const gateway_config& config) {
          " idle_timeout_seconds=" + std::to_string(config.idle_timeout_seconds) +
          " header_timeout_seconds=" + std::to_string(config.header_timeout_seconds) +
          " body_idle_timeout_seconds=" + std::to_string(config.body_idle_timeout_seconds) +
+         " shutdown_timeout_seconds=" + std::to_string(config.shutdown_timeout_seconds) +
          " job_retention_hours=" + std::to_string(config.job_retention_hours) +
          " idempotency_hours=" + std::to_string(config.idempotency_hours) +
          " webhook_allow_addresses=" + std::to_string(config.webhook_allow_addresses.size()) +

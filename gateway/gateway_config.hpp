@@ -30,6 +30,7 @@ struct gateway_config {
   std::int64_t header_timeout_seconds = 10;
   std::int64_t body_idle_timeout_seconds = 30;
   std::int64_t produce_timeout_ms = 10000;
+  std::int64_t shutdown_timeout_seconds = 25;
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;
   std::int64_t idempotency_hours = 24;

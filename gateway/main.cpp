@@ -1,3 +1,4 @@
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -97,14 +98,44 @@ int main(int argc, char** argv) {
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code&, int signal_number) {
-      logger.info("gateway stopping", {{"signal", signal_number}});
-      http_server.stop();
+    const auto shut_down = [&] {
       redis_connection.close();
-      changes.stop();
       queue.close();
       io.stop();
+    };
+    // The first signal starts a drain: no new connections, /readyz 503, and requests in progress
+    // get up to shutdown-timeout to finish. A second signal stops at once.
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+      if (error) {
+        return;
+      }
+      logger.info("gateway draining", {{"signal", signal_number},
+                                       {"active_requests", http_server.active_requests()},
+                                       {"timeout_seconds", config.shutdown_timeout_seconds}});
+      routes.begin_drain();
+      http_server.stop();
+      // Stopping the change feed wakes every event stream, and a draining router ends them.
+      changes.stop();
+      signals.async_wait([&](const boost::system::error_code& again, int) {
+        if (!again) {
+          logger.warn("second signal; stopping without waiting for requests",
+                      {{"active_requests", http_server.active_requests()}});
+          shut_down();
+        }
+      });
+      asio::co_spawn(io,
+                     gateway::wait_for_requests(
+                         http_server, std::chrono::seconds(config.shutdown_timeout_seconds)),
+                     [&](std::exception_ptr, bool drained) {
+                       if (drained) {
+                         logger.info("gateway drained");
+                       } else {
+                         logger.warn("shutdown timeout reached; closing requests in progress",
+                                     {{"active_requests", http_server.active_requests()}});
+                       }
+                       shut_down();
+                     });
     });
 
     std::vector<std::thread> threads;

@@ -422,6 +422,13 @@ asio::awaitable<void> router::handle(exchange& current) {
 }
 
 asio::awaitable<void> router::ready(exchange& current) {
+  if (draining_.load()) {
+    current.respond_problem(
+        problem{problem_kind::service_unavailable,
+                "The gateway is shutting down. Send requests to another replica."},
+        retry_after("1"));
+    co_return;
+  }
   const auto store_problem = co_await services_.jobs.check_readiness();
   if (!store_problem) {
     current.respond_problem(store_unavailable(), retry_after("5"));
@@ -907,7 +914,10 @@ asio::awaitable<void> router::stream_events(exchange& current, std::string_view 
   std::string first = "retry: 2000\n" + event(is_terminal(job->status) ? "end" : "status", *job);
   bool alive = co_await current.send_chunk(first);
   const auto stop_at = std::chrono::steady_clock::now() + stream_lifetime;
-  while (alive && !is_terminal(job->status) && std::chrono::steady_clock::now() < stop_at) {
+  // A draining gateway ends its streams within one keep-alive interval; clients then reconnect to
+  // another replica, as EventSource does by itself.
+  while (alive && !draining_.load() && !is_terminal(job->status) &&
+         std::chrono::steady_clock::now() < stop_at) {
     const bool woken = co_await watch->wait(stream_keepalive);
     auto reloaded = co_await services_.jobs.find(job->id);
     if (!reloaded || !*reloaded) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <optional>
@@ -48,6 +49,9 @@ class router {
   void add_metrics_collector(std::function<void(metrics::exposition&)> collector) {
     metrics_.add_collector(std::move(collector));
   }
+
+  // Makes /readyz answer 503 and event streams end, because the gateway is shutting down.
+  void begin_drain() { draining_.store(true); }
 
   // Counts a finished request for GET /metrics; safe from any thread.
   void record_request(std::string_view method, std::string_view path,
@@ -110,6 +114,7 @@ class router {
   download_link_signer signer_;
   gateway_metrics metrics_;
   webhook_routes webhooks_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace jobgate::gateway

@@ -144,10 +144,25 @@ void server::start() {
 }
 
 void server::stop() {
+  stopping_.store(true);
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
   });
+}
+
+asio::awaitable<bool> wait_for_requests(const server& http_server,
+                                        std::chrono::steady_clock::duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  while (http_server.active_requests() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      co_return false;
+    }
+    poll.expires_after(std::chrono::milliseconds(50));
+    co_await poll.async_wait(use_tuple);
+  }
+  co_return true;
 }
 
 std::uint16_t server::port() const {
@@ -225,7 +240,16 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     exchange current(stream, buffer, parser, request_log, request_id, std::move(trace),
                      timeouts_.idle, timeouts_.body_idle);
     const auto started = std::chrono::steady_clock::now();
+    ++active_requests_;
+    struct request_count {
+      std::atomic<std::size_t>& active;
+      ~request_count() { --active; }
+    } counted{active_requests_};
     co_await routes_.handle(current);
+    // A request that was in progress when the drain began still learns the connection closes.
+    if (stopping_.load()) {
+      current.request_close();
+    }
     co_await current.write_response();
 
     const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -237,7 +261,7 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
                     {"target", std::string(current.target().substr(0, current.target().find('?')))},
                     {"status", static_cast<int>(current.response_status())},
                     {"duration_us", elapsed_us}});
-    if (current.close_after_response()) {
+    if (current.close_after_response() || stopping_.load()) {
       break;
     }
   }

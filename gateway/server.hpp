@@ -32,8 +32,12 @@ class server {
          router& routes, connection_timeouts timeouts, std::uint64_t max_body_bytes);
 
   void start();
+  // Stops accepting connections. Requests in progress go on, and each connection closes after its
+  // next response, which carries Connection: close.
   void stop();
   std::uint16_t port() const;
+  // Requests read but not yet answered.
+  std::size_t active_requests() const { return active_requests_.load(); }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -46,6 +50,12 @@ class server {
   connection_timeouts timeouts_;
   std::uint64_t max_body_bytes_;
   std::atomic<std::uint64_t> next_connection_id_{1};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> active_requests_{0};
 };
+
+// Completes with true once the server has no request in progress, or with false after timeout.
+boost::asio::awaitable<bool> wait_for_requests(const server& http_server,
+                                               std::chrono::steady_clock::duration timeout);
 
 }  // namespace jobgate::gateway
