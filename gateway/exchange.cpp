@@ -25,17 +25,19 @@ constexpr std::size_t body_piece_bytes = 64 * 1024;
 }  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser_type& parser,
-                   log::logger logger, std::string request_id, tracing::trace_context trace,
-                   std::chrono::seconds idle_timeout, std::chrono::seconds body_idle_timeout)
+                   log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
+                   std::chrono::seconds body_idle_timeout)
     : stream_(stream),
       buffer_(buffer),
       parser_(parser),
       logger_(std::move(logger)),
       request_id_(std::move(request_id)),
-      trace_(std::move(trace)),
+      trace_(tracing::continue_or_start(parser.get()["traceparent"])),
       target_(parser.get().target()),
       idle_timeout_(idle_timeout),
-      body_idle_timeout_(body_idle_timeout) {}
+      body_idle_timeout_(body_idle_timeout) {
+  logger_ = logger_.with("trace_id", trace_.trace_id());
+}
 
 void exchange::set_tenant(std::string tenant) {
   logger_ = logger_.with("tenant", tenant);

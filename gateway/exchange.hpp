@@ -35,8 +35,8 @@ class exchange {
   using parser_type = http::request_parser<http::buffer_body>;
 
   exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, parser_type& parser,
-           log::logger logger, std::string request_id, tracing::trace_context trace,
-           std::chrono::seconds idle_timeout, std::chrono::seconds body_idle_timeout);
+           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
+           std::chrono::seconds body_idle_timeout);
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   std::string_view target() const { return target_; }
@@ -48,7 +48,8 @@ class exchange {
     return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
   }
   const std::string& request_id() const { return request_id_; }
-  // The gateway's span of this request: a child of the request's traceparent, or a new trace.
+  // The gateway's span of this request: a child of the request's traceparent header, or a new
+  // trace. The logger's lines carry its trace id.
   const tracing::trace_context& trace() const { return trace_; }
 
   // The tenant once the API key was checked; empty before.

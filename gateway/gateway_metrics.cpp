@@ -116,7 +116,7 @@ std::string gateway_metrics::render(
     // Only imports count their rows before they run; an export's row count is known at its end.
     write_gauge("jobgate_rows_remaining",
                 "Rows of pending and running imports not applied yet, counting the imports whose "
-                "worker has counted the file's rows.",
+                "row count is known.",
                 &job_kind_totals::rows_remaining, {job_kind::imports});
   }
   return registry_.render() + out.text();

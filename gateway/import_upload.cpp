@@ -50,6 +50,7 @@ std::error_code import_upload::on_part_begin(const multipart_part_headers& heade
     }
     filename_ = headers.filename.value_or("");
     current_ = part::file;
+    start_counting();
     return {};
   }
   return stop({problem_kind::invalid_multipart,
@@ -77,6 +78,9 @@ std::error_code import_upload::on_part_data(std::string_view data) {
       return stop({problem_kind::internal_error, "The upload could not be stored."});
     }
     file_hash_.update(data);
+    if (counter_) {
+      counter_->feed(data);
+    }
   }
   return {};
 }
@@ -87,9 +91,35 @@ std::error_code import_upload::on_part_end() {
   } else if (current_ == part::file) {
     file_complete_ = true;
     file_digest_ = file_hash_.hex_digest();
+    if (counter_) {
+      counter_->finish();
+    }
   }
   current_ = part::none;
   return {};
+}
+
+void import_upload::start_counting() {
+  // A preview keeps only the file's start, and a request part after the file is read too late.
+  if (preview_bytes_ > 0 || !request_complete_) {
+    return;
+  }
+  auto request = records::import_request::parse(request_json_);
+  if (!request) {
+    return;
+  }
+  // parse() rejects the delimiters that the CSV reader throws on, so this does not throw.
+  counter_.emplace(request->options);
+  count_options_ = request->options;
+}
+
+std::optional<std::uint64_t> import_upload::counted_records(
+    records::import_options& options) const {
+  if (!counter_ || !file_complete_) {
+    return std::nullopt;
+  }
+  options = *count_options_;
+  return counter_->data_records();
 }
 
 boost::system::result<void> import_upload::commit() {

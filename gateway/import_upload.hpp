@@ -6,6 +6,7 @@
 
 #include "common/blob/blob_store.hpp"
 #include "common/crypto/sha256.hpp"
+#include "common/records/import_record_counter.hpp"
 #include "gateway/multipart_parser.hpp"
 #include "gateway/problem.hpp"
 
@@ -42,6 +43,11 @@ class import_upload final : public multipart_handler {
   // SHA-256 of the file part in hex, once the part ended.
   const std::string& file_digest() const { return file_digest_; }
 
+  // Returns the file's data records, counted as the file streamed in with the options of an
+  // importRequest part that came before it. Returns nullopt when the request came after the file
+  // or did not parse. `options` receives the options used, for comparison with the validated ones.
+  std::optional<std::uint64_t> counted_records(records::import_options& options) const;
+
   // Makes the uploaded file visible under its key.
   boost::system::result<void> commit();
 
@@ -49,6 +55,8 @@ class import_upload final : public multipart_handler {
   enum class part { none, request, file };
 
   std::error_code stop(problem reason);
+  // Starts counting the file's records when the importRequest part came first and parses.
+  void start_counting();
 
   blob_store& blobs_;
   std::string blob_key_;
@@ -62,6 +70,8 @@ class import_upload final : public multipart_handler {
   std::string file_start_;
   bool file_start_cut_ = false;
   crypto::sha256 file_hash_;
+  std::optional<records::import_options> count_options_;
+  std::optional<records::import_record_counter> counter_;
   std::string file_digest_;
   bool request_complete_ = false;
   bool file_complete_ = false;

@@ -365,7 +365,7 @@ asio::awaitable<boost::system::result<delivery_page>> redis_webhook_repository::
     }
     start = rank->integer() + 1;
   }
-  // One entry more than the page shows tells whether another page follows.
+  // Reading one entry more than the page shows reveals whether another page follows.
   auto ids = co_await redis_.async_command("ZREVRANGE", log, start, start + limit);
   if (!ids) {
     co_return ids.error();

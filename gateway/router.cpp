@@ -13,6 +13,7 @@
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_event.hpp"
 #include "common/kafka/kafka_error.hpp"
+#include "common/records/import_request.hpp"
 #include "common/records/property_value.hpp"
 #include "gateway/download_response.hpp"
 #include "gateway/entity_tag.hpp"
@@ -1353,6 +1354,14 @@ asio::awaitable<void> router::create_import(exchange& current) {
   job.created_at = job.updated_at = now_millis();
   job.request_json = json::serialize(*request);
   job.blob_key = blob_key;
+  // The rows counted during the upload count only when the validated request has the same options.
+  records::import_options counted_with;
+  if (const auto rows = upload.counted_records(counted_with)) {
+    auto parsed = records::import_request::from_json(*request);
+    if (parsed && parsed->options == counted_with) {
+      job.counts.rows_total = static_cast<std::int64_t>(*rows);
+    }
+  }
   std::string message = job_message(job, *request, (*custom)[job.object_type]);
   current.logger().info("import uploaded", {{"job_id", job.id}, {"bytes", upload.file_bytes()}});
   std::string fingerprint =

@@ -31,6 +31,18 @@ std::string new_request_id() {
   return crypto::random_hex(8);
 }
 
+// Counts one request as in progress for its lifetime.
+class request_counter {
+ public:
+  explicit request_counter(std::atomic<std::size_t>& active) : active_(active) { ++active_; }
+  ~request_counter() { --active_; }
+  request_counter(const request_counter&) = delete;
+  request_counter& operator=(const request_counter&) = delete;
+
+ private:
+  std::atomic<std::size_t>& active_;
+};
+
 // Accepts a client's X-Request-Id when it is short and printable, so logs can be joined across
 // systems; otherwise a new id is generated.
 std::string request_id_for(const http::request<http::buffer_body>& request) {
@@ -234,17 +246,10 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     }
 
     const std::string request_id = request_id_for(parser.get());
-    auto trace = tracing::continue_or_start(parser.get()["traceparent"]);
-    const log::logger request_log =
-        connection_log.with("request_id", request_id).with("trace_id", trace.trace_id());
-    exchange current(stream, buffer, parser, request_log, request_id, std::move(trace),
-                     timeouts_.idle, timeouts_.body_idle);
+    exchange current(stream, buffer, parser, connection_log.with("request_id", request_id),
+                     request_id, timeouts_.idle, timeouts_.body_idle);
     const auto started = std::chrono::steady_clock::now();
-    ++active_requests_;
-    struct request_count {
-      std::atomic<std::size_t>& active;
-      ~request_count() { --active; }
-    } counted{active_requests_};
+    const request_counter counted(active_requests_);
     co_await routes_.handle(current);
     // A request that was in progress when the drain began still learns the connection closes.
     if (stopping_.load()) {

@@ -32,7 +32,7 @@ class webhook_routes {
 
   explicit webhook_routes(webhook_services services) : services_(services) {}
 
-  // Handles an authenticated request; `path` holds the segments after "/v1/webhooks".
+  // Handles an authenticated request. `path` contains the segments after "/v1/webhooks".
   boost::asio::awaitable<void> handle(exchange& current, std::vector<std::string_view> path,
                                       std::string base_url);
 

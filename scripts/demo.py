@@ -90,7 +90,7 @@ class WebhookReceiver:
 
 
 def signature_valid(secret, headers, body):
-    """Checks a delivery as the Standard Webhooks specification says: HMAC-SHA256 with the
+    """Checks a delivery as the Standard Webhooks specification defines it: HMAC-SHA256 with the
     decoded secret over id, timestamp and body, against any of the signatures sent."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body

@@ -372,8 +372,7 @@ asio::awaitable<void> webhook_dispatcher::record(const std::string& id,
   }
   if ((*reply)[0].text() == "disabled") {
     logger_.warn("webhook subscription disabled",
-                 {{"delivery_id", id},
-                  {"subscription_id", subscription_key.substr(store_keys::webhook("").size())}});
+                 {{"delivery_id", id}, {"subscription_key", subscription_key}});
   }
 }
 

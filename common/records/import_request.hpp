@@ -26,6 +26,8 @@ struct import_options {
   csv::text_encoding encoding = csv::text_encoding::utf_8;
   date_format dates = date_format::year_month_day;
   std::optional<std::string> dedupe_by;  // must name the object type's unique property
+
+  bool operator==(const import_options&) const = default;
 };
 
 // The importRequest part of an import submission.

@@ -118,8 +118,9 @@ EXPORT_PARTITIONS = 6
 
 
 def keda_replicas(lag, lag_threshold, partitions):
-    """The replica count KEDA's Kafka scaler asks for: lag over the threshold, rounded up, and
-    no more replicas than partitions, since a consumer group gives each partition to one member."""
+    """Return the replica count that KEDA's Kafka scaler requests: lag over the threshold, rounded
+    up, and no more replicas than partitions, since a consumer group gives each partition to one
+    member."""
     return min(math.ceil(lag / lag_threshold), partitions)
 
 
@@ -166,3 +167,29 @@ def test_queue_depth_drives_replicas(make_stack):
     assert drained[lag] == 0
     drained = wait_for_sample(stack.url, pending, pending_before)
     assert drained[pending] == pending_before
+
+
+def test_rows_remaining_counts_pending_imports(make_stack):
+    stack = make_stack(worker_count=1)
+    client = stack.new_client()
+    rows = ("jobgate_rows_remaining", '{kind="imports"}')
+    before = scrape(stack.url)[rows]
+    worker = stack.workers[0]
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=30)
+
+    # The importRequest part comes before the file, so the gateway counts the rows on the way in.
+    body = b"email,firstname\r\n" + b"".join(
+        f"rows{index}@example.com,\"Row\r\n{index}\"\r\n".encode() for index in range(300))
+    response = client.submit_import(body, {"objectType": "contacts"})
+    assert response.status == 202, response.body
+    location = response.header("Location")
+    pending = client.get(location).json()
+    assert pending["status"] == "PENDING"
+    assert pending["progress"]["rowsTotal"] == 300
+    assert scrape(stack.url)[rows] == before + 300
+
+    stack.start_worker(0)
+    assert client.wait(location)["status"] == "DONE"
+    drained = wait_for_sample(stack.url, rows, before)
+    assert drained[rows] == before

@@ -44,7 +44,7 @@ def standard_webhooks():
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that keeps every request and answers each path with the
+    """An HTTP server on 127.0.0.1 that records every request and responds on each path with the
     statuses planned for it, one per request, then 200."""
 
     def __init__(self, context=None):
@@ -64,7 +64,7 @@ class Receiver:
                     plan = receiver.plans.get(self.path, [])
                     status = plan.pop(0) if plan else 200
                 if status == "hang":
-                    # A target that never answers within the worker's response timeout.
+                    # A target that does not respond within the worker's response timeout.
                     time.sleep(HANG_SECONDS)
                     status = 200
                 self.send_response(status)

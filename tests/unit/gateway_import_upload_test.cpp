@@ -132,6 +132,55 @@ TEST_CASE("upload with both parts", "[gateway][upload]") {
   CHECK_FALSE(store.open(blob_key).has_value());
   REQUIRE(upload.commit().has_value());
   CHECK(read_blob(store, blob_key) == csv);
+
+  jobgate::records::import_options counted_with;
+  CHECK(upload.counted_records(counted_with) == 2);
+  CHECK(counted_with == jobgate::records::import_options{});
+}
+
+TEST_CASE("upload counts records with request options", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  // A quoted field across lines is one record, and the semicolon is the delimiter asked for.
+  const std::string semicolons = "Email;Note\r\na@x.test;\"two\r\nlines\"\r\nb@x.test;plain\r\n";
+  const std::string body = multipart_body(
+      {{"importRequest", "", R"({"objectType":"contacts","options":{"delimiter":";"}})"},
+       {"files", "fair.csv", semicolons}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  REQUIRE_FALSE(parse(upload, body, 3));
+
+  jobgate::records::import_options counted_with;
+  CHECK(upload.counted_records(counted_with) == 2);
+  CHECK(counted_with.delimiter == ';');
+}
+
+TEST_CASE("upload counts nothing without options", "[gateway][upload]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  jobgate::records::import_options counted_with;
+  {
+    // An invalid delimiter leaves the count to the worker, and the schema check rejects it.
+    import_upload upload(store, std::string(blob_key), 1024);
+    const std::string body = multipart_body(
+        {{"importRequest", "", R"({"objectType":"contacts","options":{"delimiter":"\""}})"},
+         {"files", "fair.csv", std::string(csv)}});
+    REQUIRE_FALSE(parse(upload, body, 64));
+    CHECK_FALSE(upload.counted_records(counted_with).has_value());
+  }
+  {
+    import_upload upload(store, std::string(blob_key), 1024);
+    const std::string body = multipart_body(
+        {{"importRequest", "", "not json"}, {"files", "fair.csv", std::string(csv)}});
+    REQUIRE_FALSE(parse(upload, body, 64));
+    CHECK_FALSE(upload.counted_records(counted_with).has_value());
+  }
+  {
+    auto preview = import_upload::preview(store, 1024, 16);
+    const std::string body = multipart_body({{"importRequest", "", std::string(request_json)},
+                                             {"files", "fair.csv", std::string(csv)}});
+    REQUIRE_FALSE(parse(preview, body, 64));
+    CHECK_FALSE(preview.counted_records(counted_with).has_value());
+  }
 }
 
 TEST_CASE("upload file part first", "[gateway][upload]") {
@@ -144,6 +193,9 @@ TEST_CASE("upload file part first", "[gateway][upload]") {
   CHECK(upload.has_request());
   CHECK(upload.has_file());
   CHECK(upload.request_json() == request_json);
+  // The options arrived after the file, so the worker counts the records.
+  jobgate::records::import_options counted_with;
+  CHECK_FALSE(upload.counted_records(counted_with).has_value());
 }
 
 TEST_CASE("upload missing file part", "[gateway][upload]") {
