@@ -7,13 +7,13 @@ namespace jobgate::job_scripts {
 
 namespace {
 
-// A Lua function that keeps the hash jg:job-stats in step with one job, for the gauges of pending
-// and running jobs and of rows left to import. Fields are "KIND:PENDING" and "KIND:PROCESSING"
-// (jobs in that status) and "KIND:rows" (rowsTotal minus rowsProcessed of active jobs whose total
-// is known). The job hash stores what it contributes in statsStatus and statsRows, so every script
-// that changes a job calls it once at the end and only the difference is applied. `deleting` is
-// true when the job is about to be deleted.
-constexpr char settle_stats_lua[] = R"lua(
+// Lua functions that the job scripts share. settle_stats keeps the hash jg:job-stats in step with
+// one job, for the gauges of pending and running jobs and of rows left to import. Fields are
+// "KIND:PENDING" and "KIND:PROCESSING" (jobs in that status) and "KIND:rows" (rowsTotal minus
+// rowsProcessed of active jobs whose total is known). The job hash stores what it contributes in
+// statsStatus and statsRows, so every script that changes a job calls it once at the end and
+// only the difference is applied. `deleting` is true when the job is about to be deleted.
+constexpr char job_functions_lua[] = R"lua(
 local function settle_stats(key, deleting)
   local job = redis.call('HMGET', key, 'kind', 'status', 'rowsTotal', 'rowsProcessed',
                          'statsStatus', 'statsRows')
@@ -46,14 +46,33 @@ local function settle_stats(key, deleting)
     redis.call('HDEL', key, 'statsStatus', 'statsRows')
   end
 end
+
+-- Ends a job whose final fields are set, with KEYS as finish_job and cancel_job take them: job
+-- hash, errors list, tombstone, running leases, expiring jobs. Both expire after `retention`
+-- millis, and the tombstone outlives them by 30 days, so late reads learn that the job expired.
+local function end_job(now, retention)
+  local tombstone_ms = 2592000000
+  redis.call('PEXPIRE', KEYS[1], retention)
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('PEXPIRE', KEYS[2], retention)
+  end
+  local tenant = redis.call('HGET', KEYS[1], 'tenant')
+  local id = string.sub(KEYS[1], 8)
+  redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
+  redis.call('HDEL', KEYS[1], 'leaseUntil')
+  settle_stats(KEYS[1], false)
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
+  redis.call('PUBLISH', 'jg:job-changes', id)
+end
 )lua";
 
-// The text of settle_stats_lua followed by a script's own text, as one constant array.
+// The text of job_functions_lua followed by a script's own text, as one constant array.
 template <std::size_t Size>
-constexpr auto with_settle_stats(const char (&script)[Size]) {
-  std::array<char, sizeof settle_stats_lua - 1 + Size> text{};
-  std::copy_n(settle_stats_lua, sizeof settle_stats_lua - 1, text.begin());
-  std::copy_n(script, Size, text.begin() + sizeof settle_stats_lua - 1);
+constexpr auto with_job_functions(const char (&script)[Size]) {
+  std::array<char, sizeof job_functions_lua - 1 + Size> text{};
+  std::copy_n(job_functions_lua, sizeof job_functions_lua - 1, text.begin());
+  std::copy_n(script, Size, text.begin() + sizeof job_functions_lua - 1);
   return text;
 }
 
@@ -65,7 +84,7 @@ constexpr std::string_view script_view(const std::array<char, Size>& text) {
 
 }  // namespace
 
-constexpr auto create_job_text = with_settle_stats(R"lua(
+constexpr auto create_job_text = with_job_functions(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
@@ -82,7 +101,7 @@ return 1
 )lua");
 const std::string_view create_job = script_view(create_job_text);
 
-constexpr auto delete_job_text = with_settle_stats(R"lua(
+constexpr auto delete_job_text = with_job_functions(R"lua(
 settle_stats(KEYS[1], true)
 local id = string.sub(KEYS[1], 8)
 redis.call('DEL', KEYS[1])
@@ -92,7 +111,7 @@ return 1
 )lua");
 const std::string_view delete_job = script_view(delete_job_text);
 
-constexpr auto start_job_text = with_settle_stats(R"lua(
+constexpr auto start_job_text = with_job_functions(R"lua(
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
   return {'missing'}
@@ -122,7 +141,7 @@ return result
 )lua");
 const std::string_view start_job = script_view(start_job_text);
 
-constexpr auto update_job_text = with_settle_stats(R"lua(
+constexpr auto update_job_text = with_job_functions(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not job[1] then
   return {'missing'}
@@ -144,7 +163,7 @@ return {'ok'}
 )lua");
 const std::string_view update_job = script_view(update_job_text);
 
-constexpr auto apply_import_batch_text = with_settle_stats(R"lua(
+constexpr auto apply_import_batch_text = with_job_functions(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'ckOffset')
 if not job[1] then
   return {'missing'}
@@ -219,7 +238,7 @@ return {'ok'}
 )lua");
 const std::string_view apply_import_batch = script_view(apply_import_batch_text);
 
-constexpr auto finish_job_text = with_settle_stats(R"lua(
+constexpr auto finish_job_text = with_job_functions(R"lua(
 local job = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not job[1] then
   return {'missing'}
@@ -232,31 +251,18 @@ if job[2] ~= ARGV[1] then
 end
 local now = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
--- The tombstone outlives the job by 30 days, so late reads learn that it expired.
-local tombstone_ms = 2592000000
 local fields = {'status', ARGV[2], 'updatedAt', ARGV[3], 'finishedAt', ARGV[3],
                 'expiresAt', tostring(now + retention)}
 for i = 5, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], retention)
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('PEXPIRE', KEYS[2], retention)
-end
-local tenant = redis.call('HGET', KEYS[1], 'tenant')
-local id = string.sub(KEYS[1], 8)
-redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
-redis.call('HDEL', KEYS[1], 'leaseUntil')
-settle_stats(KEYS[1], false)
-redis.call('ZREM', KEYS[4], id)
-redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
-redis.call('PUBLISH', 'jg:job-changes', id)
+end_job(now, retention)
 return {'ok'}
 )lua");
 const std::string_view finish_job = script_view(finish_job_text);
 
-constexpr auto cancel_job_text = with_settle_stats(R"lua(
+constexpr auto cancel_job_text = with_job_functions(R"lua(
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
   return {'missing'}
@@ -266,21 +272,9 @@ if status ~= 'PENDING' and status ~= 'PROCESSING' then
 end
 local now = tonumber(ARGV[1])
 local retention = tonumber(ARGV[2])
-local tombstone_ms = 2592000000
 redis.call('HSET', KEYS[1], 'status', 'CANCELED', 'updatedAt', ARGV[1], 'finishedAt', ARGV[1],
            'expiresAt', tostring(now + retention))
-redis.call('PEXPIRE', KEYS[1], retention)
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('PEXPIRE', KEYS[2], retention)
-end
-local tenant = redis.call('HGET', KEYS[1], 'tenant')
-local id = string.sub(KEYS[1], 8)
-redis.call('SET', KEYS[3], tenant, 'PX', retention + tombstone_ms)
-redis.call('HDEL', KEYS[1], 'leaseUntil')
-settle_stats(KEYS[1], false)
-redis.call('ZREM', KEYS[4], id)
-redis.call('ZADD', KEYS[5], now + retention, tenant .. '/' .. id)
-redis.call('PUBLISH', 'jg:job-changes', id)
+end_job(now, retention)
 return {'ok', status}
 )lua");
 const std::string_view cancel_job = script_view(cancel_job_text);
@@ -311,7 +305,7 @@ end
 return due
 )lua";
 
-constexpr auto take_over_job_text = with_settle_stats(R"lua(
+constexpr auto take_over_job_text = with_job_functions(R"lua(
 local id = string.sub(KEYS[1], 8)
 local job = redis.call('HMGET', KEYS[1], 'status', 'leaseUntil', 'attempts')
 if job[1] ~= 'PROCESSING' then

@@ -1,19 +1,11 @@
-#include <unistd.h>
-
-#include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <future>
 #include <map>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "async_redis_fixture.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
@@ -27,11 +19,9 @@
 
 namespace {
 
-namespace asio = boost::asio;
 namespace redis = jobgate::redis;
 namespace records = jobgate::records;
 namespace store_keys = jobgate::store_keys;
-using namespace std::chrono_literals;
 using jobgate::job_kind;
 using jobgate::job_record;
 using jobgate::job_status;
@@ -41,25 +31,12 @@ using jobgate::worker::worker_store;
 constexpr std::int64_t retention_ms = 2 * 3600 * 1000;
 constexpr std::int64_t lease_ms = 60 * 1000;
 
-redis::redis_endpoint shared_endpoint() {
-  auto endpoint = redis::parse_redis_url(jobgate::test::shared_redis_url());
-  REQUIRE(endpoint.has_value());
-  return *endpoint;
-}
-
 redis::connection connect_sync() {
-  auto connected = redis::connection::connect(shared_endpoint());
-  if (!connected) {
-    FAIL("connect to Redis failed: " << connected.error().message());
-  }
-  return std::move(*connected);
+  return jobgate::test::connect_shared_redis();
 }
 
 std::string unique_tenant(std::string_view test) {
-  static std::atomic<int> counter{0};
-  static const auto run = std::chrono::steady_clock::now().time_since_epoch().count();
-  return "test-" + std::to_string(::getpid()) + "-" + std::to_string(run) + "-" +
-         std::to_string(counter++) + "-" + std::string(test);
+  return jobgate::test::unique_name("test-" + std::string(test));
 }
 
 job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports) {
@@ -78,79 +55,39 @@ job_record make_job(const std::string& tenant, job_kind kind = job_kind::imports
   return job;
 }
 
-// The repository on one async connection, served by one io thread for the life of the fixture.
-// Each call runs a coroutine there and waits for its result, so checks stay on the test thread.
+// The repository's calls, each run on the fixture's io thread.
 class async_store {
  public:
-  // Runs the coroutine that make() returns on the io thread and returns its result.
-  template <typename Make>
-  auto run(Make make) {
-    auto future = asio::co_spawn(io_, make(), asio::use_future);
-    REQUIRE(future.wait_for(30s) == std::future_status::ready);
-    return future.get();
-  }
-
-  async_store()
-      : work_(asio::make_work_guard(io_)),
-        connection_(io_.get_executor(), shared_endpoint()),
-        repository_(connection_),
-        thread_([this] { io_.run(); }) {
-    auto future = asio::co_spawn(io_, connection_.async_connect(), asio::use_future);
-    const bool ready = future.wait_for(30s) == std::future_status::ready;
-    const auto connected = ready ? future.get() : boost::system::result<void>{};
-    if (!ready || !connected) {
-      // The destructor does not run after a throwing constructor, so the io thread stops here.
-      shut_down();
-      FAIL("async connect to Redis failed: " << (ready ? connected.error().message()
-                                                       : std::string("timed out")));
-    }
-  }
-
-  ~async_store() { shut_down(); }
-
   boost::system::result<bool> create(const job_record& job) {
-    return run([&] { return repository_.create(job); });
+    return fixture_.run([&](auto& repository) { return repository.create(job); });
   }
   boost::system::result<std::optional<job_record>> find(const std::string& id) {
-    return run([&] { return repository_.find(id); });
+    return fixture_.run([&](auto& repository) { return repository.find(id); });
   }
   boost::system::result<void> remove(const job_record& job) {
-    return run([&] { return repository_.remove(job); });
+    return fixture_.run([&](auto& repository) { return repository.remove(job); });
   }
   boost::system::result<jobgate::gateway::error_page> errors(const std::string& id,
                                                              std::int64_t offset,
                                                              std::int64_t limit) {
-    return run([&] { return repository_.errors(id, offset, limit); });
+    return fixture_.run([&](auto& repository) { return repository.errors(id, offset, limit); });
   }
   boost::system::result<jobgate::gateway::cancel_outcome> cancel(const std::string& id) {
-    return run([&] { return repository_.cancel(id, retention_ms); });
+    return fixture_.run([&](auto& repository) { return repository.cancel(id, retention_ms); });
   }
   bool ping() {
-    return run([&] { return repository_.ping(); });
+    return fixture_.run([](auto& repository) { return repository.ping(); });
   }
   jobgate::gateway::job_kind_totals totals(job_kind kind) {
-    auto read = run([&] { return repository_.totals(); });
+    auto read = fixture_.run([](auto& repository) { return repository.totals(); });
     REQUIRE(read.has_value());
     const auto found = read->find(kind);
     return found == read->end() ? jobgate::gateway::job_kind_totals{} : found->second;
   }
-  void close() { connection_.close(); }
+  void close() { fixture_.close(); }
 
  private:
-  void shut_down() {
-    connection_.close();
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  redis::async_connection connection_;
-  redis_job_repository repository_;
-  std::thread thread_;
+  jobgate::test::async_redis_fixture<redis_job_repository> fixture_;
 };
 
 job_record find_existing(async_store& store, const std::string& id) {

@@ -1,16 +1,12 @@
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <future>
 #include <map>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "async_redis_fixture.hpp"
 #include "common/clock.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/connection.hpp"
@@ -24,7 +20,6 @@
 
 namespace {
 
-namespace asio = boost::asio;
 namespace redis = jobgate::redis;
 namespace store_keys = jobgate::store_keys;
 namespace scripts = jobgate::webhook_scripts;
@@ -41,64 +36,7 @@ std::string unique(std::string_view name) {
   return jobgate::test::unique_name(name);
 }
 
-// An async connection to the shared Redis with one io thread serving it, and the repository on
-// that connection. run() waits for a coroutine on the io thread, so checks stay on the test thread.
-class async_repository {
- public:
-  async_repository()
-      : work_(asio::make_work_guard(io_)),
-        connection_(io_.get_executor(), endpoint()),
-        repository_(connection_),
-        thread_([this] { io_.run(); }) {
-    auto connected = asio::co_spawn(io_, connection_.async_connect(), asio::use_future);
-    if (connected.wait_for(30s) != std::future_status::ready) {
-      stop();
-      FAIL("async connect to Redis timed out");
-    }
-    if (auto outcome = connected.get(); !outcome) {
-      stop();
-      FAIL("async connect to Redis failed: " << outcome.error().message());
-    }
-  }
-
-  ~async_repository() { stop(); }
-
-  async_repository(const async_repository&) = delete;
-  async_repository& operator=(const async_repository&) = delete;
-
-  // Runs the repository call that `call` makes and returns its result. The repository's coroutines
-  // keep references to their arguments, so each argument must be a named object that outlives
-  // run().
-  template <typename Call>
-  auto run(Call call) {
-    auto future = asio::co_spawn(io_, call(repository_), asio::use_future);
-    REQUIRE(future.wait_for(30s) == std::future_status::ready);
-    return future.get();
-  }
-
- private:
-  static redis::redis_endpoint endpoint() {
-    auto parsed = redis::parse_redis_url(jobgate::test::shared_redis_url());
-    REQUIRE(parsed.has_value());
-    return *parsed;
-  }
-
-  // A constructor that fails does not run the destructor, so it stops the io thread itself.
-  void stop() {
-    connection_.close();
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  redis::async_connection connection_;
-  redis_webhook_repository repository_;
-  std::thread thread_;
-};
+using async_repository = jobgate::test::async_redis_fixture<redis_webhook_repository>;
 
 // One tenant's state: the repository under test beside a blocking connection that seeds and
 // inspects keys directly. The destructor takes the test's deliveries out of the shared due set.
