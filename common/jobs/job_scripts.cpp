@@ -181,8 +181,64 @@ end
 local now = ARGV[6]
 local prefix = ARGV[7]
 local unique_property = ARGV[8]
-local created, updated, failed, blank = 0, 0, 0, 0
+-- Lua's unpack() fails past a few thousand values, so long argument lists go in chunks.
+local chunk = 1000
+local function call_in_chunks(command, key, list, width)
+  local results = {}
+  for first = 1, #list, chunk * width do
+    local last = math.min(first + chunk * width - 1, #list)
+    local reply = redis.call(command, key, unpack(list, first, last))
+    if type(reply) == 'table' then
+      for _, value in ipairs(reply) do
+        results[#results + 1] = value
+      end
+    end
+  end
+  return results
+end
+
+-- The unique keys of the batch's value rows, looked up with one HMGET per chunk.
+local keys = {}
 local i = 9
+while i <= #ARGV do
+  local kind = ARGV[i]
+  if kind == 'v' then
+    keys[#keys + 1] = ARGV[i + 1]
+    i = i + 3 + 2 * tonumber(ARGV[i + 2])
+  elseif kind == 'r' then
+    i = i + 2
+  else
+    i = i + 1
+  end
+end
+local ids = {}
+local new_keys = 0
+if #keys > 0 then
+  local found = {}
+  for first = 1, #keys, chunk do
+    local part = redis.call('HMGET', KEYS[3], unpack(keys, first, math.min(first + chunk - 1, #keys)))
+    for n = 1, #part do
+      found[first + n - 1] = part[n]
+    end
+  end
+  for n = 1, #keys do
+    if found[n] then
+      ids[keys[n]] = found[n]
+    elseif ids[keys[n]] == nil then
+      ids[keys[n]] = false
+      new_keys = new_keys + 1
+    end
+  end
+end
+-- New records take consecutive ids from one INCRBY.
+local next_id = 0
+if new_keys > 0 then
+  next_id = redis.call('INCRBY', KEYS[5], new_keys) - new_keys
+end
+
+local created, updated, failed, blank = 0, 0, 0, 0
+local index_entries, id_entries, error_entries = {}, {}, {}
+i = 9
 while i <= #ARGV do
   local kind = ARGV[i]
   if kind == 'v' then
@@ -194,20 +250,24 @@ while i <= #ARGV do
       values[#values + 1] = ARGV[i + 4 + 2 * j]
     end
     i = i + 3 + 2 * count
-    local id = redis.call('HGET', KEYS[3], key)
+    local id = ids[key]
     if id then
       values[#values + 1] = 'updatedAt'
       values[#values + 1] = now
       redis.call('HSET', prefix .. id, unpack(values))
       updated = updated + 1
     else
-      id = redis.call('INCR', KEYS[5])
-      redis.call('HSET', KEYS[3], key, id)
-      redis.call('ZADD', KEYS[4], id, id)
+      next_id = next_id + 1
+      id = tostring(next_id)
+      ids[key] = id
+      index_entries[#index_entries + 1] = key
+      index_entries[#index_entries + 1] = id
+      id_entries[#id_entries + 1] = next_id
+      id_entries[#id_entries + 1] = id
       values[#values + 1] = unique_property
       values[#values + 1] = key
       values[#values + 1] = 'id'
-      values[#values + 1] = tostring(id)
+      values[#values + 1] = id
       values[#values + 1] = 'createdAt'
       values[#values + 1] = now
       values[#values + 1] = 'updatedAt'
@@ -216,7 +276,7 @@ while i <= #ARGV do
       created = created + 1
     end
   elseif kind == 'r' then
-    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    error_entries[#error_entries + 1] = ARGV[i + 1]
     failed = failed + 1
     i = i + 2
   else
@@ -224,6 +284,9 @@ while i <= #ARGV do
     i = i + 1
   end
 end
+call_in_chunks('HSET', KEYS[3], index_entries, 2)
+call_in_chunks('ZADD', KEYS[4], id_entries, 2)
+call_in_chunks('RPUSH', KEYS[2], error_entries, 1)
 
 redis.call('HINCRBY', KEYS[1], 'created', created)
 redis.call('HINCRBY', KEYS[1], 'updated', updated)
