@@ -22,6 +22,15 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t body_piece_bytes = 64 * 1024;
 
+// The traceparent header, or an empty value when the request has none or several: Trace Context
+// treats repeated traceparent headers as invalid, so the gateway starts a new trace for them.
+std::string_view single_traceparent(const http::request<http::buffer_body>& request) {
+  if (request.count("traceparent") != 1) {
+    return {};
+  }
+  return request["traceparent"];
+}
+
 }  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser_type& parser,
@@ -32,7 +41,7 @@ exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser
       parser_(parser),
       logger_(std::move(logger)),
       request_id_(std::move(request_id)),
-      trace_(tracing::continue_or_start(parser.get()["traceparent"])),
+      trace_(tracing::continue_or_start(single_traceparent(parser.get()))),
       target_(parser.get().target()),
       idle_timeout_(idle_timeout),
       body_idle_timeout_(body_idle_timeout) {

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/crypto/sha256.hpp"
+#include "common/redis/redis_endpoint.hpp"
 #include "common/webhooks/target_settings.hpp"
 
 namespace jobgate::gateway {
@@ -122,9 +123,9 @@ gateway_config read_gateway_config(settings_reader& reader) {
 
 std::string describe(const gateway_config& config) {
   return "http=" + config.http_address + ":" + std::to_string(config.http_port) +
-         " threads=" + std::to_string(config.threads) + " redis=" + config.redis_url +
-         " kafka=" + config.kafka_brokers + " blob_dir=" + config.blob_dir +
-         " api_keys=" + std::to_string(config.api_keys.size()) +
+         " threads=" + std::to_string(config.threads) +
+         " redis=" + redis::masked_redis_url(config.redis_url) + " kafka=" + config.kafka_brokers +
+         " blob_dir=" + config.blob_dir + " api_keys=" + std::to_string(config.api_keys.size()) +
          " signing_secret=" + mask_secret(config.signing_secret) +
          " max_upload_bytes=" + std::to_string(config.max_upload_bytes) +
          " idle_timeout_seconds=" + std::to_string(config.idle_timeout_seconds) +

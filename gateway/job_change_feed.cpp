@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/jobs/store_keys.hpp"
+#include "common/metrics/client_counters.hpp"
 #include "common/redis/connection.hpp"
 #include "common/redis/error.hpp"
 
@@ -130,6 +131,7 @@ void job_change_feed::run() {
   options.keep_alive = true;
   std::chrono::milliseconds delay = retry_delay_min;
   bool reported = false;
+  bool subscribed_before = false;
   while (!stopping_.load()) {
     auto connection = redis::connection::connect(endpoint_, options);
     boost::system::error_code failure;
@@ -143,6 +145,10 @@ void job_change_feed::run() {
         delay = retry_delay_min;
         reported = false;
         logger_.info("job change feed subscribed");
+        if (subscribed_before) {
+          metrics::count_client_event(metrics::client_event::redis_reconnect);
+        }
+        subscribed_before = true;
         // Changes during the gap before this subscription are unknown: everyone reloads.
         notify_all();
         while (true) {

@@ -98,11 +98,9 @@ int main(int argc, char** argv) {
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 
-    const auto shut_down = [&] {
-      redis_connection.close();
-      queue.close();
-      io.stop();
-    };
+    // Stopping the io_context abandons the handlers still running, so none of them sees Redis or
+    // Kafka closed under it; the producer is flushed after the io threads end.
+    const auto shut_down = [&io] { io.stop(); };
     // The first signal starts a drain: no new connections, /readyz 503, and requests in progress
     // get up to shutdown-timeout to finish. A second signal stops at once.
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -146,6 +144,7 @@ int main(int argc, char** argv) {
     for (auto& thread : threads) {
       thread.join();
     }
+    queue.close();
     logger.info("gateway stopped");
   } catch (const std::exception& error) {
     logger.error("gateway failed to start", {{"error", error.what()}});

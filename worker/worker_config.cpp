@@ -1,5 +1,6 @@
 #include "worker/worker_config.hpp"
 
+#include "common/redis/redis_endpoint.hpp"
 #include "common/webhooks/target_settings.hpp"
 
 namespace jobgate::worker {
@@ -123,7 +124,7 @@ std::string describe(const worker_config& config) {
     kinds += (kinds.empty() ? "" : ",") + std::string("webhooks");
   }
   return "kinds=" + kinds + " concurrency=" + std::to_string(config.concurrency) +
-         " redis=" + config.redis_url + " kafka=" + config.kafka_brokers +
+         " redis=" + redis::masked_redis_url(config.redis_url) + " kafka=" + config.kafka_brokers +
          " group_prefix=" + config.group_prefix + " blob_dir=" + config.blob_dir +
          " batch_rows=" + std::to_string(config.batch_rows) +
          " lease_ms=" + std::to_string(config.lease_ms) + " metrics=" + config.metrics_address +

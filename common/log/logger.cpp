@@ -167,17 +167,21 @@ void logger::write(level severity, std::string_view message,
     append_json_string(line, state.service);
     line += ",\"msg\":";
     append_json_string(line, message);
-    const auto append_field = [&line](std::string_view key, std::string_view value) {
+    const auto append_field = [&line](std::string_view key, std::string_view value, bool numeric) {
       line += ',';
       append_json_string(line, key);
       line += ':';
-      append_json_string(line, value);
+      if (numeric) {
+        line += value;
+      } else {
+        append_json_string(line, value);
+      }
     };
     for (const auto& [key, value] : context_) {
-      append_field(key, value);
+      append_field(key, value, false);
     }
     for (const auto& item : fields) {
-      append_field(item.key, item.value);
+      append_field(item.key, item.value, item.numeric);
     }
     line += '}';
   } else {

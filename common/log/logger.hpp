@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cmath>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,12 +18,24 @@ struct field {
   field(std::string_view key_text, std::string_view text) : key(key_text), value(text) {}
   field(std::string_view key_text, const std::string& text) : key(key_text), value(text) {}
   field(std::string_view key_text, const char* text) : key(key_text), value(text) {}
+  // A number is written without quotes in JSON lines, unless it is a NaN or an infinity.
   template <typename Number>
   requires std::is_arithmetic_v<Number> field(std::string_view key_text, Number number)
-      : key(key_text), value(std::to_string(number)) {}
+      : key(key_text), value(std::to_string(number)), numeric(is_finite(number)) {}
 
   std::string_view key;
   std::string value;
+  bool numeric = false;
+
+ private:
+  template <typename Number>
+  static bool is_finite(Number number) {
+    if constexpr (std::is_floating_point_v<Number>) {
+      return std::isfinite(number);
+    } else {
+      return true;
+    }
+  }
 };
 
 // Sets up the process-wide sink once at start-up: lines go to stderr as JSON objects or as text

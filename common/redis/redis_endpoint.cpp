@@ -150,4 +150,9 @@ boost::system::result<redis_endpoint> parse_redis_url(std::string_view url) {
   return endpoint;
 }
 
+std::string masked_redis_url(std::string_view url) {
+  auto endpoint = parse_redis_url(url);
+  return endpoint ? endpoint->masked_url() : std::string("(invalid URL)");
+}
+
 }  // namespace jobgate::redis

@@ -27,4 +27,7 @@ struct redis_endpoint {
 // URL, because it may contain a password.
 boost::system::result<redis_endpoint> parse_redis_url(std::string_view url);
 
+// The URL with its password replaced, for logs, or "(invalid URL)" when it does not parse.
+std::string masked_redis_url(std::string_view url);
+
 }  // namespace jobgate::redis

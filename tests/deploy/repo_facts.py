@@ -83,6 +83,9 @@ def shutdown_constants():
                                      "worker/main.cpp").group(1)),
         "event_timeout": int(search(r"event_timeout\s*=\s*std::chrono::seconds\((\d+)\)",
                                     "worker/job_runner.cpp").group(1)),
+        "gateway_producer_close": int(search(
+            r"producer_->close\(std::chrono::seconds\((\d+)\)\)",
+            "gateway/kafka_job_queue.cpp").group(1)),
     }
 
 

@@ -173,7 +173,8 @@ def test_grace_period_exceeds_drain(rendered, target):
         if name == "jobgate-gateway":
             # The gateway drains after SIGTERM, so preStop only waits for endpoint removal.
             assert pre_stop >= ENDPOINT_REMOVAL_SECONDS, "preStop too short for endpoint removal"
-            drain = int(setting(docs, deployment, "JOBGATE_SHUTDOWN_TIMEOUT", None))
+            drain = (int(setting(docs, deployment, "JOBGATE_SHUTDOWN_TIMEOUT", None))
+                     + limits["gateway_producer_close"])
         elif name == worker_name("webhooks"):
             connect = int(setting(docs, deployment, "JOBGATE_WEBHOOK_CONNECT_TIMEOUT", None))
             response = int(setting(docs, deployment, "JOBGATE_WEBHOOK_RESPONSE_TIMEOUT", None))

@@ -14,6 +14,8 @@ PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "rules" / "jobgate.rules.yml"
 RULE_TESTS = PROMETHEUS_DIR / "rules" / "jobgate.rules.test.yml"
 CONFIG = PROMETHEUS_DIR / "prometheus.yml"
+KUBERNETES_CONFIG = PROMETHEUS_DIR / "kubernetes-scrape.yml"
+K8S_BASE = ROOT / "deploy" / "k8s" / "base"
 DASHBOARD = ROOT / "deploy" / "grafana" / "jobgate-dashboard.json"
 SOURCE_DIRS = [ROOT / "common", ROOT / "gateway", ROOT / "worker"]
 
@@ -179,6 +181,32 @@ def test_config_job_names_match_rules():
     target_down = next(rule for rule in rules_of("alert") if rule["alert"] == "JobgateTargetDown")
     for job in jobs:
         assert job in target_down["expr"]
+
+
+def test_kubernetes_scrape_jobs_match_rules_and_pods():
+    # Debian's promtool is built without Kubernetes discovery, so this file is checked here.
+    with open(KUBERNETES_CONFIG) as source:
+        config = yaml.safe_load(source)
+    with open(CONFIG) as source:
+        local_jobs = {scrape["job_name"] for scrape in yaml.safe_load(source)["scrape_configs"]}
+    components = set()
+    for document in K8S_BASE.glob("*.yaml"):
+        for manifest in yaml.safe_load_all(document.read_text()):
+            if manifest and manifest.get("kind") == "Deployment":
+                labels = manifest["spec"]["template"]["metadata"]["labels"]
+                components.add(labels["app.kubernetes.io/component"])
+    assert {scrape["job_name"] for scrape in config["scrape_configs"]} == local_jobs
+    kept = set()
+    for scrape in config["scrape_configs"]:
+        assert scrape["kubernetes_sd_configs"] == [{"role": "pod"}]
+        for relabel in scrape["relabel_configs"]:
+            re.compile(relabel.get("regex", ".*"))
+        keep = scrape["relabel_configs"][0]
+        assert keep["action"] == "keep"
+        assert keep["source_labels"] == [
+            "__meta_kubernetes_pod_label_app_kubernetes_io_component"]
+        kept.add(keep["regex"])
+    assert kept == components
 
 
 def test_rules_name_defined_metrics():

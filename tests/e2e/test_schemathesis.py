@@ -58,7 +58,7 @@ def count_requests(gateway_log, tenant, method, path, status):
         if (entry.get("msg") == "request" and entry.get("tenant") == tenant
                 and entry.get("method") == method
                 and entry.get("target", "").partition("?")[0] == path
-                and entry.get("status") == str(status)):
+                and str(entry.get("status")) == str(status)):
             count += 1
     return count
 

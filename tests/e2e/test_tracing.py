@@ -1,5 +1,6 @@
 """W3C trace context: a traceparent sent to the gateway reaches the worker's log lines of the job
 and the webhook requests of its events."""
+import http.client
 import json
 import re
 import secrets
@@ -53,6 +54,10 @@ def test_trace_id_reaches_worker_logs(hooks):
 
     accepted = wait_for_log(stack, "gateway.log", msg="job accepted", job_id=job_id)
     assert accepted[0]["trace_id"] == trace_id
+    # The access log line of the submission has the same trace id, and numbers as JSON numbers.
+    request = wait_for_log(stack, "gateway.log", msg="request", trace_id=trace_id)
+    assert request[0]["status"] == 202
+    assert isinstance(request[0]["duration_us"], int)
     wait_for_log(stack, "worker0.log", msg="job done", job_id=job_id)
     lines = log_entries(stack, "worker0.log", job_id=job_id)
     assert {"job started", "job done"} <= {line["msg"] for line in lines}
@@ -103,3 +108,26 @@ def test_webhook_requests_carry_the_trace(hooks):
     # Every hop is a span of its own: the gateway, the worker and each webhook attempt.
     assert sent_parent not in parents
     assert len(parents) == 2
+
+
+def test_repeated_traceparent_is_replaced(hooks):
+    stack, _ = hooks
+    client = stack.new_client()
+    sent = secrets.token_hex(16)
+    body = json.dumps({"objectType": "contacts", "properties": ["email"]}).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
+    connection.putrequest("POST", "/v1/exports")
+    connection.putheader("Authorization", f"Bearer {client.api_key}")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.putheader("traceparent", f"00-{sent}-{secrets.token_hex(8)}-01")
+    connection.putheader("traceparent", f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01")
+    connection.endheaders(body)
+    response = connection.getresponse()
+    assert response.status == 202
+    job_id = json.loads(response.read())["id"]
+    connection.close()
+
+    accepted = wait_for_log(stack, "gateway.log", msg="job accepted", job_id=job_id)
+    assert accepted[0]["trace_id"] != sent
+    assert re.fullmatch(r"[0-9a-f]{32}", accepted[0]["trace_id"])

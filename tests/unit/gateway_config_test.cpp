@@ -215,6 +215,12 @@ TEST_CASE("gateway config describe masks secret", "[config][gateway]") {
   CHECK(text.find("signing_secret=(32 characters)") != std::string::npos);
   CHECK(text.find("key1") == std::string::npos);
   CHECK(text.find("api_keys=1") != std::string::npos);
+
+  const auto with_password = read_with({"--redis-url=redis://:hunter2@redis.internal:6380/1"});
+  REQUIRE(with_password.errors.empty());
+  const std::string masked = describe(with_password.config);
+  CHECK(masked.find("hunter2") == std::string::npos);
+  CHECK(masked.find("redis=redis://:***@redis.internal:6380/1") != std::string::npos);
 }
 
 TEST_CASE("gateway config keeps key digests", "[config][gateway]") {

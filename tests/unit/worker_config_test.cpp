@@ -133,6 +133,14 @@ TEST_CASE("worker config describe lists kinds", "[config][worker]") {
   CHECK(text.find("batch_rows=7") != std::string::npos);
 }
 
+TEST_CASE("worker config describe masks password", "[config][worker]") {
+  const auto outcome = read_with({"--redis-url=redis://jobs:hunter2@redis.internal:6380"});
+  REQUIRE(outcome.errors.empty());
+  const std::string text = describe(outcome.config);
+  CHECK(text.find("hunter2") == std::string::npos);
+  CHECK(text.find("redis=redis://jobs:***@redis.internal:6380") != std::string::npos);
+}
+
 TEST_CASE("worker config webhook settings", "[config][worker]") {
   const auto outcome =
       read_with({"--kinds=webhooks", "--webhook-concurrency=4", "--webhook-target-concurrency=2",
