@@ -1,0 +1,1 @@
+"""The jobgate benchmark harness that tests/bench/run drives."""

@@ -1,0 +1,1 @@
+"""References: the physical limits that the scenarios are compared with."""

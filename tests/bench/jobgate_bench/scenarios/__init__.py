@@ -1,0 +1,1 @@
+"""Scenarios: what jobgate itself does under load."""
