@@ -22,6 +22,9 @@ namespace {
 
 constexpr auto probe_period = std::chrono::seconds(2);
 constexpr auto probe_timeout = std::chrono::milliseconds(1500);
+// A metadata request can miss probe_timeout on a machine whose cores are saturated, so the queue
+// counts as unreachable only after this many failed probes in a row.
+constexpr int failed_probes_to_unreachable = 2;
 
 kafka::kafka_config producer_config(const std::string& brokers,
                                     std::chrono::milliseconds delivery_timeout) {
@@ -44,6 +47,7 @@ kafka_job_queue::kafka_job_queue(const std::string& brokers,
 
 void kafka_job_queue::probe_loop(std::stop_token stop) {
   const log::logger logger = log::logger{}.with("component", "kafka_job_queue");
+  int failed_probes = 0;
   while (!stop.stop_requested()) {
     std::shared_ptr<kafka::kafka_producer> producer;
     {
@@ -56,7 +60,8 @@ void kafka_job_queue::probe_loop(std::stop_token stop) {
       replace_producer(logger);
       error = producer_->ping(probe_timeout);
     }
-    const bool reachable = !error;
+    failed_probes = error ? failed_probes + 1 : 0;
+    const bool reachable = failed_probes < failed_probes_to_unreachable;
     if (reachable != reachable_.exchange(reachable)) {
       if (reachable) {
         logger.info("Kafka reachable again; accepting jobs");

@@ -7,7 +7,8 @@ from conftest import free_port
 def test_kafka_outage_fails_fast_and_shows_in_readiness(make_stack):
     down = make_stack({"JOBGATE_KAFKA_BROKERS": f"127.0.0.1:{free_port()}"}, worker_count=0)
     client = down.new_client()
-    # The broker probe runs every two seconds and gives up on a broker after 1.5 s.
+    # The broker probe runs every two seconds, gives up on a broker after 1.5 s, and reports the
+    # queue unreachable after two failed probes in a row.
     deadline = time.monotonic() + 15
     while client.request("GET", "/readyz").status != 503:
         assert time.monotonic() < deadline, "readiness never reported the missing broker"
