@@ -8,6 +8,7 @@
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/eviction_policy.hpp"
+#include "common/redis/script.hpp"
 
 namespace jobgate::gateway {
 
@@ -33,7 +34,7 @@ asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const 
     command.push_back(name);
     command.push_back(value);
   }
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return boost::system::result<bool>(boost::system::in_place_error, reply.error());
   }
@@ -46,7 +47,7 @@ asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const 
 asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::find(
     const std::string& id) {
   redis::request command{"HGETALL", store_keys::job(id)};
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -73,7 +74,7 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const 
   const std::string index_key = store_keys::tenant_jobs(job.tenant);
   redis::request command = job_scripts::eval_command(
       job_scripts::delete_job, {job_key, index_key, store_keys::unqueued_jobs});
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -86,7 +87,7 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const 
 asio::awaitable<boost::system::result<void>> redis_job_repository::mark_queued(
     const job_record& job) {
   redis::request command{"ZREM", store_keys::unqueued_jobs, job.id};
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -120,7 +121,7 @@ asio::awaitable<boost::system::result<error_page>> redis_job_repository::errors(
 asio::awaitable<boost::system::result<std::optional<std::string>>>
 redis_job_repository::header_cells(const std::string& id) {
   redis::request command{"HGET", store_keys::job(id), "headerCells"};
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -141,7 +142,7 @@ asio::awaitable<boost::system::result<cancel_outcome>> redis_job_repository::can
        store_keys::running_leases, store_keys::expiring_jobs});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(retention_ms));
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -197,7 +198,7 @@ asio::awaitable<boost::system::result<job_page>> redis_job_repository::list(
   command.push_back(prefix);
   command.push_back(statuses);
   command.push_back(examine_limit);
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -233,7 +234,7 @@ redis_job_repository::claim_idempotency_key(const std::string& tenant,
                                                      {store_keys::idempotency(tenant, key_digest)});
   command.push_back(fingerprint);
   command.push_back(static_cast<long long>(claim_ms));
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -269,7 +270,7 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::complete_idem
   command.push_back(response.body);
   command.push_back(response.location);
   command.push_back(static_cast<long long>(lifetime_ms));
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -284,7 +285,7 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::release_idemp
   redis::request command = job_scripts::eval_command(job_scripts::release_idempotency_key,
                                                      {store_keys::idempotency(tenant, key_digest)});
   command.push_back(fingerprint);
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }
@@ -427,7 +428,7 @@ redis_job_repository::totals() {
 
 asio::awaitable<bool> redis_job_repository::ping() {
   redis::request command{"PING"};
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   co_return reply && !reply->is_error();
 }
 

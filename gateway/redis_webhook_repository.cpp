@@ -10,6 +10,7 @@
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
+#include "common/redis/script.hpp"
 #include "common/webhooks/webhook_scripts.hpp"
 
 namespace jobgate::gateway {
@@ -181,7 +182,7 @@ std::optional<webhook_delivery> parse_delivery(const redis::reply& fields,
 
 asio::awaitable<boost::system::result<bool>> redis_webhook_repository::run_flag_command(
     redis::request command) {
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return boost::system::result<bool>(boost::system::in_place_error, reply.error());
   }
@@ -423,7 +424,7 @@ asio::awaitable<boost::system::result<redelivery_outcome>> redis_webhook_reposit
   command.push_back(static_cast<long long>(now));
   command.push_back(tenant);
   command.push_back(subscription);
-  auto reply = co_await redis_.async_command(std::move(command));
+  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
   if (!reply) {
     co_return reply.error();
   }

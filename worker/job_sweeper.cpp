@@ -8,6 +8,7 @@
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
+#include "common/redis/script.hpp"
 
 namespace jobgate::worker {
 
@@ -35,7 +36,7 @@ boost::system::result<std::vector<std::string>> job_sweeper::claim_due(
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(hold.count()));
   command.push_back(static_cast<long long>(most));
-  auto reply = redis_.command(command);
+  auto reply = redis::run_eval(redis_, command);
   if (!reply) {
     return reply.error();
   }
@@ -60,7 +61,7 @@ boost::system::result<std::int64_t> job_sweeper::take_over_lapsed_leases() {
         job_scripts::take_over_job,
         {store_keys::job(id), store_keys::running_leases, store_keys::unqueued_jobs});
     command.push_back(static_cast<long long>(now_millis()));
-    auto reply = redis_.command(command);
+    auto reply = redis::run_eval(redis_, command);
     if (!reply) {
       return reply.error();
     }

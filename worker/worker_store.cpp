@@ -4,6 +4,7 @@
 #include "common/jobs/store_keys.hpp"
 #include "common/json/json.hpp"
 #include "common/redis/error.hpp"
+#include "common/redis/script.hpp"
 
 namespace jobgate::worker {
 
@@ -24,7 +25,7 @@ void append_fields(redis::request& command, const field_list& fields) {
 
 boost::system::result<worker_store::change_result> worker_store::run_change(
     const redis::request& command) {
-  auto reply = redis_.command(command);
+  auto reply = redis::run_eval(redis_, command);
   if (!reply) {
     return reply.error();
   }
@@ -59,7 +60,7 @@ boost::system::result<worker_store::start_result> worker_store::start(const std:
       {store_keys::job(id), store_keys::running_leases, store_keys::unqueued_jobs});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(lease_ms));
-  auto reply = redis_.command(command);
+  auto reply = redis::run_eval(redis_, command);
   if (!reply) {
     return reply.error();
   }
@@ -191,7 +192,7 @@ boost::system::result<std::vector<std::string>> worker_store::record_ids(
   redis::request command{"ZRANGE", store_keys::record_ids(tenant, object_type)};
   command.push_back(static_cast<long long>(start));
   command.push_back(static_cast<long long>(start + count - 1));
-  auto reply = redis_.command(command);
+  auto reply = redis::run_eval(redis_, command);
   if (!reply) {
     return reply.error();
   }
@@ -246,7 +247,7 @@ worker_store::record_values(const std::string& tenant, const std::string& object
 
 std::int64_t worker_store::record_count(const std::string& tenant, const std::string& object_type) {
   redis::request command{"ZCARD", store_keys::record_ids(tenant, object_type)};
-  auto reply = redis_.command(command);
+  auto reply = redis::run_eval(redis_, command);
   return reply && reply->is_integer() ? reply->integer() : -1;
 }
 

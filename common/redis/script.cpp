@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "common/redis/async_connection.hpp"
@@ -32,7 +33,40 @@ bool is_noscript(const boost::system::result<reply>& outcome) {
   return outcome && outcome->is_error() && outcome->error_prefix() == "NOSCRIPT";
 }
 
+// The EVALSHA form of an EVAL request, or nullopt when the request is not an EVAL.
+std::optional<request> by_digest(const request& eval) {
+  if (eval.size() < 3 || eval.name() != "EVAL") {
+    return std::nullopt;
+  }
+  request digest_form{"EVALSHA", sha1_hex(eval[1])};
+  for (std::size_t i = 2; i < eval.size(); ++i) {
+    digest_form.push_back(eval[i]);
+  }
+  return digest_form;
+}
+
 }  // namespace
+
+boost::system::result<reply> run_eval(connection& target, const request& eval) {
+  if (auto digest_form = by_digest(eval)) {
+    auto outcome = target.command(*digest_form);
+    if (!is_noscript(outcome)) {
+      return outcome;
+    }
+  }
+  return target.command(eval);
+}
+
+boost::asio::awaitable<boost::system::result<reply>> async_run_eval(async_connection& target,
+                                                                    request eval) {
+  if (auto digest_form = by_digest(eval)) {
+    auto outcome = co_await target.async_command(std::move(*digest_form));
+    if (!is_noscript(outcome)) {
+      co_return outcome;
+    }
+  }
+  co_return co_await target.async_command(std::move(eval));
+}
 
 script::script(std::string_view source) : source_(source), sha1_(sha1_hex(source)) {}
 

@@ -872,6 +872,70 @@ TEST_CASE("sync script falls back to EVAL", "[redis][script]") {
   CHECK(raised->error_prefix() == "BOOM");
 }
 
+TEST_CASE("prepared EVAL runs by digest", "[redis][script]") {
+  auto connection = connect_sync(shared_endpoint());
+  const std::string key = key_prefix("prepared-eval") + "counter";
+  const std::string source = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+  const auto prepared = [&](std::string_view by) {
+    redis::request eval{"EVAL", source, "1", key};
+    eval.push_back(by);
+    return eval;
+  };
+
+  REQUIRE(connection.command({"SCRIPT", "FLUSH"}).has_value());
+  REQUIRE(connection.command({"CONFIG", "RESETSTAT"}).has_value());
+  const auto first = redis::run_eval(connection, prepared("5"));
+  REQUIRE(first.has_value());
+  CHECK(first->integer() == 5);
+  CHECK(command_calls(connection, "evalsha") == 1);
+  CHECK(command_calls(connection, "eval") == 1);
+
+  const auto second = redis::run_eval(connection, prepared("2"));
+  REQUIRE(second.has_value());
+  CHECK(second->integer() == 7);
+  CHECK(command_calls(connection, "evalsha") == 2);
+  CHECK(command_calls(connection, "eval") == 1);
+
+  // Another command passes through unchanged.
+  const auto plain = redis::run_eval(connection, redis::request{"GET", key});
+  REQUIRE(plain.has_value());
+  CHECK(plain->text() == "7");
+}
+
+TEST_CASE("async prepared EVAL runs by digest", "[redis][script][async]") {
+  asio::io_context io;
+  redis::async_connection connection{io.get_executor(), shared_endpoint()};
+  auto inspect = connect_sync(shared_endpoint());
+  const std::string key = key_prefix("async-prepared-eval") + "counter";
+  REQUIRE(inspect.command({"SCRIPT", "FLUSH"}).has_value());
+  REQUIRE(inspect.command({"CONFIG", "RESETSTAT"}).has_value());
+
+  auto future = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<std::vector<long long>> {
+        std::vector<long long> values;
+        auto connected = co_await connection.async_connect();
+        if (!connected) {
+          connection.close();
+          co_return values;
+        }
+        const std::array<std::string_view, 2> increments{"5", "2"};
+        for (const auto by : increments) {
+          redis::request eval{"EVAL", "return redis.call('INCRBY', KEYS[1], ARGV[1])", "1", key};
+          eval.push_back(by);
+          auto reply = co_await redis::async_run_eval(connection, std::move(eval));
+          values.push_back(reply ? reply->integer() : -1);
+        }
+        connection.close();
+        co_return values;
+      },
+      asio::use_future);
+  io.run();
+  CHECK(future.get() == std::vector<long long>{5, 7});
+  CHECK(command_calls(inspect, "evalsha") == 2);
+  CHECK(command_calls(inspect, "eval") == 1);
+}
+
 TEST_CASE("async script falls back to EVAL", "[redis][script][async]") {
   asio::io_context io;
   redis::async_connection connection{io.get_executor(), shared_endpoint()};
