@@ -68,6 +68,10 @@ gateway_metrics::gateway_metrics()
       submitted_(registry_.add_counter("jobgate_jobs_submitted_total",
                                        "Jobs accepted with 202, by kind.", {"kind"})) {
   registry_.add_collector(metrics::write_client_counters);
+  // Both kinds start at 0, so rate() and increase() count the first job after a restart too.
+  for (const auto kind : {job_kind::imports, job_kind::exports}) {
+    submitted_.with({std::string(to_string(kind))});
+  }
 }
 
 void gateway_metrics::record_request(std::string_view method, std::string_view path,

@@ -51,8 +51,17 @@ void worker_metrics::job_finished(job_kind kind, job_status status,
 }
 
 void worker_metrics::add_slots(job_kind kind, int count) {
-  slots_.with({std::string(to_string(kind))}).add(count);
-  busy_slots_.with({std::string(to_string(kind))}).add(0);
+  const std::string name(to_string(kind));
+  slots_.with({name}).add(count);
+  busy_slots_.with({name}).add(0);
+  // The series of a kind this worker serves start at 0, so rate() and increase() count the first
+  // job after a restart too.
+  started_.with({name});
+  for (const auto status : {job_status::done, job_status::failed, job_status::canceled}) {
+    finished_.with({name, std::string(to_string(status))});
+  }
+  duration_.with({name});
+  queue_wait_.with({name});
 }
 
 void worker_metrics::slot_busy(job_kind kind, bool busy) {

@@ -40,4 +40,7 @@ TEST_CASE("gateway metrics count requests", "[metrics][gateway]") {
   CHECK(text.find("jobgate_http_request_duration_seconds_bucket{route=\"/v1/exports\","
                   "method=\"POST\",le=\"0.005\"} 1\n") != std::string::npos);
   CHECK(text.find("jobgate_jobs_submitted_total{kind=\"exports\"} 1\n") != std::string::npos);
+  // A kind without submissions is there at 0 from the start.
+  CHECK(text.find("jobgate_jobs_submitted_total{kind=\"imports\"} 0\n") != std::string::npos);
+  CHECK(text.find("jobgate_redis_errors_total ") != std::string::npos);
 }
