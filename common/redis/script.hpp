@@ -73,7 +73,7 @@ class script {
 };
 
 // Runs a prepared "EVAL source numkeys key... argument..." request as EVALSHA with the source's
-// digest, and sends the EVAL itself only when the server replies NOSCRIPT. Redis answers EVALSHA
+// digest, and sends the EVAL itself only when the server replies NOSCRIPT. Redis runs EVALSHA
 // without hashing and parsing the source again, which made a 2.4 KB job script run three times
 // as often per second in redis-benchmark on a 2-core machine. A request that is not an EVAL is
 // sent as it is.

@@ -82,15 +82,22 @@ def run(context):
     eval_arguments = randomized_eval(facts["create_eval"], facts["job_id"])
     result = Result(NAME, "reference",
                     "redis-benchmark on a separate redis-server with the stack's settings: "
-                    "SET and GET, and the EVAL of the job-creation script as the gateway "
-                    "sends it (the job id randomized per call).",
+                    "SET and GET, and the job-creation script with the gateway's arguments "
+                    "(the job id randomized per call), sent with EVALSHA as the gateway sends "
+                    "it and with EVAL for comparison.",
                     {"clients": sizes.redis_clients, "requests": sizes.redis_requests,
                      "commands_per_submit": facts["redis_commands"],
                      "commands_inside_scripts": facts["redis_script_commands"],
                      "eval_script_bytes": len(facts["create_eval"][1])})
     redis = OwnRedis().start()
     try:
+        loaded = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(redis.port), "SCRIPT",
+                                 "LOAD", facts["create_eval"][1]],
+                                check=True, capture_output=True, text=True, timeout=30)
+        digest = loaded.stdout.strip()
         lines = [("SET", ["-t", "set"]), ("GET", ["-t", "get"]),
+                 ("EVALSHA create job",
+                  ["-r", str(RANDOM_KEYSPACE), "EVALSHA", digest, *eval_arguments[2:]]),
                  ("EVAL create job", ["-r", str(RANDOM_KEYSPACE), *eval_arguments])]
         for label, arguments in lines:
             entry = result.measurement("redis-benchmark", label,
