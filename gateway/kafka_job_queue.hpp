@@ -27,7 +27,7 @@ class kafka_job_queue final : public job_queue {
   boost::asio::awaitable<std::error_code> publish_event(std::string job_id, std::string event,
                                                         std::string traceparent) override;
 
-  // Set by a background probe that requests metadata from a broker every two seconds; two failed
+  // Set by a background probe that requests metadata from a broker every two seconds. Two failed
   // probes in a row mark the queue unreachable, and one success marks it reachable. While it is
   // unreachable, publish fails at once as retryable instead of waiting out the delivery timeout.
   // After a fatal producer error (an idempotence sequence failure) the probe replaces the producer.

@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 
-    // Stopping the io_context abandons the handlers still running, so none of them sees Redis or
-    // Kafka closed under it; the producer is flushed after the io threads end.
+    // Stopping the io_context abandons the handlers still running, so none of them runs against a
+    // closed Redis connection or producer. The producer is flushed after the io threads end.
     const auto shut_down = [&io] { io.stop(); };
     // The first signal starts a drain: no new connections, /readyz 503, and requests in progress
     // get up to shutdown-timeout to finish. A second signal stops at once.

@@ -1436,7 +1436,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
   // The response is 202 only once the broker acknowledged the message. Otherwise the record is
   // removed, so no job stays PENDING without a message behind it.
   // TODO: a delivery timeout that librdkafka reports as possibly persisted can still reach a
-  // worker; such a job should stay recorded for the sweeper and get 202, not 503.
+  // worker, so such a job should stay recorded for the sweeper and get 202, not 503.
   const std::error_code error = co_await services_.queue.publish(job, std::move(message));
   if (error) {
     auto removed = co_await services_.jobs.remove(job);

@@ -50,7 +50,7 @@ class router {
     metrics_.add_collector(std::move(collector));
   }
 
-  // Makes /readyz answer 503 and event streams end, because the gateway is shutting down.
+  // Makes /readyz return 503 and event streams end, because the gateway is shutting down.
   void begin_drain() { draining_.store(true); }
 
   // Counts a finished request for GET /metrics; safe from any thread.

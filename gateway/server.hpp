@@ -36,7 +36,7 @@ class server {
   // next response, which carries Connection: close.
   void stop();
   std::uint16_t port() const;
-  // Requests read but not yet answered.
+  // Requests whose header was read and whose response is not written yet.
   std::size_t active_requests() const { return active_requests_.load(); }
 
  private:

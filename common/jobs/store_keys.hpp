@@ -75,9 +75,9 @@ inline constexpr std::string_view expiring_jobs = "jg:expiring";
 // Lua in job_scripts.cpp spells it out too.
 inline constexpr std::string_view job_changes_channel = "jg:job-changes";
 
-// Hash of Redis-wide job totals per kind: "imports:PENDING", "imports:PROCESSING" and
-// "imports:rows" (rows of active imports still to process), kept by the job store's scripts; the
-// Lua in job_scripts.cpp spells the key out too.
+// Hash of Redis-wide job totals per kind, such as "imports:PENDING", "imports:PROCESSING" and
+// "imports:rows" (rows of active imports still to process). The job store's scripts update it,
+// and the Lua in job_scripts.cpp spells the key out too.
 inline constexpr std::string_view job_stats = "jg:job-stats";
 
 // Hash with the fields of one webhook subscription.

@@ -4,8 +4,9 @@
 
 #include "common/metrics/metrics_registry.hpp"
 
-// Process-wide counts of trouble in the Redis and Kafka clients, which live below the daemons'
-// metrics objects; both daemons add them to GET /metrics with write_client_counters().
+// Process-wide counts of errors and reconnects in the Redis and Kafka clients. The clients live
+// below the daemons' metrics objects, so both daemons add these to GET /metrics with
+// write_client_counters().
 namespace jobgate::metrics {
 
 enum class client_event {

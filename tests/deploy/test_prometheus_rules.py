@@ -196,7 +196,7 @@ def test_kubernetes_scrape_jobs_match_rules_and_pods():
                 labels = manifest["spec"]["template"]["metadata"]["labels"]
                 components.add(labels["app.kubernetes.io/component"])
     assert {scrape["job_name"] for scrape in config["scrape_configs"]} == local_jobs
-    kept = set()
+    kept_components = set()
     for scrape in config["scrape_configs"]:
         assert scrape["kubernetes_sd_configs"] == [{"role": "pod"}]
         for relabel in scrape["relabel_configs"]:
@@ -205,8 +205,8 @@ def test_kubernetes_scrape_jobs_match_rules_and_pods():
         assert keep["action"] == "keep"
         assert keep["source_labels"] == [
             "__meta_kubernetes_pod_label_app_kubernetes_io_component"]
-        kept.add(keep["regex"])
-    assert kept == components
+        kept_components.add(keep["regex"])
+    assert kept_components == components
 
 
 def test_rules_name_defined_metrics():
