@@ -83,9 +83,10 @@ class job_repository {
       const std::string& id) = 0;
   // Removes a job that could not be queued, so it never shows up as PENDING forever.
   virtual boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) = 0;
-  // Notes that the broker acknowledged the job's message, so no worker produces it again.
-  virtual boost::asio::awaitable<boost::system::result<void>> mark_queued(
-      const job_record& job) = 0;
+  // Notes that the broker acknowledged the job's message, so no worker produces it again. Returns
+  // at once; the note is written in the background, since a lost note costs only a duplicate
+  // message after the grace period.
+  virtual void mark_queued(const job_record& job) = 0;
   virtual boost::asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
                                                                            std::int64_t offset,
                                                                            std::int64_t limit) = 0;

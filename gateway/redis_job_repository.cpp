@@ -84,14 +84,47 @@ asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const 
   co_return boost::system::result<void>{};
 }
 
-asio::awaitable<boost::system::result<void>> redis_job_repository::mark_queued(
-    const job_record& job) {
-  redis::request command{"ZREM", store_keys::unqueued_jobs, job.id};
-  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
-  if (!reply) {
-    co_return reply.error();
+void redis_job_repository::mark_queued(const job_record& job) {
+  {
+    std::lock_guard lock(queued_marks_->mutex);
+    queued_marks_->ids.push_back(job.id);
+    if (queued_marks_->sending) {
+      return;
+    }
+    queued_marks_->sending = true;
   }
-  co_return boost::system::result<void>{};
+  send_queued_marks(redis_, queued_marks_);
+}
+
+void redis_job_repository::send_queued_marks(redis::async_connection& connection,
+                                             std::shared_ptr<queued_marks> marks) {
+  redis::request command{"ZREM", store_keys::unqueued_jobs};
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(marks->mutex);
+    if (marks->ids.empty()) {
+      marks->sending = false;
+      return;
+    }
+    for (auto& id : marks->ids) {
+      command.push_back(std::move(id));
+    }
+    count = marks->ids.size();
+    marks->ids.clear();
+  }
+  // The handler runs on the io threads, which stop before the connection goes away.
+  connection.async_command(
+      std::move(command),
+      [&connection, marks, count](boost::system::error_code error, redis::reply answer) mutable {
+        if (error || answer.is_error()) {
+          marks->logger.warn(
+              "jobs not marked as queued; workers produce their messages again after the "
+              "grace period",
+              {{"jobs", static_cast<std::int64_t>(count)},
+               {"error", error ? error.message() : std::string(answer.text())}});
+        }
+        send_queued_marks(connection, std::move(marks));
+      });
 }
 
 asio::awaitable<boost::system::result<error_page>> redis_job_repository::errors(

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/log/logger.hpp"
 #include "common/redis/async_connection.hpp"
@@ -23,7 +26,9 @@ class redis_job_repository final : public job_repository {
   boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
       const std::string& id) override;
   boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) override;
-  boost::asio::awaitable<boost::system::result<void>> mark_queued(const job_record& job) override;
+  // Collects the ids and removes them from the unqueued set with one ZREM per round trip, so under
+  // load one command covers many submissions.
+  void mark_queued(const job_record& job) override;
   boost::asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
                                                                    std::int64_t offset,
                                                                    std::int64_t limit) override;
@@ -66,8 +71,21 @@ class redis_job_repository final : public job_repository {
   // Stores a fresh policy verdict and logs it when it differs from the previous one.
   void record_policy_verdict(const std::string& policy, const std::string& problem);
 
+  // Ids waiting for the ZREM of mark_queued. Shared with the command's completion handler, which
+  // may run after the repository is gone.
+  struct queued_marks {
+    std::mutex mutex;
+    std::vector<std::string> ids;
+    bool sending = false;
+    log::logger logger;
+  };
+  // Sends one ZREM with every waiting id, and again from its completion while ids arrived.
+  static void send_queued_marks(redis::async_connection& connection,
+                                std::shared_ptr<queued_marks> marks);
+
   redis::async_connection& redis_;
   std::chrono::milliseconds unqueued_grace_;
+  std::shared_ptr<queued_marks> queued_marks_ = std::make_shared<queued_marks>();
   log::logger logger_;
   // The last policy verdict and when it was read, shared by the gateway's threads.
   std::mutex policy_mutex_;

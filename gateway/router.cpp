@@ -1474,12 +1474,8 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
   }
 
   // Without this mark a worker produces the message again after a grace period; a duplicate
-  // message is harmless, so a failure here only costs that.
-  auto queued = co_await services_.jobs.mark_queued(job);
-  if (!queued) {
-    current.logger().warn("job not marked as queued",
-                          {{"job_id", job.id}, {"error", queued.error().message()}});
-  }
+  // message is harmless, so the response does not wait for it.
+  services_.jobs.mark_queued(job);
   current.logger().info("job accepted", {{"job_id", job.id}, {"kind", to_string(job.kind)}});
   metrics_.record_submission(job.kind);
   idempotency_claim accepted;

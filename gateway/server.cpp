@@ -26,6 +26,9 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit_bytes = 16 * 1024;
+// The first read of a kept-alive connection's next request. Most request headers fit; the header
+// reader grows the buffer for the rest.
+constexpr std::size_t next_request_read_bytes = 1024;
 
 std::string new_request_id() {
   return crypto::random_hex(8);
@@ -209,9 +212,12 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     // On a kept-alive connection the idle timeout covers the wait for the next request, and the
     // header deadline starts with its first byte. Pipelined bytes already buffered skip the wait.
     if (!first_request && buffer.size() == 0) {
+      // An idle connection keeps only a small buffer, whatever its last request needed, so
+      // thousands of idle keep-alive connections cost little memory.
+      buffer.shrink_to_fit();
       stream.expires_after(timeouts_.idle);
       auto [error, bytes] =
-          co_await stream.async_read_some(buffer.prepare(header_limit_bytes), use_tuple);
+          co_await stream.async_read_some(buffer.prepare(next_request_read_bytes), use_tuple);
       if (error) {
         connection_log.debug("connection closed between requests", {{"error", error.message()}});
         break;

@@ -62,17 +62,35 @@ void job_runner::dead_letter(const kafka::kafka_message& message, std::string_vi
 
 void job_runner::emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
                             job_status status, std::optional<job_status> previous,
-                            std::int64_t attempt, const tracing::trace_context& trace) {
+                            std::int64_t attempt, const tracing::trace_context& trace,
+                            event_delivery delivery) {
   const std::string body =
       to_json(make_job_event(job_id, tenant, kind, status, previous, attempt, now_millis()));
   const kafka::kafka_headers headers = {{"content-type", "application/json"},
                                         {"traceparent", trace.header()}};
-  auto sent = producer_.produce_sync(job_events_topic, job_id, body, headers, event_timeout);
-  if (!sent) {
+  // The delivery callback runs later on the producer's poll thread, so it owns its copies.
+  const auto log_failure = [job_id, status](const std::error_code& error) {
     log::logger{}
         .with("job_id", job_id)
         .error("status event produce failed",
-               {{"status", to_string(status)}, {"error", sent.error().message()}});
+               {{"status", to_string(status)}, {"error", error.message()}});
+  };
+  if (delivery == event_delivery::enqueued) {
+    const std::error_code enqueued =
+        producer_.produce(job_events_topic, job_id, body, headers,
+                          [log_failure](const kafka::kafka_delivery& delivered) {
+                            if (delivered.error) {
+                              log_failure(delivered.error);
+                            }
+                          });
+    if (enqueued) {
+      log_failure(enqueued);
+    }
+    return;
+  }
+  auto sent = producer_.produce_sync(job_events_topic, job_id, body, headers, event_timeout);
+  if (!sent) {
+    log_failure(sent.error());
   }
 }
 
@@ -135,7 +153,8 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
                                         std::max<std::int64_t>(0, now_millis() - *created_at)))
                                   : std::nullopt);
   emit_event(job_id, tenant, kind, job_status::processing,
-             attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt, trace);
+             attempt == 1 ? std::optional(job_status::pending) : std::nullopt, attempt, trace,
+             event_delivery::enqueued);
   liveness.beat();
 
   const json::value& request = *json::get_object(*parsed, "request");

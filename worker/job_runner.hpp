@@ -37,10 +37,16 @@ class job_runner {
   bool give_up(const kafka::kafka_message& message, const std::string& job_id,
                const std::string& tenant, job_kind kind, std::int64_t attempt,
                const tracing::trace_context& trace, const log::logger& logger);
+  // Whether emit_event waits for the broker's acknowledgement. A final event is waited for, so
+  // the job message is committed only after its event is stored. The PROCESSING event is not:
+  // the job starts at once, and the final event, produced later with the same key, stays behind
+  // it on the partition.
+  enum class event_delivery { acknowledged, enqueued };
   // Produces the job's status event with the worker's span as its traceparent header.
   void emit_event(const std::string& job_id, const std::string& tenant, job_kind kind,
                   job_status status, std::optional<job_status> previous, std::int64_t attempt,
-                  const tracing::trace_context& trace);
+                  const tracing::trace_context& trace,
+                  event_delivery delivery = event_delivery::acknowledged);
 
   const worker_config& config_;
   worker_store& store_;

@@ -123,6 +123,9 @@ int main(int argc, char** argv) {
     kafka::kafka_config producer_config;
     producer_config.brokers = config.kafka_brokers;
     producer_config.client_id = "jobgate-worker";
+    // A job slot waits for each final event it produces, so batching gains nothing there, and
+    // librdkafka's default linger of 5 ms would delay every job by as much.
+    producer_config.overrides.emplace_back("linger.ms", "1");
     kafka::kafka_producer producer(producer_config);
 
     // The listener starts first, so liveness probes pass while the worker waits for Redis.

@@ -1,18 +1,88 @@
 #include "common/log/logger.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "common/clock.hpp"
 
 namespace jobgate::log {
 
 namespace {
+
+// Writes lines to standard error in batches. A line goes out at once when the previous write is
+// older than flush_interval, and otherwise with the next batch: when buffer_limit bytes are
+// waiting, at a warning or error, or at the latest flush_interval later through the flush
+// thread. Under load that turns a write system call per line into one per batch, while a quiet
+// process still shows each line at once. Lines waiting when the process is killed are lost.
+class batching_stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  static constexpr auto flush_interval = std::chrono::milliseconds(50);
+  static constexpr std::size_t buffer_limit = 32 * 1024;
+
+  batching_stderr_sink()
+      : flusher_([this](std::stop_token stop) {
+          std::mutex idle;
+          std::unique_lock lock(idle);
+          while (!stop.stop_requested()) {
+            wake_.wait_for(lock, stop, flush_interval, [] { return false; });
+            flush();
+          }
+        }) {}
+
+  ~batching_stderr_sink() override {
+    flusher_.request_stop();
+    flusher_.join();
+    flush();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    pending_.append(message.payload.data(), message.payload.size());
+    pending_ += '\n';
+    const auto now = std::chrono::steady_clock::now();
+    if (pending_.size() >= buffer_limit || message.level >= spdlog::level::warn ||
+        now - last_write_ >= flush_interval) {
+      write_pending(now);
+    }
+  }
+
+  void flush_() override { write_pending(std::chrono::steady_clock::now()); }
+
+ private:
+  void write_pending(std::chrono::steady_clock::time_point now) {
+    last_write_ = now;
+    std::size_t written = 0;
+    while (written < pending_.size()) {
+      const ssize_t count =
+          ::write(STDERR_FILENO, pending_.data() + written, pending_.size() - written);
+      if (count < 0 && errno == EINTR) {
+        continue;
+      }
+      if (count <= 0) {
+        // Standard error is closed or broken: the lines are dropped rather than retried.
+        break;
+      }
+      written += static_cast<std::size_t>(count);
+    }
+    pending_.clear();
+  }
+
+  std::string pending_;
+  std::chrono::steady_clock::time_point last_write_{};
+  std::condition_variable_any wake_;
+  std::jthread flusher_;
+};
 
 struct settings {
   std::string service = "jobgate";
@@ -30,11 +100,11 @@ settings& global() {
 spdlog::logger& sink() {
   auto& state = global();
   std::call_once(state.sink_once, [&state] {
-    state.sink = std::make_shared<spdlog::logger>(
-        "jobgate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    state.sink =
+        std::make_shared<spdlog::logger>("jobgate", std::make_shared<batching_stderr_sink>());
     state.sink->set_pattern("%v");
     state.sink->set_level(spdlog::level::trace);
-    state.sink->flush_on(spdlog::level::trace);
+    state.sink->flush_on(spdlog::level::warn);
   });
   return *state.sink;
 }

@@ -94,10 +94,14 @@ def test_frozen_worker_is_taken_over_and_fenced(make_stack, tmp_path):
 def test_job_without_queued_message_is_produced(make_stack):
     stack = make_stack(worker_count=1)
     client = stack.new_client()
-    # An accepted job is marked queued before the 202, so no sweeper produces it again.
+    # The gateway marks an accepted job queued once the broker acknowledged its message, without
+    # holding the 202 for it, so no sweeper produces it again.
     accepted = client.post_json("/v1/exports", {"objectType": "contacts", "properties": ["email"]})
     assert accepted.status == 202, accepted.body
-    assert redis_cli("ZSCORE", "jg:unqueued", accepted.json()["id"]) == ""
+    deadline = time.monotonic() + 5
+    while redis_cli("ZSCORE", "jg:unqueued", accepted.json()["id"]) != "":
+        assert time.monotonic() < deadline, "the accepted job is still in jg:unqueued after 5 s"
+        time.sleep(0.01)
 
     # Record a job the way the gateway does, but stop before the message is produced, as a gateway
     # killed between the two steps would.

@@ -56,6 +56,9 @@ class async_redis_fixture {
 
   void close() { connection_.close(); }
 
+  // The repository itself, for its calls that return at once and may come from any thread.
+  Repository& repository() { return repository_; }
+
  private:
   static redis::redis_endpoint shared_endpoint() {
     auto parsed = redis::parse_redis_url(shared_redis_url());

@@ -85,6 +85,7 @@ class async_store {
     return found == read->end() ? jobgate::gateway::job_kind_totals{} : found->second;
   }
   void close() { fixture_.close(); }
+  void mark_queued(const job_record& job) { fixture_.repository().mark_queued(job); }
 
  private:
   jobgate::test::async_redis_fixture<redis_job_repository> fixture_;
@@ -95,6 +96,16 @@ job_record find_existing(async_store& store, const std::string& id) {
   REQUIRE(found.has_value());
   REQUIRE(found->has_value());
   return **found;
+}
+
+long long zrem_calls(redis::connection& connection) {
+  auto reply = connection.command("INFO", "commandstats");
+  REQUIRE(reply.has_value());
+  const std::string text(reply->text());
+  const auto found = text.find("cmdstat_zrem:calls=");
+  return found == std::string::npos
+             ? 0
+             : std::stoll(text.substr(found + std::string_view("cmdstat_zrem:calls=").size()));
 }
 
 long long pttl(redis::connection& connection, const std::string& key) {
@@ -411,6 +422,37 @@ TEST_CASE("job store cancel twice", "[redis][job_store]") {
   REQUIRE(second.has_value());
   CHECK_FALSE(second->canceled);
   CHECK(second->status == job_status::canceled);
+}
+
+TEST_CASE("job store marks jobs queued in batches", "[redis][job_store]") {
+  async_store store;
+  auto inspect = connect_sync();
+  const std::string tenant = unique_tenant("queued");
+  constexpr int count = 200;
+  std::vector<job_record> jobs;
+  for (int i = 0; i < count; ++i) {
+    jobs.push_back(make_job(tenant, job_kind::exports));
+    REQUIRE(inspect.command("ZADD", store_keys::unqueued_jobs, "0", jobs.back().id).has_value());
+  }
+  const long long calls_before = zrem_calls(inspect);
+
+  for (const auto& job : jobs) {
+    store.mark_queued(job);
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int left = count;
+  while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+    left = 0;
+    for (const auto& job : jobs) {
+      auto score = inspect.command("ZSCORE", store_keys::unqueued_jobs, job.id);
+      REQUIRE(score.has_value());
+      left += score->is_nil() ? 0 : 1;
+    }
+  }
+  CHECK(left == 0);
+  // The ids that arrive while one ZREM is on its way go out together in the next one.
+  CHECK(zrem_calls(inspect) - calls_before < count / 2);
 }
 
 TEST_CASE("job store ping", "[redis][job_store]") {

@@ -84,10 +84,9 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
     co_return boost::system::result<void>{};
   }
 
-  asio::awaitable<boost::system::result<void>> mark_queued(const job_record& job) override {
+  void mark_queued(const job_record& job) override {
     std::lock_guard lock(mutex_);
     queued.push_back(job.id);
-    co_return boost::system::result<void>{};
   }
 
   asio::awaitable<boost::system::result<error_page>> errors(const std::string& id,
