@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     producer_config.client_id = "jobgate-worker";
     // A job slot waits for each final event it produces, so batching gains nothing there, and
     // librdkafka's default linger of 5 ms would delay every job by as much.
-    producer_config.overrides.emplace_back("linger.ms", "1");
+    producer_config.overrides.emplace_back("linger.ms", "0");
     kafka::kafka_producer producer(producer_config);
 
     // The listener starts first, so liveness probes pass while the worker waits for Redis.

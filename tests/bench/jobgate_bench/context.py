@@ -31,19 +31,31 @@ class Sizes:
     kafka_records: int
     kafka_paced_records: int
     kafka_paced_rate: int
+    upload_bytes: int
+    idle_connections: int
+    import_rows: tuple
+    import_repetitions: tuple
+    export_rows: tuple
+    export_repetitions: tuple
 
 
 FULL = Sizes(connections=(8, 32, 128), wrk_seconds=10, warmup_seconds=3, repetitions=3,
              status_jobs=200, e2e_jobs=200, e2e_warmup_jobs=20, drain_jobs=10000,
              drain_warmup_jobs=500, drain_workers=(1, 2, 4), drain_repetitions=2,
              drain_timeout_s=300, redis_requests=100000, redis_clients=32,
-             kafka_records=100000, kafka_paced_records=2000, kafka_paced_rate=500)
+             kafka_records=100000, kafka_paced_records=2000, kafka_paced_rate=500,
+             upload_bytes=1 << 30, idle_connections=10000,
+             import_rows=(10_000, 100_000, 1_000_000), import_repetitions=(3, 3, 2),
+             export_rows=(100_000, 1_000_000), export_repetitions=(3, 2))
 
 SMOKE = Sizes(connections=(4,), wrk_seconds=2, warmup_seconds=1, repetitions=2,
               status_jobs=20, e2e_jobs=10, e2e_warmup_jobs=2, drain_jobs=50,
               drain_warmup_jobs=10, drain_workers=(1, 2, 4), drain_repetitions=1,
               drain_timeout_s=60, redis_requests=2000, redis_clients=4,
-              kafka_records=2000, kafka_paced_records=200, kafka_paced_rate=200)
+              kafka_records=2000, kafka_paced_records=200, kafka_paced_rate=200,
+              upload_bytes=20 << 20, idle_connections=500,
+              import_rows=(500, 2000), import_repetitions=(2, 1),
+              export_rows=(500, 2000), export_repetitions=(2, 2))
 
 
 def parse_monitor_line(line):
@@ -90,12 +102,20 @@ class Context:
         self.workdir = tempfile.mkdtemp(prefix="jobgate-bench-")
         self._stack = None
         self._submit_facts = None
+        self._resources = {}
 
     def stack(self):
         if self._stack is None:
             self.log(f"starting gateway from {self.build_dir}")
             self._stack = Stack(self.build_dir, self.workdir, self.redis_url, self.brokers).start()
         return self._stack
+
+    def resource(self, name, create):
+        """Return the object that create() made for name, calling it on the first request only.
+        close() stops these objects, newest first, before the stack."""
+        if name not in self._resources:
+            self._resources[name] = create()
+        return self._resources[name]
 
     def redis_address(self):
         parsed = urllib.parse.urlsplit(self.redis_url)
@@ -170,6 +190,8 @@ class Context:
     def close(self):
         """Stop the stack and delete the work directory, unless JOBGATE_KEEP_RUN_DIR=1 keeps it
         (with the gateway and worker logs) for a look after a failed run."""
+        for resource in reversed(list(self._resources.values())):
+            resource.stop()
         if self._stack is not None:
             self._stack.stop()
         if os.environ.get("JOBGATE_KEEP_RUN_DIR") == "1":

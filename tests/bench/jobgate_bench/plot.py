@@ -1,7 +1,11 @@
 """The PNG summary of a run: throughput and p99 latency of the gateway beside its references,
-end-to-end latency and drain times."""
+end-to-end latency, drain times, the gateway's resident memory, and import and export
+throughput."""
 import pathlib
 import sys
+
+from .checks import IMPORT_WORKER_PEAK_RSS_MIB, UPLOAD_PEAK_RSS_MIB
+from .pip_target import pip_install
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE_DIR = ROOT / ".cache" / f"bench-python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -18,13 +22,7 @@ def import_pyplot():
     try:
         import matplotlib
     except ImportError:
-        import subprocess
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target",
-                               str(PACKAGE_DIR), f"matplotlib=={MATPLOTLIB_VERSION}"],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError("matplotlib is missing and pip could not install it into "
-                               f"{PACKAGE_DIR}: {done.stderr[-1000:]}")
+        pip_install(PACKAGE_DIR, [f"matplotlib=={MATPLOTLIB_VERSION}"])
         if str(PACKAGE_DIR) not in sys.path:
             sys.path.insert(0, str(PACKAGE_DIR))
         import matplotlib
@@ -68,9 +66,94 @@ def _bars(axis, labels, ours, theirs, title, unit):
         axis.set_yscale("log")
 
 
+def _memory_bars(axis, results, name, bars, panel_title):
+    """Draw bars of the given (label, metric) pairs of a memory scenario's first measurement."""
+    if name not in results or not results[name].measurements:
+        axis.set_title(panel_title + " (not run)", fontsize=10)
+        return None
+    entry = results[name].measurements[0]
+    medians = entry.median()
+    axis.bar([label for label, _ in bars], [medians.get(metric, 0.0) for _, metric in bars])
+    axis.set_ylabel("MiB")
+    axis.set_title(f"{panel_title}, {entry.label}", fontsize=10)
+    return medians
+
+
+def _memory_panels(axes, results):
+    axis = axes[0]
+    if _memory_bars(axis, results, "upload-memory",
+                    [("before", "baseline_rss_mib"), ("peak (VmHWM)", "peak_rss_mib")],
+                    "Gateway RSS, import upload"):
+        axis.axhline(UPLOAD_PEAK_RSS_MIB, color="tab:red", linestyle="--", linewidth=1,
+                     label=f"target {UPLOAD_PEAK_RSS_MIB} MiB")
+        axis.legend(fontsize=8)
+
+    medians = _memory_bars(axes[1], results, "connection-memory",
+                           [("before", "baseline_rss_mib"), ("all open", "rss_open_mib"),
+                            ("after closing", "rss_after_close_mib")],
+                           "Gateway RSS, idle keep-alive connections")
+    if medians:
+        axes[1].set_xlabel(f"{medians.get('kib_per_connection', 0.0):.1f} KiB per connection")
+    axes[2].axis("off")
+
+
+def _by_rows(results, name, metric, rows_parameter="rows"):
+    """Return {CSV rows: median of metric} of a result's measurements."""
+    if name not in results:
+        return {}
+    return {entry.parameters[rows_parameter]: entry.median().get(metric, 0.0)
+            for entry in results[name].measurements}
+
+
+def _import_panels(axes, results):
+    """Draw rows per second of the import, its references and the export by CSV size, the import's
+    seconds per row, and the import worker's peak memory."""
+    series = [("jobgate import", _by_rows(results, "import", "rows_per_s")),
+              ("redis-cli --pipe", _by_rows(results, "redis-pipe", "rows_per_s")),
+              ("Python script", _by_rows(results, "python-import", "rows_per_s")),
+              ("jobgate export", _by_rows(results, "export", "rows_per_s", "imported_rows"))]
+    sizes = sorted({rows for _, values in series for rows in values})
+    axis = axes[0]
+    if sizes:
+        width = 0.8 / len(series)
+        for index, (label, values) in enumerate(series):
+            positions = [position + (index - (len(series) - 1) / 2) * width
+                         for position, rows in enumerate(sizes) if rows in values]
+            axis.bar(positions, [values[rows] for rows in sizes if rows in values], width,
+                     label=label)
+        axis.set_xticks(range(len(sizes)), [f"{rows:,}" for rows in sizes])
+        axis.set_yscale("log")
+        axis.legend(fontsize=8)
+    axis.set_xlabel("CSV rows")
+    axis.set_ylabel("rows/s")
+    axis.set_title("Import and export throughput" + ("" if sizes else " (not run)"), fontsize=10)
+
+    axis = axes[1]
+    costs = _by_rows(results, "import", "seconds_per_row")
+    if costs:
+        axis.bar([f"{rows:,}" for rows in sorted(costs)],
+                 [costs[rows] * 1e6 for rows in sorted(costs)])
+    axis.set_xlabel("CSV rows")
+    axis.set_ylabel("µs per row")
+    axis.set_title("Import cost per row (flat is linear)" + ("" if costs else " (not run)"),
+                   fontsize=10)
+
+    axis = axes[2]
+    peaks = _by_rows(results, "import", "worker_peak_rss_mib")
+    if peaks:
+        rows = max(peaks)
+        axis.bar([f"{rows:,} rows"], [peaks[rows]])
+        axis.axhline(IMPORT_WORKER_PEAK_RSS_MIB, color="tab:red", linestyle="--", linewidth=1,
+                     label=f"target {IMPORT_WORKER_PEAK_RSS_MIB} MiB")
+        axis.legend(fontsize=8)
+    axis.set_ylabel("MiB")
+    axis.set_title("Import worker peak RSS (VmHWM)" + ("" if peaks else " (not run)"),
+                   fontsize=10)
+
+
 def write_plot(results, path, title):
     pyplot = import_pyplot()
-    figure, axes = pyplot.subplots(2, 3, figsize=(15, 8.5))
+    figure, axes = pyplot.subplots(4, 3, figsize=(15, 16.5))
     panels = [
         ("submit", "responder-202", "requests_per_s", "Submit throughput (POST /v1/exports)",
          "requests/s"),
@@ -108,6 +191,9 @@ def write_plot(results, path, title):
     else:
         axis.set_title("Drain time (not run)", fontsize=10)
     axis.set_ylabel("s")
+
+    _memory_panels(axes.flat[6:9], results)
+    _import_panels(axes.flat[9:12], results)
 
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()

@@ -1,8 +1,8 @@
 """Statistics, the common result format and the machine description written to results.json.
 
-Every scenario and reference returns a Result: a name, a kind ("scenario" or "reference"), a
-description, its parameters and a list of Measurement entries. A Measurement is one target at
-one load level: the metrics of each repetition and their medians.
+Every scenario, reference and peer returns a Result: a name, a kind ("scenario", "reference" or
+"peer"), a description, its parameters and a list of Measurement entries. A Measurement is one
+target at one load level: the metrics of each repetition and their medians.
 """
 import dataclasses
 import json
@@ -96,7 +96,8 @@ def command_output(arguments):
 
 
 DEBIAN_PACKAGES = ["redis-server", "redis-tools", "nginx-light", "wrk", "librdkafka1",
-                   "openjdk-17-jre-headless", "python3-matplotlib", "libboost1.81-dev", "g++-12"]
+                   "openjdk-17-jre-headless", "python3-matplotlib", "python3-redis",
+                   "libboost1.81-dev", "g++-12"]
 
 
 def package_versions(extra=None):

@@ -12,15 +12,21 @@ import traceback
 from . import checks as checks_module
 from .context import FULL, SMOKE, Context
 from .plot import matplotlib_version, write_plot
-from .references import kafka_producer, redis_benchmark
+from .peers import bullmq, celery_flower
+from .references import kafka_producer, python_import, redis_benchmark, redis_pipe
 from .results import machine_description, write_json
-from .scenarios import drain, end_to_end, status_reads, submit
+from .scenarios import (connection_memory, drain, end_to_end, export_throughput,
+                        import_throughput, status_reads, submit, upload_memory)
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 # Run order matters: the end-to-end, drain and status-read scenarios run workers, and the submit
-# scenario then leaves a backlog of queued exports that no later scenario consumes.
-MODULES = [end_to_end, drain, status_reads, submit, redis_benchmark, kafka_producer]
+# scenario then leaves a backlog of queued exports that no later scenario consumes, so the import
+# and export scenarios, whose export worker would take that backlog first, run before it. The
+# memory scenarios start gateways of their own, and the peers run their own Redis and servers.
+MODULES = [end_to_end, drain, status_reads, import_throughput, export_throughput, submit,
+           redis_benchmark, redis_pipe, python_import, kafka_producer, upload_memory,
+           connection_memory, bullmq, celery_flower]
 # A reference measured inside a scenario is selected through that scenario.
 ALIASES = {"responder-202": "submit", "responder-200": "status-reads"}
 
@@ -28,11 +34,12 @@ ALIASES = {"responder-202": "submit", "responder-200": "status-reads"}
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(
         prog="tests/bench/run",
-        description="Measure jobgate against a trivial HTTP responder, redis-benchmark and raw "
-                    "Kafka produce, and write results.json and results.png.")
+        description="Measure jobgate against a trivial HTTP responder, redis-benchmark, raw "
+                    "Kafka produce and the peers BullMQ and Celery with Flower, and write "
+                    "results.json and results.png.")
     parser.add_argument("--smoke", action="store_true",
-                        help="run every scenario at a tiny size (about 90 seconds in all) and exit "
-                             "0 whenever each produced numbers, whatever the ratios")
+                        help="run every scenario at a tiny size (about 2.5 minutes in all) and "
+                             "exit 0 whenever each produced numbers, whatever the ratios")
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench"),
                         help="directory for results.json and results.png (default: docs/bench)")
     names = [module.NAME for module in MODULES] + sorted(ALIASES)
@@ -69,7 +76,9 @@ def main(argv):
     started = time.time()
     context = Context(sizes, arguments.smoke, build_dir, os.environ["JOBGATE_TEST_REDIS_URL"],
                       os.environ["JOBGATE_TEST_KAFKA_BROKERS"], log)
-    machine = machine_description({"kafka": kafka_producer.kafka_version()})
+    machine = machine_description({"kafka": kafka_producer.kafka_version(),
+                                   **bullmq.package_versions(),
+                                   **celery_flower.package_versions()})
     results, failures = {}, {}
     try:
         for module in MODULES:

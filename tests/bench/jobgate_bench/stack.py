@@ -153,15 +153,20 @@ class Stack:
 
     def active_exports(self):
         """Return pending plus running export jobs in the whole Redis, from GET /metrics."""
+        return self.active_jobs("exports")
+
+    def active_jobs(self, kind):
+        """Return pending plus running jobs of kind (imports or exports) in the whole Redis, from
+        GET /metrics."""
         status, _, payload = self.connection().request("GET", "/metrics")
         if status != 200:
             raise RuntimeError(f"GET /metrics returned {status}")
         text = payload.decode()
         total = 0
         for gauge in ("jobgate_jobs_pending", "jobgate_jobs_running"):
-            match = re.search(gauge + r'\{[^}]*kind="exports"[^}]*\}\s+([0-9.e+]+)', text)
+            match = re.search(gauge + r'\{[^}]*kind="' + kind + r'"[^}]*\}\s+([0-9.e+]+)', text)
             if not match:
-                raise RuntimeError(f"GET /metrics has no {gauge} sample for exports")
+                raise RuntimeError(f"GET /metrics has no {gauge} sample for {kind}")
             total += float(match.group(1))
         return int(total)
 

@@ -2,7 +2,7 @@
 
 ProducerPerformance is the class behind kafka-producer-perf-test.sh and ships in the kafka-tools jar
 that deploy/local/kafka/fetch resolves. It runs with the gateway's producer settings (acks=all,
-idempotence, linger.ms=1) and records of the job message size."""
+idempotence, linger.ms=0) and records of the job message size."""
 import pathlib
 import re
 import subprocess
@@ -39,7 +39,7 @@ def produce(context, libs, records, record_size, throughput):
                  "--topic", TOPIC, "--num-records", str(records),
                  "--record-size", str(record_size), "--throughput", str(throughput),
                  "--producer-props", f"bootstrap.servers={context.brokers}", "acks=all",
-                 "enable.idempotence=true", "linger.ms=1"]
+                 "enable.idempotence=true", "linger.ms=0"]
     done = subprocess.run(arguments, capture_output=True, text=True, timeout=600)
     match = None
     for line in done.stdout.splitlines():
@@ -63,7 +63,7 @@ def run(context):
     result = Result(NAME, "reference",
                     "Kafka's ProducerPerformance (kafka-tools, the JVM client) producing records "
                     "of the job message size to a 6-partition topic with acks=all, idempotence "
-                    "and linger.ms=1: unthrottled for the rate, and paced for the latency of "
+                    "and linger.ms=0: unthrottled for the rate, and paced for the latency of "
                     "one acknowledged message.",
                     {"record_bytes": record_size, "topic_partitions": TOPIC_PARTITIONS})
     lines = [("unthrottled", sizes.kafka_records, -1),
