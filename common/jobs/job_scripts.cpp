@@ -244,17 +244,16 @@ while i <= #ARGV do
   if kind == 'v' then
     local key = ARGV[i + 1]
     local count = tonumber(ARGV[i + 2])
-    local values = {}
-    for j = 0, count - 1 do
-      values[#values + 1] = ARGV[i + 3 + 2 * j]
-      values[#values + 1] = ARGV[i + 4 + 2 * j]
-    end
-    i = i + 3 + 2 * count
+    -- One unpack copies the row's property and value pairs; the fields the script owns come
+    -- after them, so they win over a property of the same name.
+    local values = {unpack(ARGV, i + 3, i + 2 + 2 * count)}
+    local n = 2 * count
+    i = i + 3 + n
     local id = ids[key]
     if id then
-      values[#values + 1] = 'updatedAt'
-      values[#values + 1] = now
-      redis.call('HSET', prefix .. id, unpack(values))
+      values[n + 1] = 'updatedAt'
+      values[n + 2] = now
+      redis.call('HSET', prefix .. id, unpack(values, 1, n + 2))
       updated = updated + 1
     else
       next_id = next_id + 1
@@ -264,15 +263,15 @@ while i <= #ARGV do
       index_entries[#index_entries + 1] = id
       id_entries[#id_entries + 1] = next_id
       id_entries[#id_entries + 1] = id
-      values[#values + 1] = unique_property
-      values[#values + 1] = key
-      values[#values + 1] = 'id'
-      values[#values + 1] = id
-      values[#values + 1] = 'createdAt'
-      values[#values + 1] = now
-      values[#values + 1] = 'updatedAt'
-      values[#values + 1] = now
-      redis.call('HSET', prefix .. id, unpack(values))
+      values[n + 1] = unique_property
+      values[n + 2] = key
+      values[n + 3] = 'id'
+      values[n + 4] = id
+      values[n + 5] = 'createdAt'
+      values[n + 6] = now
+      values[n + 7] = 'updatedAt'
+      values[n + 8] = now
+      redis.call('HSET', prefix .. id, unpack(values, 1, n + 8))
       created = created + 1
     end
   elseif kind == 'r' then
