@@ -4,6 +4,7 @@ RateLimit fields counting down on consecutive responses."""
 import concurrent.futures
 import math
 import re
+import shutil
 import subprocess
 import time
 
@@ -11,6 +12,7 @@ import pytest
 
 from conftest import BUILD, free_port
 from jobgate_client import Client
+from test_redis_hygiene import PrivateRedis
 
 SUBMIT_RATE = 10
 SUBMIT_BURST = 10
@@ -157,3 +159,33 @@ def test_remaining_counts_down(replicas):
             refilled = math.ceil((time.monotonic() - previous_sent) * SUBMIT_RATE)
             assert previous_remaining - 1 <= remaining <= previous_remaining - 1 + refilled
         previous = (remaining, sent)
+
+
+def test_redis_down_fails_closed(make_stack, tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    try:
+        stack = make_stack(dict(limited_settings(), JOBGATE_REDIS_URL=redis.url), worker_count=0)
+        client = stack.client
+        assert state(client.get("/v1/jobs")) == ("read", READ_BURST - 1, 0)
+
+        # Without Redis a limited request gets 503, not an unlimited pass.
+        redis.kill()
+        started = time.monotonic()
+        down = client.get("/v1/jobs")
+        assert time.monotonic() - started < 2
+        assert down.status == 503, down.body
+        assert down.json()["type"] == "https://jobgate.dev/problems/service-unavailable"
+        assert down.header("Retry-After") == "2"
+        assert down.header("RateLimit") is None
+
+        redis.start()
+        deadline = time.monotonic() + 20
+        while client.get("/v1/jobs").status != 200:
+            assert time.monotonic() < deadline, "no 200 within 20 s after Redis came back"
+            time.sleep(0.2)
+        assert state(client.get("/v1/jobs"))[0] == "read"
+    finally:
+        redis.kill()
