@@ -121,9 +121,17 @@ asio::awaitable<boost::system::result<std::string>> exchange::read_body(std::uin
 }
 
 template <typename Response>
-asio::awaitable<void> exchange::write(Response& response) {
+void exchange::set_common_headers(Response& response) const {
   response.set(http::field::server, "jobgate/" + std::string(version()));
   response.set("X-Request-Id", request_id_);
+  for (const auto& [name, value] : common_headers_) {
+    response.set(name, value);
+  }
+}
+
+template <typename Response>
+asio::awaitable<void> exchange::write(Response& response) {
+  set_common_headers(response);
   response.keep_alive(!close_after_response());
   response.prepare_payload();
   // A 304 has no body, and a Content-Length would have to be that of the 200 response.
@@ -191,8 +199,7 @@ void exchange::respond_file_part(http::status status, beast::file file, std::uin
 asio::awaitable<void> exchange::write_file_part() {
   file_part& part = *file_part_;
   http::response<http::buffer_body> response{part.status, parser_.get().version()};
-  response.set(http::field::server, "jobgate/" + std::string(version()));
-  response.set("X-Request-Id", request_id_);
+  set_common_headers(response);
   response.set(http::field::content_type, part.content_type);
   for (const auto& [name, value] : part.headers) {
     response.set(name, value);
@@ -268,8 +275,7 @@ asio::awaitable<bool> exchange::start_stream(http::status status, std::string_vi
   response_status_ = status;
   pending_.reset();
   http::response<http::empty_body> response{status, parser_.get().version()};
-  response.set(http::field::server, "jobgate/" + std::string(version()));
-  response.set("X-Request-Id", request_id_);
+  set_common_headers(response);
   response.set(http::field::content_type, content_type);
   for (const auto& [name, value] : headers) {
     response.set(name, value);

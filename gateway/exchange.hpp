@@ -56,6 +56,12 @@ class exchange {
   const std::string& tenant() const { return tenant_; }
   void set_tenant(std::string tenant);
 
+  // Adds a header to whichever response this exchange sends, recorded or streamed, such as the
+  // RateLimit fields that the router sets before a handler runs.
+  void add_response_header(std::string name, std::string value) {
+    common_headers_.emplace_back(std::move(name), std::move(value));
+  }
+
   // Sends "100 Continue" when the client asked for it, so that it starts sending the body.
   boost::asio::awaitable<boost::system::error_code> continue_if_expected();
 
@@ -112,6 +118,9 @@ class exchange {
  private:
   template <typename Response>
   boost::asio::awaitable<void> write(Response& response);
+  // Sets the headers that every response carries: Server, X-Request-Id and add_response_header's.
+  template <typename Response>
+  void set_common_headers(Response& response) const;
   boost::asio::awaitable<void> write_file_part();
 
   boost::beast::tcp_stream& stream_;
@@ -123,6 +132,7 @@ class exchange {
   tracing::trace_context trace_;
   std::string target_;
   std::string tenant_;
+  header_list common_headers_;
   std::chrono::seconds idle_timeout_;
   std::chrono::seconds body_idle_timeout_;
   bool responded_ = false;

@@ -14,6 +14,9 @@ namespace {
 // Marks an API key given as the hex SHA-256 of the key.
 constexpr std::string_view hashed_key_prefix = "sha256:";
 
+// Upper bound of the rate and burst settings of the request rate limits.
+constexpr std::int64_t max_limit_requests = 1'000'000;
+
 }  // namespace
 
 gateway_config read_gateway_config(settings_reader& reader) {
@@ -111,6 +114,21 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.idempotency_hours =
       reader.integer("idempotency-retention", defaults.idempotency_hours, 1, 24 * 30, "hours",
                      "time the response to a POST with an Idempotency-Key is kept for replays");
+  config.submit_limit.rate_per_second = reader.integer(
+      "submit-rate-limit", defaults.submit_limit.rate_per_second, 0, max_limit_requests,
+      "requests per second",
+      "sustained rate of submissions (POST, PUT, PATCH, DELETE under /v1) per API key; 0 turns "
+      "the limit off");
+  config.submit_limit.burst =
+      reader.integer("submit-burst", defaults.submit_limit.burst, 1, max_limit_requests, "requests",
+                     "submissions an API key may send at once after a pause");
+  config.read_limit.rate_per_second = reader.integer(
+      "read-rate-limit", defaults.read_limit.rate_per_second, 0, max_limit_requests,
+      "requests per second",
+      "sustained rate of reads (GET, HEAD under /v1) per API key; 0 turns the limit off");
+  config.read_limit.burst =
+      reader.integer("read-burst", defaults.read_limit.burst, 1, max_limit_requests, "requests",
+                     "reads an API key may send at once after a pause");
 
   auto targets = webhooks::read_target_settings(reader);
   config.webhook_allow_addresses = std::move(targets.allow_addresses);
@@ -134,6 +152,10 @@ std::string describe(const gateway_config& config) {
          " shutdown_timeout_seconds=" + std::to_string(config.shutdown_timeout_seconds) +
          " job_retention_hours=" + std::to_string(config.job_retention_hours) +
          " idempotency_hours=" + std::to_string(config.idempotency_hours) +
+         " submit_rate_limit=" + std::to_string(config.submit_limit.rate_per_second) +
+         " submit_burst=" + std::to_string(config.submit_limit.burst) +
+         " read_rate_limit=" + std::to_string(config.read_limit.rate_per_second) +
+         " read_burst=" + std::to_string(config.read_limit.burst) +
          " webhook_allow_addresses=" + std::to_string(config.webhook_allow_addresses.size()) +
          " webhook_allow_http=" + (config.webhook_allow_http ? "true" : "false");
 }

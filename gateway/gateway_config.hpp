@@ -8,6 +8,7 @@
 #include "common/config/settings_reader.hpp"
 #include "common/log/logger.hpp"
 #include "common/webhooks/address_policy.hpp"
+#include "gateway/rate_limit_policy.hpp"
 
 namespace jobgate::gateway {
 
@@ -34,6 +35,11 @@ struct gateway_config {
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;
   std::int64_t idempotency_hours = 24;
+  // Request rate limits per API key, shared by all replicas through Redis. Submissions default to
+  // 100 per 10 seconds, HubSpot's limit for an app on its Free and Starter accounts
+  // (developers.hubspot.com/apisbytier). Reads, which clients poll, default to 500 per 10 seconds.
+  rate_limit_policy submit_limit{10, 100};
+  rate_limit_policy read_limit{50, 500};
   // Address ranges opened for webhook targets beyond public addresses, e.g. "loopback".
   std::vector<std::string> webhook_allow_addresses;
   webhooks::address_policy webhook_policy;  // built from webhook_allow_addresses

@@ -66,7 +66,12 @@ gateway_metrics::gateway_metrics()
           "Time from a request's header to its response's last byte, by route template.",
           {"route", "method"}, metrics::latency_bounds())),
       submitted_(registry_.add_counter("jobgate_jobs_submitted_total",
-                                       "Jobs accepted with 202, by kind.", {"kind"})) {
+                                       "Jobs accepted with 202, by kind.", {"kind"})),
+      rate_limited_(registry_.add_counter(
+          "jobgate_rate_limited_requests_total",
+          "Requests answered 429 because their API key was over a rate limit, by tenant and "
+          "limit (submit or read).",
+          {"tenant", "limit"})) {
   registry_.add_collector(metrics::write_client_counters);
   // Both kinds start at 0, so rate() and increase() count the first job after a restart too.
   for (const auto kind : {job_kind::imports, job_kind::exports}) {
@@ -128,6 +133,18 @@ std::string gateway_metrics::render(
 
 void gateway_metrics::record_submission(job_kind kind) {
   submitted_.with({std::string(to_string(kind))}).increment();
+}
+
+void gateway_metrics::record_rate_limited(const std::string& tenant, limit_kind kind) {
+  rate_limited_.with({tenant, std::string(to_string(kind))}).increment();
+}
+
+void gateway_metrics::start_rate_limited_series(const std::vector<std::string>& tenants) {
+  for (const auto& tenant : tenants) {
+    for (const auto kind : {limit_kind::submit, limit_kind::read}) {
+      rate_limited_.with({tenant, std::string(to_string(kind))});
+    }
+  }
 }
 
 }  // namespace jobgate::gateway

@@ -5,10 +5,12 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/jobs/job.hpp"
 #include "common/metrics/metrics_registry.hpp"
 #include "gateway/job_repository.hpp"
+#include "gateway/rate_limit_policy.hpp"
 
 namespace jobgate::gateway {
 
@@ -22,6 +24,11 @@ class gateway_metrics {
                       boost::beast::http::status status, std::chrono::nanoseconds elapsed);
   // Counts a job that got 202 Accepted.
   void record_submission(job_kind kind);
+  // Counts a request that got 429 because its API key was over the limit of `kind`.
+  void record_rate_limited(const std::string& tenant, limit_kind kind);
+  // Creates the series of record_rate_limited for these tenants and both limits at 0, so that
+  // increase() also counts a tenant's first 429 after a restart.
+  void start_rate_limited_series(const std::vector<std::string>& tenants);
 
   // Adds families computed at scrape time, such as consumer lag.
   void add_collector(std::function<void(metrics::exposition&)> collector) {
@@ -39,6 +46,7 @@ class gateway_metrics {
   metrics::family<metrics::counter>& requests_;
   metrics::family<metrics::histogram>& request_seconds_;
   metrics::family<metrics::counter>& submitted_;
+  metrics::family<metrics::counter>& rate_limited_;
 };
 
 // The route a path matches with its variable segments replaced ("/v1/imports/{id}/errors"), or

@@ -88,6 +88,9 @@ problem_info describe(problem_kind kind) {
     case problem_kind::unsupported_media_type:
       return {http::status::unsupported_media_type, "unsupported-media-type",
               "The request body has an unsupported content type"};
+    case problem_kind::rate_limited:
+      return {http::status::too_many_requests, "rate-limited",
+              "The API key sent more requests than its rate limit allows"};
     case problem_kind::service_unavailable:
       return {http::status::service_unavailable, "service-unavailable",
               "A backing service is unavailable; retry later"};

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/beast/http/status.hpp>
+// status.hpp writes a status to std::ostream but includes only <iosfwd>.
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +43,7 @@ enum class problem_kind {
   header_too_large,
   request_timeout,
   unsupported_media_type,
+  rate_limited,
   service_unavailable,
   internal_error,
 };

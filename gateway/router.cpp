@@ -227,7 +227,13 @@ router::router(gateway_services services)
     : services_(services),
       signer_(services.config.signing_secret),
       webhooks_({services.config, services.webhooks, services.webhook_schema,
-                 services.webhook_update_schema}) {}
+                 services.webhook_update_schema}) {
+  std::vector<std::string> tenants;
+  for (const auto& [digest, tenant] : services.config.api_keys) {
+    tenants.push_back(tenant);
+  }
+  metrics_.start_rate_limited_series(tenants);
+}
 
 std::string router::base_url(const exchange& current) const {
   if (!services_.config.public_url.empty()) {
@@ -237,7 +243,7 @@ std::string router::base_url(const exchange& current) const {
   return "http://" + std::string(host.empty() ? "localhost" : host);
 }
 
-bool router::authenticate(exchange& current) const {
+std::optional<std::string> router::authenticate(exchange& current) const {
   std::string_view key = current.request()["X-API-Key"];
   const std::string_view authorization = current.request()[http::field::authorization];
   if (key.empty() && authorization.size() > 7 &&
@@ -245,16 +251,48 @@ bool router::authenticate(exchange& current) const {
     key = authorization.substr(7);
   }
   if (key.empty()) {
-    return false;
+    return std::nullopt;
   }
   // Keys are kept as digests; a lookup by digest reveals nothing about a key's prefix.
-  const auto found = services_.config.api_keys.find(crypto::sha256_hex(key));
-  const std::string* tenant = found == services_.config.api_keys.end() ? nullptr : &found->second;
-  if (tenant == nullptr) {
-    return false;
+  std::string digest = crypto::sha256_hex(key);
+  const auto found = services_.config.api_keys.find(digest);
+  if (found == services_.config.api_keys.end()) {
+    return std::nullopt;
   }
-  current.set_tenant(*tenant);
-  return true;
+  current.set_tenant(found->second);
+  return digest;
+}
+
+const rate_limit_policy& router::limit_for([[maybe_unused]] const std::string& tenant,
+                                           limit_kind kind) const {
+  // TODO: a tenant's own limits, from tenant records that an admin command edits, belong here.
+  // Until tenant records exist, every tenant gets the limits of the gateway settings.
+  return kind == limit_kind::submit ? services_.config.submit_limit : services_.config.read_limit;
+}
+
+asio::awaitable<bool> router::check_rate_limit(exchange& current, const std::string& key_digest) {
+  const limit_kind kind = limit_kind_for(current.request().method_string());
+  const rate_limit_policy& policy = limit_for(current.tenant(), kind);
+  if (!policy.enabled()) {
+    co_return true;
+  }
+  // Without Redis no limited route can do its work either, so the request gets the same 503 as a
+  // job store failure rather than passing unlimited.
+  auto state = co_await services_.limiter.take(kind, key_digest, policy);
+  if (!state) {
+    current.logger().warn("rate limit check failed", {{"error", state.error().message()}});
+    current.respond_problem(store_unavailable(), retry_after("2"));
+    co_return false;
+  }
+  current.add_response_header("RateLimit-Policy", policy_field(kind, policy));
+  current.add_response_header("RateLimit", state_field(kind, *state));
+  if (!state->allowed) {
+    metrics_.record_rate_limited(current.tenant(), kind);
+    current.respond_problem(rate_limited_problem(kind, policy),
+                            retry_after(std::to_string(wait_seconds(*state))));
+    co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<void> router::handle(exchange& current) {
@@ -311,12 +349,16 @@ asio::awaitable<void> router::handle(exchange& current) {
     co_return;
   }
 
-  if (!authenticate(current)) {
+  const auto key_digest = authenticate(current);
+  if (!key_digest) {
     current.logger().info("request rejected: missing or unknown API key");
     current.respond_problem(
         problem{problem_kind::unauthorized,
                 "Send a valid API key as 'Authorization: Bearer KEY' or in the X-API-Key header."},
         one_header(http::field::www_authenticate, "Bearer"));
+    co_return;
+  }
+  if (!co_await check_rate_limit(current, *key_digest)) {
     co_return;
   }
 

@@ -16,6 +16,7 @@
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
+#include "gateway/rate_limiter.hpp"
 #include "gateway/webhook_repository.hpp"
 #include "gateway/webhook_routes.hpp"
 
@@ -35,6 +36,7 @@ struct gateway_services {
   webhook_repository& webhooks;
   const json::schema_validator& webhook_schema;
   const json::schema_validator& webhook_update_schema;
+  rate_limiter& limiter;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -107,7 +109,15 @@ class router {
   void respond_accepted(exchange& current, const idempotency_claim& response, bool replayed) const;
   void respond_to_claimed_key(exchange& current, const idempotency_claim& claim) const;
 
-  bool authenticate(exchange& current) const;
+  // Sets the tenant of the request's API key and returns the key's SHA-256 in hex, or returns
+  // nullopt when the key is missing or unknown.
+  std::optional<std::string> authenticate(exchange& current) const;
+  // Counts the request against its API key's limit and adds the RateLimit fields to the response.
+  // Returns true when the request may proceed. Otherwise it records 429 when the key is over the
+  // limit, or 503 when Redis is unavailable, and returns false.
+  boost::asio::awaitable<bool> check_rate_limit(exchange& current, const std::string& key_digest);
+  // The limit of `kind` that applies to the tenant's API keys.
+  const rate_limit_policy& limit_for(const std::string& tenant, limit_kind kind) const;
   std::string base_url(const exchange& current) const;
 
   gateway_services services_;

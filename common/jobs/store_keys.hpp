@@ -58,6 +58,12 @@ inline std::string idempotency(std::string_view tenant, std::string_view key_dig
   return "jg:idem:" + std::string(tenant) + ":" + std::string(key_digest);
 }
 
+// String containing the GCRA bucket of one API key for one limit kind ("submit" or "read"): the
+// time in microseconds of Redis's clock at which the bucket is full again. It expires at that time.
+inline std::string rate_limit(std::string_view kind, std::string_view key_digest) {
+  return "jg:rl:" + std::string(kind) + ":" + std::string(key_digest);
+}
+
 // Sorted set of PROCESSING job ids scored by the time their lease lapses (millis). A worker renews
 // the lease while its job makes progress; any worker takes over a job whose lease lapsed.
 inline constexpr std::string_view running_leases = "jg:leases";

@@ -72,6 +72,10 @@ TEST_CASE("gateway config defaults match struct", "[config][gateway]") {
   CHECK(read.produce_timeout_ms == defaults.produce_timeout_ms);
   CHECK(read.download_link_ttl_seconds == defaults.download_link_ttl_seconds);
   CHECK(read.job_retention_hours == defaults.job_retention_hours);
+  CHECK(read.submit_limit.rate_per_second == defaults.submit_limit.rate_per_second);
+  CHECK(read.submit_limit.burst == defaults.submit_limit.burst);
+  CHECK(read.read_limit.rate_per_second == defaults.read_limit.rate_per_second);
+  CHECK(read.read_limit.burst == defaults.read_limit.burst);
   CHECK(read.log_format == defaults.log_format);
   CHECK(read.log_level == defaults.log_level);
 }
@@ -95,6 +99,10 @@ TEST_CASE("gateway config documented defaults", "[config][gateway]") {
   CHECK(defaults.produce_timeout_ms == 10000);
   CHECK(defaults.download_link_ttl_seconds == 300);
   CHECK(defaults.job_retention_hours == 72);
+  CHECK(defaults.submit_limit.rate_per_second == 10);
+  CHECK(defaults.submit_limit.burst == 100);
+  CHECK(defaults.read_limit.rate_per_second == 50);
+  CHECK(defaults.read_limit.burst == 500);
   CHECK(defaults.log_format == jobgate::log::output_format::text);
   CHECK(defaults.log_level == jobgate::log::level::info);
 }
@@ -199,6 +207,55 @@ TEST_CASE("gateway config rejects bad values", "[config][gateway]") {
   check_rejected("--job-retention=8761", "job-retention");
   check_rejected("--log-format=yaml", "log-format");
   check_rejected("--log-level=trace", "log-level");
+  check_rejected("--submit-rate-limit=-1", "submit-rate-limit");
+  check_rejected("--submit-rate-limit=1000001", "submit-rate-limit");
+  check_rejected("--submit-rate-limit=1.5", "submit-rate-limit");
+  check_rejected("--submit-burst=0", "submit-burst");
+  check_rejected("--read-rate-limit=-1", "read-rate-limit");
+  check_rejected("--read-burst=0", "read-burst");
+  check_rejected("--read-burst=1000001", "read-burst");
+}
+
+TEST_CASE("gateway config rate limits", "[config][gateway][ratelimit]") {
+  const auto outcome = read_with(
+      {"--submit-rate-limit=20", "--submit-burst=5", "--read-rate-limit=0", "--read-burst=7"});
+  REQUIRE(outcome.errors.empty());
+  CHECK(outcome.config.submit_limit.rate_per_second == 20);
+  CHECK(outcome.config.submit_limit.burst == 5);
+  CHECK(outcome.config.submit_limit.enabled());
+  CHECK(outcome.config.read_limit.rate_per_second == 0);
+  CHECK(outcome.config.read_limit.burst == 7);
+  CHECK_FALSE(outcome.config.read_limit.enabled());
+
+  const std::string text = describe(outcome.config);
+  CHECK(text.find("submit_rate_limit=20 submit_burst=5 read_rate_limit=0 read_burst=7") !=
+        std::string::npos);
+}
+
+TEST_CASE("gateway config rate limits from environment", "[config][gateway][ratelimit]") {
+  const auto environment = [](const char* name) -> const char* {
+    const std::string_view wanted(name);
+    if (wanted == "JOBGATE_SUBMIT_RATE_LIMIT") {
+      return "0";
+    }
+    if (wanted == "JOBGATE_READ_BURST") {
+      return "1000";
+    }
+    if (wanted == "JOBGATE_API_KEYS") {
+      return "key1=tenant1";
+    }
+    if (wanted == "JOBGATE_SIGNING_SECRET") {
+      return "ssssssssssssssssssssssssssssssss";
+    }
+    return nullptr;
+  };
+  const char* argv[] = {"jobgate-gateway"};
+  settings_reader reader(1, argv, environment);
+  const auto config = read_gateway_config(reader);
+  REQUIRE(reader.errors().empty());
+  CHECK_FALSE(config.submit_limit.enabled());
+  CHECK(config.read_limit.rate_per_second == 50);
+  CHECK(config.read_limit.burst == 1000);
 }
 
 TEST_CASE("gateway config unknown flag", "[config][gateway]") {

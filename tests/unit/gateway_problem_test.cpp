@@ -56,6 +56,7 @@ const std::vector<expected_problem> every_problem = {
     {problem_kind::request_timeout, http::status::request_timeout, "request-timeout"},
     {problem_kind::unsupported_media_type, http::status::unsupported_media_type,
      "unsupported-media-type"},
+    {problem_kind::rate_limited, http::status::too_many_requests, "rate-limited"},
     {problem_kind::service_unavailable, http::status::service_unavailable, "service-unavailable"},
     {problem_kind::internal_error, http::status::internal_server_error, "internal-error"},
 };

@@ -322,6 +322,44 @@ class fake_webhook_repository final : public jobgate::gateway::webhook_repositor
   std::vector<std::string> tenants_with_secret_;
 };
 
+// A rate limiter that records each call and returns a chosen verdict, or fails while `down`.
+class fake_rate_limiter final : public jobgate::gateway::rate_limiter {
+ public:
+  struct call {
+    jobgate::gateway::limit_kind kind;
+    std::string partition;
+    jobgate::gateway::rate_limit_policy policy;
+  };
+
+  asio::awaitable<boost::system::result<jobgate::gateway::rate_limit_state>> take(
+      jobgate::gateway::limit_kind kind, const std::string& partition,
+      const jobgate::gateway::rate_limit_policy& policy) override {
+    std::lock_guard lock(mutex_);
+    calls_.push_back({kind, partition, policy});
+    if (down) {
+      co_return boost::system::error_code(ECONNREFUSED, boost::system::system_category());
+    }
+    co_return verdict_;
+  }
+
+  void set_verdict(jobgate::gateway::rate_limit_state verdict) {
+    std::lock_guard lock(mutex_);
+    verdict_ = verdict;
+  }
+
+  std::vector<call> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+  std::atomic<bool> down{false};
+
+ private:
+  std::mutex mutex_;
+  std::vector<call> calls_;
+  jobgate::gateway::rate_limit_state verdict_{true, 7, 0};
+};
+
 struct response {
   http::status status = http::status::unknown;
   std::map<std::string, std::string> headers;
@@ -342,8 +380,9 @@ struct response {
 // A gateway with fakes behind it, serving on a loopback port from one io thread.
 class gateway_under_test {
  public:
-  gateway_under_test()
-      : blob_root_(fs::temp_directory_path() /
+  explicit gateway_under_test(jobgate::gateway::gateway_config config = make_config())
+      : config_(std::move(config)),
+        blob_root_(fs::temp_directory_path() /
                    ("jobgate-router-test-" + std::to_string(::getpid()) + "-" +
                     std::to_string(next_instance_++))),
         blobs_(blob_root_),
@@ -355,7 +394,7 @@ class gateway_under_test {
         routes_(jobgate::gateway::gateway_services{
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
             jobgate::records::property_catalog::builtin(), changes_, webhooks, webhook_schema_,
-            webhook_update_schema_}),
+            webhook_update_schema_, limiter}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
                 static_cast<std::uint64_t>(config_.max_upload_bytes)) {
@@ -441,8 +480,8 @@ class gateway_under_test {
   fake_job_repository repository;
   fake_job_queue queue;
   fake_webhook_repository webhooks;
+  fake_rate_limiter limiter;
 
- private:
   static jobgate::gateway::gateway_config make_config() {
     jobgate::gateway::gateway_config config;
     config.api_keys = {{jobgate::crypto::sha256_hex(key_a), "tenant-a"},
@@ -454,8 +493,9 @@ class gateway_under_test {
     return config;
   }
 
+ private:
   static inline std::atomic<int> next_instance_{0};
-  const jobgate::gateway::gateway_config config_ = make_config();
+  const jobgate::gateway::gateway_config config_;
   fs::path blob_root_;
   jobgate::filesystem_blob_store blobs_;
   const json::schema_validator import_schema_;
@@ -1091,4 +1131,123 @@ TEST_CASE("router import queue failure removes upload", "[gateway][router]") {
   check_problem(received, http::status::service_unavailable, "service-unavailable");
   CHECK_FALSE(has_any_file(gateway.blob_root()));
   CHECK(gateway.repository.size() == 0);
+}
+
+TEST_CASE("router adds rate limit fields", "[gateway][router][ratelimit]") {
+  gateway_under_test gateway;
+
+  const auto read = gateway.get("/v1/jobs");
+  CHECK(read.status == http::status::ok);
+  CHECK(read.header("RateLimit-Policy") == R"("read";q=500;w=10)");
+  CHECK(read.header("RateLimit") == R"("read";r=7;t=0)");
+
+  const auto submitted = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                      "application/json");
+  CHECK(submitted.status == http::status::accepted);
+  CHECK(submitted.header("RateLimit-Policy") == R"("submit";q=100;w=10)");
+  CHECK(submitted.header("RateLimit") == R"("submit";r=7;t=0)");
+
+  // A failed request carries the fields as well.
+  const auto missing = gateway.get("/v1/jobs/exp_00000000000000000000000000000000");
+  check_problem(missing, http::status::not_found, "job-not-found");
+  CHECK(missing.header("RateLimit") == R"("read";r=7;t=0)");
+
+  const auto calls = gateway.limiter.calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].kind == jobgate::gateway::limit_kind::read);
+  CHECK(calls[0].partition == jobgate::crypto::sha256_hex(key_a));
+  CHECK(calls[0].policy.rate_per_second == 50);
+  CHECK(calls[0].policy.burst == 500);
+  CHECK(calls[1].kind == jobgate::gateway::limit_kind::submit);
+  CHECK(calls[1].policy.rate_per_second == 10);
+  CHECK(calls[1].policy.burst == 100);
+}
+
+TEST_CASE("router limit kind by method", "[gateway][router][ratelimit]") {
+  using jobgate::gateway::limit_kind;
+  gateway_under_test gateway;
+  // HEAD is left to the unit test of limit_kind_for, because this client reads every body.
+  const std::vector<std::pair<http::verb, limit_kind>> cases = {
+      {http::verb::get, limit_kind::read},       {http::verb::post, limit_kind::submit},
+      {http::verb::put, limit_kind::submit},     {http::verb::patch, limit_kind::submit},
+      {http::verb::delete_, limit_kind::submit}, {http::verb::options, limit_kind::submit}};
+  for (const auto& [method, kind] : cases) {
+    (void)gateway.send(method, "/v1/webhooks/wh_unknown");
+  }
+  const auto calls = gateway.limiter.calls();
+  REQUIRE(calls.size() == cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO("method " << http::to_string(cases[i].first));
+    CHECK(calls[i].kind == cases[i].second);
+  }
+}
+
+TEST_CASE("router answers 429 over rate limit", "[gateway][router][ratelimit]") {
+  gateway_under_test gateway;
+  gateway.limiter.set_verdict({false, 0, 1'200'000});
+
+  const auto limited = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                    "application/json");
+  check_problem(limited, http::status::too_many_requests, "rate-limited");
+  CHECK(limited.header("Retry-After") == "2");
+  CHECK(limited.header("RateLimit-Policy") == R"("submit";q=100;w=10)");
+  CHECK(limited.header("RateLimit") == R"("submit";r=0;t=2)");
+  const auto body = limited.json_body();
+  CHECK(json::get_string(body, "limit") == "submit");
+  CHECK(json::get_string(body, "ratePerSecond") == "10");
+  CHECK(json::get_string(body, "burst") == "100");
+  CHECK(json::get_string(body, "instance") == "/v1/exports");
+  CHECK(gateway.queue.taken().empty());
+  CHECK(gateway.repository.create_calls == 0);
+
+  const auto scraped = gateway.send(http::verb::get, "/metrics", {}, {}, {});
+  CHECK(
+      scraped.body.find(R"(jobgate_rate_limited_requests_total{tenant="tenant-a",limit="submit"} 1)"
+                        "\n") != std::string::npos);
+  CHECK(scraped.body.find(R"(jobgate_rate_limited_requests_total{tenant="tenant-b",limit="read"} 0)"
+                          "\n") != std::string::npos);
+}
+
+TEST_CASE("router rate limit store down", "[gateway][router][ratelimit]") {
+  gateway_under_test gateway;
+  gateway.limiter.down = true;
+
+  const auto read = gateway.get("/v1/jobs");
+  check_problem(read, http::status::service_unavailable, "service-unavailable");
+  CHECK(read.header("Retry-After") == "2");
+  CHECK(read.header("RateLimit").empty());
+  CHECK(gateway.repository.last_list_query.tenant.empty());
+}
+
+TEST_CASE("router probes not rate limited", "[gateway][router][ratelimit]") {
+  gateway_under_test gateway;
+  for (const std::string target : {"/healthz", "/readyz", "/metrics", "/openapi.yaml",
+                                   "/schemas/export-request.schema.json", "/v1/downloads/x"}) {
+    const auto probed = gateway.get(target);
+    INFO("target " << target);
+    CHECK(probed.header("RateLimit").empty());
+    CHECK(probed.header("RateLimit-Policy").empty());
+  }
+  const auto anonymous = gateway.send(http::verb::get, "/v1/jobs", {}, {}, {});
+  check_problem(anonymous, http::status::unauthorized, "unauthorized");
+  CHECK(anonymous.header("RateLimit").empty());
+  CHECK(gateway.limiter.calls().empty());
+}
+
+TEST_CASE("router skips disabled rate limit", "[gateway][router][ratelimit]") {
+  auto config = gateway_under_test::make_config();
+  config.read_limit.rate_per_second = 0;
+  gateway_under_test gateway(config);
+
+  const auto read = gateway.get("/v1/jobs");
+  CHECK(read.status == http::status::ok);
+  CHECK(read.header("RateLimit").empty());
+  CHECK(read.header("RateLimit-Policy").empty());
+  CHECK(gateway.limiter.calls().empty());
+
+  const auto submitted = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                      "application/json");
+  CHECK(submitted.status == http::status::accepted);
+  CHECK(submitted.header("RateLimit") == R"("submit";r=7;t=0)");
+  CHECK(gateway.limiter.calls().size() == 1);
 }
