@@ -18,6 +18,8 @@ from jobgate_client import Client
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("JOBGATE_BUILD_DIR", ROOT / "build"))
 SHARED = pathlib.Path(os.environ.get("JOBGATE_SHARED_DIR", ROOT.parent / "shared"))
+# batching_stderr_sink in common/log/logger.cpp writes a line at most 50 ms after it is logged.
+LOG_FLUSH_WAIT_S = 0.1
 
 # Every stack of a test run shares one blob directory, as replicas share a volume in production:
 # all workers consume the same topics in the same consumer groups, so any worker may take any job.
@@ -115,6 +117,9 @@ class Stack:
                                 stdout=log, stderr=subprocess.STDOUT)
 
     def log(self, name):
+        # The daemons write log lines in batches, each at most 50 ms after it was logged, so the
+        # read waits that long to see every line logged before the call.
+        time.sleep(LOG_FLUSH_WAIT_S)
         path = self.workdir / name
         return path.read_text(errors="replace") if path.exists() else ""
 
