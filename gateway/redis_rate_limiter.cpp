@@ -14,7 +14,7 @@ namespace {
 // GCRA on one bucket. KEYS: the bucket. ARGV: emission interval in microseconds, burst.
 // The bucket stores the theoretical arrival time (TAT): when the bucket would be full again, in
 // microseconds of Redis's clock. A request is allowed unless TAT + interval lies more than
-// burst * interval ahead of now; an allowed request moves TAT on by one interval and the key
+// burst * interval ahead of now. An allowed request moves TAT on by one interval, and the key
 // expires when the bucket is full again. A limited request changes nothing.
 // Returns {1, remaining, wait} when allowed and {0, 0, wait} when limited, where remaining is the
 // requests that may follow at once and wait is the microseconds until the next one is allowed,

@@ -6,9 +6,9 @@
 namespace jobgate::crypto {
 
 // Returns `bytes` random bytes from OpenSSL as lowercase hex, twice as many characters. Each
-// thread draws 1 KiB from RAND_bytes at a time and never hands out a byte twice; a process that
-// forks must not call it in both parents and children. Throws std::runtime_error when RAND_bytes
-// fails.
+// thread draws 1 KiB from RAND_bytes at a time and never hands out a byte twice. A forked child
+// inherits the parent's unused bytes, so only one side of a fork may call it. Throws
+// std::runtime_error when RAND_bytes fails.
 std::string random_hex(std::size_t bytes);
 
 }  // namespace jobgate::crypto

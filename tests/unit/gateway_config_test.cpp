@@ -19,6 +19,17 @@ const char* no_environment(const char*) {
 
 const std::string valid_secret(32, 's');
 
+// Returns the values of the two settings without a default, for environment lookups in tests.
+const char* required_variable(std::string_view name) {
+  if (name == "JOBGATE_API_KEYS") {
+    return "key1=tenant1";
+  }
+  if (name == "JOBGATE_SIGNING_SECRET") {
+    return "ssssssssssssssssssssssssssssssss";
+  }
+  return nullptr;
+}
+
 struct read_outcome {
   gateway_config config;
   std::vector<std::string> errors;
@@ -241,13 +252,7 @@ TEST_CASE("gateway config rate limits from environment", "[config][gateway][rate
     if (wanted == "JOBGATE_READ_BURST") {
       return "1000";
     }
-    if (wanted == "JOBGATE_API_KEYS") {
-      return "key1=tenant1";
-    }
-    if (wanted == "JOBGATE_SIGNING_SECRET") {
-      return "ssssssssssssssssssssssssssssssss";
-    }
-    return nullptr;
+    return required_variable(wanted);
   };
   const char* argv[] = {"jobgate-gateway"};
   settings_reader reader(1, argv, environment);
@@ -309,13 +314,7 @@ TEST_CASE("gateway config timeouts from environment", "[config][gateway]") {
     if (wanted == "JOBGATE_BODY_IDLE_TIMEOUT") {
       return "9";
     }
-    if (wanted == "JOBGATE_API_KEYS") {
-      return "key1=tenant1";
-    }
-    if (wanted == "JOBGATE_SIGNING_SECRET") {
-      return "ssssssssssssssssssssssssssssssss";
-    }
-    return nullptr;
+    return required_variable(wanted);
   };
   const char* argv[] = {"jobgate-gateway"};
   settings_reader reader(1, argv, environment);
