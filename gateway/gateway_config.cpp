@@ -14,9 +14,6 @@ namespace {
 // Marks an API key given as the hex SHA-256 of the key.
 constexpr std::string_view hashed_key_prefix = "sha256:";
 
-// Upper bound of the rate and burst settings of the request rate limits.
-constexpr std::int64_t max_limit_requests = 1'000'000;
-
 }  // namespace
 
 gateway_config read_gateway_config(settings_reader& reader) {
@@ -85,8 +82,6 @@ gateway_config read_gateway_config(settings_reader& reader) {
   if (config.signing_secret.size() < 32) {
     reader.reject("signing-secret", "must be at least 32 characters");
   }
-  config.max_upload_bytes = reader.integer("max-upload-bytes", defaults.max_upload_bytes, 1024,
-                                           1LL << 40, "bytes", "largest import upload accepted");
   config.max_json_bytes = reader.integer("max-json-bytes", defaults.max_json_bytes, 1024,
                                          64 * 1024 * 1024, "bytes", "largest JSON body accepted");
   config.idle_timeout_seconds = reader.integer(
@@ -114,21 +109,7 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.idempotency_hours =
       reader.integer("idempotency-retention", defaults.idempotency_hours, 1, 24 * 30, "hours",
                      "time the response to a POST with an Idempotency-Key is kept for replays");
-  config.submit_limit.rate_per_second = reader.integer(
-      "submit-rate-limit", defaults.submit_limit.rate_per_second, 0, max_limit_requests,
-      "requests per second",
-      "sustained rate of submissions (POST, PUT, PATCH, DELETE under /v1) per API key; 0 turns "
-      "the limit off");
-  config.submit_limit.burst =
-      reader.integer("submit-burst", defaults.submit_limit.burst, 1, max_limit_requests, "requests",
-                     "submissions an API key may send at once after a pause");
-  config.read_limit.rate_per_second = reader.integer(
-      "read-rate-limit", defaults.read_limit.rate_per_second, 0, max_limit_requests,
-      "requests per second",
-      "sustained rate of reads (GET, HEAD under /v1) per API key; 0 turns the limit off");
-  config.read_limit.burst =
-      reader.integer("read-burst", defaults.read_limit.burst, 1, max_limit_requests, "requests",
-                     "reads an API key may send at once after a pause");
+  tenants::read_limit_settings(reader, tenants::limit_owner::gateway, config.limits);
 
   auto targets = webhooks::read_target_settings(reader);
   config.webhook_allow_addresses = std::move(targets.allow_addresses);
@@ -145,17 +126,13 @@ std::string describe(const gateway_config& config) {
          " redis=" + redis::masked_redis_url(config.redis_url) + " kafka=" + config.kafka_brokers +
          " blob_dir=" + config.blob_dir + " api_keys=" + std::to_string(config.api_keys.size()) +
          " signing_secret=" + mask_secret(config.signing_secret) +
-         " max_upload_bytes=" + std::to_string(config.max_upload_bytes) +
          " idle_timeout_seconds=" + std::to_string(config.idle_timeout_seconds) +
          " header_timeout_seconds=" + std::to_string(config.header_timeout_seconds) +
          " body_idle_timeout_seconds=" + std::to_string(config.body_idle_timeout_seconds) +
          " shutdown_timeout_seconds=" + std::to_string(config.shutdown_timeout_seconds) +
          " job_retention_hours=" + std::to_string(config.job_retention_hours) +
          " idempotency_hours=" + std::to_string(config.idempotency_hours) +
-         " submit_rate_limit=" + std::to_string(config.submit_limit.rate_per_second) +
-         " submit_burst=" + std::to_string(config.submit_limit.burst) +
-         " read_rate_limit=" + std::to_string(config.read_limit.rate_per_second) +
-         " read_burst=" + std::to_string(config.read_limit.burst) +
+         describe_limits(config.limits, tenants::limit_owner::gateway) +
          " webhook_allow_addresses=" + std::to_string(config.webhook_allow_addresses.size()) +
          " webhook_allow_http=" + (config.webhook_allow_http ? "true" : "false");
 }

@@ -7,6 +7,7 @@
 
 #include "common/config/settings_reader.hpp"
 #include "common/log/logger.hpp"
+#include "common/tenants/tenant_limits.hpp"
 #include "common/webhooks/address_policy.hpp"
 #include "gateway/rate_limit_policy.hpp"
 
@@ -25,7 +26,6 @@ struct gateway_config {
   // SHA-256 of each API key in hex -> tenant. The keys themselves are not kept.
   std::map<std::string, std::string> api_keys;
   std::string signing_secret;
-  std::int64_t max_upload_bytes = 1024LL * 1024 * 1024;
   std::int64_t max_json_bytes = 1024 * 1024;
   std::int64_t idle_timeout_seconds = 60;
   std::int64_t header_timeout_seconds = 10;
@@ -35,11 +35,9 @@ struct gateway_config {
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;
   std::int64_t idempotency_hours = 24;
-  // Request rate limits per API key, shared by all replicas through Redis. Submissions default to
-  // 100 per 10 seconds, HubSpot's limit for an app on its Free and Starter accounts
-  // (developers.hubspot.com/apisbytier). Reads, which clients poll, default to 500 per 10 seconds.
-  rate_limit_policy submit_limit{10, 100};
-  rate_limit_policy read_limit{50, 500};
+  // The limits and quotas of tenants without their own: request rates per API key, upload size,
+  // rows per file and the daily quotas. The running-jobs caps in it are the workers' business.
+  tenants::tenant_limits limits;
   // Address ranges opened for webhook targets beyond public addresses, e.g. "loopback".
   std::vector<std::string> webhook_allow_addresses;
   webhooks::address_policy webhook_policy;  // built from webhook_allow_addresses

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
         std::chrono::seconds(config.header_timeout_seconds),
         std::chrono::seconds(config.body_idle_timeout_seconds)};
     gateway::server http_server(io, listen_on, routes, timeouts,
-                                static_cast<std::uint64_t>(config.max_upload_bytes));
+                                static_cast<std::uint64_t>(config.limits.max_upload_bytes));
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 

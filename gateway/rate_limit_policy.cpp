@@ -21,6 +21,12 @@ std::int64_t wait_seconds(const rate_limit_state& state) {
   return state.allowed ? seconds : std::max<std::int64_t>(seconds, 1);
 }
 
+rate_limit_policy policy_for(const tenants::tenant_limits& limits, limit_kind kind) {
+  return kind == limit_kind::submit
+             ? rate_limit_policy{limits.submit_rate_limit, limits.submit_burst}
+             : rate_limit_policy{limits.read_rate_limit, limits.read_burst};
+}
+
 std::string policy_field(limit_kind kind, const rate_limit_policy& policy) {
   return "\"" + std::string(to_string(kind)) + "\";q=" + std::to_string(policy.burst) +
          ";w=" + std::to_string(policy.window_seconds());

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/tenants/tenant_limits.hpp"
 #include "gateway/problem.hpp"
 
 namespace jobgate::gateway {
@@ -33,6 +34,9 @@ struct rate_limit_policy {
   // Seconds in which an empty bucket refills to `burst`, rounded up: the `w` of RateLimit-Policy.
   std::int64_t window_seconds() const;
 };
+
+// The limit of `kind` among a tenant's limits.
+rate_limit_policy policy_for(const tenants::tenant_limits& limits, limit_kind kind);
 
 // The limiter's verdict on one request.
 struct rate_limit_state {

@@ -263,16 +263,16 @@ std::optional<std::string> router::authenticate(exchange& current) const {
   return digest;
 }
 
-const rate_limit_policy& router::limit_for([[maybe_unused]] const std::string& tenant,
-                                           limit_kind kind) const {
+rate_limit_policy router::limit_for([[maybe_unused]] const std::string& tenant,
+                                    limit_kind kind) const {
   // TODO: a tenant's own limits, from tenant records that an admin command edits, belong here.
   // Until tenant records exist, every tenant gets the limits of the gateway settings.
-  return kind == limit_kind::submit ? services_.config.submit_limit : services_.config.read_limit;
+  return policy_for(services_.config.limits, kind);
 }
 
 asio::awaitable<bool> router::check_rate_limit(exchange& current, const std::string& key_digest) {
   const limit_kind kind = limit_kind_for(current.request().method_string());
-  const rate_limit_policy& policy = limit_for(current.tenant(), kind);
+  const rate_limit_policy policy = limit_for(current.tenant(), kind);
   if (!policy.enabled()) {
     co_return true;
   }
@@ -1293,7 +1293,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
             .with("contentType", std::string(content_type)));
     co_return;
   }
-  const auto limit = static_cast<std::uint64_t>(services_.config.max_upload_bytes);
+  const auto limit = static_cast<std::uint64_t>(services_.config.limits.max_upload_bytes);
   const auto too_large =
       problem{problem_kind::payload_too_large,
               "The upload is larger than the maximum of " + std::to_string(limit) + " bytes.",

@@ -117,7 +117,7 @@ class router {
   // limit, or 503 when Redis is unavailable, and returns false.
   boost::asio::awaitable<bool> check_rate_limit(exchange& current, const std::string& key_digest);
   // The limit of `kind` that applies to the tenant's API keys.
-  const rate_limit_policy& limit_for(const std::string& tenant, limit_kind kind) const;
+  rate_limit_policy limit_for(const std::string& tenant, limit_kind kind) const;
   std::string base_url(const exchange& current) const;
 
   gateway_services services_;

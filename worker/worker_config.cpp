@@ -105,6 +105,8 @@ worker_config read_worker_config(settings_reader& reader) {
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
 
+  tenants::read_limit_settings(reader, tenants::limit_owner::worker, config.limits);
+
   config.metrics_address =
       reader.text("metrics-address", defaults.metrics_address,
                   "address of the HTTP listener for GET /metrics and GET /healthz");
@@ -127,8 +129,9 @@ std::string describe(const worker_config& config) {
          " redis=" + redis::masked_redis_url(config.redis_url) + " kafka=" + config.kafka_brokers +
          " group_prefix=" + config.group_prefix + " blob_dir=" + config.blob_dir +
          " batch_rows=" + std::to_string(config.batch_rows) +
-         " lease_ms=" + std::to_string(config.lease_ms) + " metrics=" + config.metrics_address +
-         ":" + std::to_string(config.metrics_port);
+         " lease_ms=" + std::to_string(config.lease_ms) +
+         describe_limits(config.limits, tenants::limit_owner::worker) +
+         " metrics=" + config.metrics_address + ":" + std::to_string(config.metrics_port);
 }
 
 }  // namespace jobgate::worker

@@ -8,6 +8,7 @@
 #include "common/config/settings_reader.hpp"
 #include "common/jobs/job.hpp"
 #include "common/log/logger.hpp"
+#include "common/tenants/tenant_limits.hpp"
 #include "common/webhooks/address_policy.hpp"
 #include "common/webhooks/retry_schedule.hpp"
 
@@ -27,6 +28,8 @@ struct worker_config {
   std::int64_t max_poll_interval_ms = 1800000;
   std::int64_t max_attempts = 10;
   std::int64_t lease_ms = 30000;
+  // The running-jobs caps of tenants without their own; the other fields are the gateway's.
+  tenants::tenant_limits limits;
   // Webhook delivery, on when kinds lists "webhooks".
   bool webhooks = false;
   std::int64_t webhook_concurrency = 32;        // deliveries in flight at once

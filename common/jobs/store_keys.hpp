@@ -64,6 +64,47 @@ inline std::string rate_limit(std::string_view kind, std::string_view key_digest
   return "jg:rl:" + std::string(kind) + ":" + std::string(key_digest);
 }
 
+// Sorted set of tenant names scored by creation time in milliseconds, the tenants that the admin
+// command created. Tenants named in the gateway's api-keys setting need no entry.
+inline constexpr std::string_view tenants = "jg:tenants";
+
+// Hash with a tenant's own fields: createdAt (millis) and an optional description.
+inline std::string tenant(std::string_view name) {
+  return "jg:tenant:" + std::string(name);
+}
+
+// Hash with the limits a tenant has of its own, named as in tenants::limit_fields(); a field that
+// is absent takes the deployment default.
+inline std::string tenant_limits(std::string_view name) {
+  return "jg:tenant-limits:" + std::string(name);
+}
+
+// Hash describing one API key by the SHA-256 of the key in hex: tenant, id (the key's public
+// name), createdAt (millis) and label. The key itself is never stored.
+inline std::string api_key(std::string_view key_digest) {
+  return "jg:apikey:" + std::string(key_digest);
+}
+
+// Hash from the public id of each of a tenant's API keys to the key's SHA-256 in hex.
+inline std::string tenant_api_keys(std::string_view name) {
+  return "jg:tenant-keys:" + std::string(name);
+}
+
+// Sorted set of the job ids of one kind that run for a tenant, or were picked to run next, and
+// count against its running-jobs cap; scored by the time they took the place (millis).
+inline std::string running_jobs(std::string_view kind, std::string_view tenant) {
+  return "jg:running:" + std::string(kind) + ":" + std::string(tenant);
+}
+
+// Sorted set of the PENDING job ids of one kind that wait because their tenant is at its
+// running-jobs cap, scored by creation time, so the oldest runs first.
+inline std::string deferred_jobs(std::string_view kind, std::string_view tenant) {
+  return "jg:deferred:" + std::string(kind) + ":" + std::string(tenant);
+}
+
+// Hash from "KIND:TENANT" to the number of that tenant's jobs waiting for its running-jobs cap.
+inline constexpr std::string_view deferred_counts = "jg:deferred-counts";
+
 // Sorted set of PROCESSING job ids scored by the time their lease lapses (millis). A worker renews
 // the lease while its job makes progress; any worker takes over a job whose lease lapsed.
 inline constexpr std::string_view running_leases = "jg:leases";

@@ -11,6 +11,8 @@ namespace {
 
 using jobgate::settings_reader;
 using jobgate::gateway::gateway_config;
+using jobgate::gateway::limit_kind;
+using jobgate::gateway::policy_for;
 using jobgate::gateway::read_gateway_config;
 
 const char* no_environment(const char*) {
@@ -75,7 +77,7 @@ TEST_CASE("gateway config defaults match struct", "[config][gateway]") {
   CHECK(read.redis_url == defaults.redis_url);
   CHECK(read.kafka_brokers == defaults.kafka_brokers);
   CHECK(read.blob_dir == defaults.blob_dir);
-  CHECK(read.max_upload_bytes == defaults.max_upload_bytes);
+  CHECK(read.limits.max_upload_bytes == defaults.limits.max_upload_bytes);
   CHECK(read.max_json_bytes == defaults.max_json_bytes);
   CHECK(read.idle_timeout_seconds == defaults.idle_timeout_seconds);
   CHECK(read.header_timeout_seconds == defaults.header_timeout_seconds);
@@ -83,10 +85,9 @@ TEST_CASE("gateway config defaults match struct", "[config][gateway]") {
   CHECK(read.produce_timeout_ms == defaults.produce_timeout_ms);
   CHECK(read.download_link_ttl_seconds == defaults.download_link_ttl_seconds);
   CHECK(read.job_retention_hours == defaults.job_retention_hours);
-  CHECK(read.submit_limit.rate_per_second == defaults.submit_limit.rate_per_second);
-  CHECK(read.submit_limit.burst == defaults.submit_limit.burst);
-  CHECK(read.read_limit.rate_per_second == defaults.read_limit.rate_per_second);
-  CHECK(read.read_limit.burst == defaults.read_limit.burst);
+  for (const auto& field : jobgate::tenants::limit_fields()) {
+    CHECK(read.limits.*field.member == defaults.limits.*field.member);
+  }
   CHECK(read.log_format == defaults.log_format);
   CHECK(read.log_level == defaults.log_level);
 }
@@ -102,7 +103,7 @@ TEST_CASE("gateway config documented defaults", "[config][gateway]") {
   CHECK(defaults.blob_dir == "/var/lib/jobgate/blobs");
   CHECK(defaults.api_keys.empty());
   CHECK(defaults.signing_secret.empty());
-  CHECK(defaults.max_upload_bytes == 1024LL * 1024 * 1024);
+  CHECK(defaults.limits.max_upload_bytes == 1024LL * 1024 * 1024);
   CHECK(defaults.max_json_bytes == 1024 * 1024);
   CHECK(defaults.idle_timeout_seconds == 60);
   CHECK(defaults.header_timeout_seconds == 10);
@@ -110,10 +111,13 @@ TEST_CASE("gateway config documented defaults", "[config][gateway]") {
   CHECK(defaults.produce_timeout_ms == 10000);
   CHECK(defaults.download_link_ttl_seconds == 300);
   CHECK(defaults.job_retention_hours == 72);
-  CHECK(defaults.submit_limit.rate_per_second == 10);
-  CHECK(defaults.submit_limit.burst == 100);
-  CHECK(defaults.read_limit.rate_per_second == 50);
-  CHECK(defaults.read_limit.burst == 500);
+  CHECK(defaults.limits.submit_rate_limit == 10);
+  CHECK(defaults.limits.submit_burst == 100);
+  CHECK(defaults.limits.read_rate_limit == 50);
+  CHECK(defaults.limits.read_burst == 500);
+  CHECK(defaults.limits.max_rows_per_file == 1'048'576);
+  CHECK(defaults.limits.rows_per_day == 10'000'000);
+  CHECK(defaults.limits.exports_per_day == 1'000);
   CHECK(defaults.log_format == jobgate::log::output_format::text);
   CHECK(defaults.log_level == jobgate::log::level::info);
 }
@@ -135,7 +139,7 @@ TEST_CASE("gateway config reads every setting", "[config][gateway]") {
   CHECK(config.redis_url == "redis://127.0.0.1:7000");
   CHECK(config.kafka_brokers == "127.0.0.1:9093");
   CHECK(config.blob_dir == "/tmp/blobs");
-  CHECK(config.max_upload_bytes == 2048);
+  CHECK(config.limits.max_upload_bytes == 2048);
   CHECK(config.max_json_bytes == 4096);
   CHECK(config.idle_timeout_seconds == 5);
   CHECK(config.header_timeout_seconds == 3);
@@ -231,15 +235,17 @@ TEST_CASE("gateway config rate limits", "[config][gateway][ratelimit]") {
   const auto outcome = read_with(
       {"--submit-rate-limit=20", "--submit-burst=5", "--read-rate-limit=0", "--read-burst=7"});
   REQUIRE(outcome.errors.empty());
-  CHECK(outcome.config.submit_limit.rate_per_second == 20);
-  CHECK(outcome.config.submit_limit.burst == 5);
-  CHECK(outcome.config.submit_limit.enabled());
-  CHECK(outcome.config.read_limit.rate_per_second == 0);
-  CHECK(outcome.config.read_limit.burst == 7);
-  CHECK_FALSE(outcome.config.read_limit.enabled());
+  const auto submit = policy_for(outcome.config.limits, limit_kind::submit);
+  const auto read = policy_for(outcome.config.limits, limit_kind::read);
+  CHECK(submit.rate_per_second == 20);
+  CHECK(submit.burst == 5);
+  CHECK(submit.enabled());
+  CHECK(read.rate_per_second == 0);
+  CHECK(read.burst == 7);
+  CHECK_FALSE(read.enabled());
 
   const std::string text = describe(outcome.config);
-  CHECK(text.find("submit_rate_limit=20 submit_burst=5 read_rate_limit=0 read_burst=7") !=
+  CHECK(text.find("submit-rate-limit=20 submit-burst=5 read-rate-limit=0 read-burst=7") !=
         std::string::npos);
 }
 
@@ -258,9 +264,9 @@ TEST_CASE("gateway config rate limits from environment", "[config][gateway][rate
   settings_reader reader(1, argv, environment);
   const auto config = read_gateway_config(reader);
   REQUIRE(reader.errors().empty());
-  CHECK_FALSE(config.submit_limit.enabled());
-  CHECK(config.read_limit.rate_per_second == 50);
-  CHECK(config.read_limit.burst == 1000);
+  CHECK(config.limits.submit_rate_limit == 0);
+  CHECK(config.limits.read_rate_limit == 50);
+  CHECK(config.limits.read_burst == 1000);
 }
 
 TEST_CASE("gateway config unknown flag", "[config][gateway]") {

@@ -397,7 +397,7 @@ class gateway_under_test {
             webhook_update_schema_, limiter}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
-                static_cast<std::uint64_t>(config_.max_upload_bytes)) {
+                static_cast<std::uint64_t>(config_.limits.max_upload_bytes)) {
     jobgate::log::configure("router-test", jobgate::log::output_format::text,
                             jobgate::log::level::error);
     server_.start();
@@ -488,7 +488,7 @@ class gateway_under_test {
                        {jobgate::crypto::sha256_hex(key_b), "tenant-b"}};
     config.signing_secret = signing_secret;
     config.max_json_bytes = 4096;
-    config.max_upload_bytes = 256 * 1024;
+    config.limits.max_upload_bytes = 256 * 1024;
     config.job_retention_hours = 2;
     return config;
   }
@@ -1236,7 +1236,7 @@ TEST_CASE("router probes not rate limited", "[gateway][router][ratelimit]") {
 
 TEST_CASE("router skips disabled rate limit", "[gateway][router][ratelimit]") {
   auto config = gateway_under_test::make_config();
-  config.read_limit.rate_per_second = 0;
+  config.limits.read_rate_limit = 0;
   gateway_under_test gateway(config);
 
   const auto read = gateway.get("/v1/jobs");
