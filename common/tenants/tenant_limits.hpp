@@ -17,7 +17,7 @@ class settings_reader;
 namespace jobgate::tenants {
 
 // The limits and quotas of one tenant. The member initializers are the defaults of every
-// deployment; a daemon's settings replace them for all its tenants, and a tenant record in Redis
+// deployment. A daemon's settings replace them for all its tenants, and a tenant record in Redis
 // replaces single fields for one tenant. A value of 0 turns a rate, quota or cap off, except for
 // the bursts, which are at least 1.
 struct tenant_limits {
@@ -42,7 +42,7 @@ struct tenant_limits {
   }
 };
 
-// Which daemon applies a field: the gateway checks requests, the workers cap running jobs.
+// The daemon that applies a field: the gateway checks requests, the workers cap running jobs.
 enum class limit_owner { gateway, worker };
 
 // One field of tenant_limits: its name as a setting, as a tenant record field and in problem
