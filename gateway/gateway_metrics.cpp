@@ -127,6 +127,17 @@ std::string gateway_metrics::render(
                 "Rows of pending and running imports not applied yet, counting the imports whose "
                 "row count is known.",
                 &job_kind_totals::rows_remaining, {job_kind::imports});
+    out.begin_family("jobgate_jobs_deferred",
+                     "Jobs that wait because their tenant runs as many jobs of the kind as its "
+                     "cap allows, by kind and tenant; tenants with none have no sample.",
+                     "gauge");
+    for (const auto& [kind, kind_totals] : *totals) {
+      for (const auto& [tenant, count] : kind_totals.deferred) {
+        out.sample("jobgate_jobs_deferred",
+                   {{"kind", std::string(to_string(kind))}, {"tenant", tenant}},
+                   static_cast<double>(count));
+      }
+    }
   }
   return registry_.render() + out.text();
 }

@@ -70,6 +70,8 @@ struct job_kind_totals {
   std::int64_t pending = 0;
   std::int64_t processing = 0;
   std::int64_t rows_remaining = 0;  // rows of active imports whose total is known, not yet applied
+  // Jobs waiting for a place under their tenant's running-jobs cap, by tenant.
+  std::map<std::string, std::int64_t> deferred;
 };
 
 // The job state the gateway reads and writes. Errors are transport errors of the store; callers map

@@ -66,6 +66,19 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
   if (!from_hash_fields(flat, job)) {
     co_return std::optional<job_record>{};
   }
+  if (job.status == job_status::pending && job.deferred_cap > 0) {
+    auto rank = co_await redis_.async_command(
+        "ZRANK", store_keys::deferred_jobs(to_string(job.kind), job.tenant), id);
+    if (!rank) {
+      co_return rank.error();
+    }
+    // Without a rank the job was promoted between the two reads, so it waits for a worker only.
+    if (rank->is_integer()) {
+      job.queue_position = rank->integer() + 1;
+    } else {
+      job.deferred_cap = 0;
+    }
+  }
   co_return std::optional<job_record>(std::move(job));
 }
 
@@ -454,6 +467,25 @@ redis_job_repository::totals() {
       totals.processing = value;
     } else if (name == "rows") {
       totals.rows_remaining = value;
+    }
+  }
+  auto deferred = co_await redis_.async_command("HGETALL", store_keys::deferred_counts);
+  if (!deferred) {
+    co_return deferred.error();
+  }
+  if (!deferred->is_array()) {
+    co_return server_error();
+  }
+  for (std::size_t i = 0; i + 1 < deferred->size(); i += 2) {
+    const std::string_view field = (*deferred)[i].text();
+    const auto separator = field.find(':');
+    const auto kind = parse_job_kind(field.substr(0, separator));
+    std::int64_t value = 0;
+    const std::string_view text = (*deferred)[i + 1].text();
+    if (kind && separator != std::string_view::npos &&
+        std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc{} &&
+        value > 0) {
+      result[*kind].deferred[std::string(field.substr(separator + 1))] = value;
     }
   }
   co_return result;

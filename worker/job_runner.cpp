@@ -121,6 +121,21 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
                                  .with("tenant", tenant)
                                  .with("trace_id", trace.trace_id());
 
+  auto admitted = store_.admit(job_id, tenant, kind, config_.limits.running_cap(kind));
+  if (!admitted) {
+    logger.warn("job admission failed; retrying", {{"error", admitted.error().message()}});
+    return false;
+  }
+  produce_promoted(admitted->promoted, logger);
+  if (!admitted->run) {
+    logger.info("job deferred: its tenant runs as many jobs of this kind as its cap allows",
+                {{"kind", to_string(kind)},
+                 {"cap", admitted->cap},
+                 {"queue_position", admitted->position}});
+    metrics_.job_deferred(kind);
+    return true;
+  }
+
   auto started = store_.start(job_id, config_.lease_ms);
   if (!started) {
     logger.warn("job start failed; retrying", {{"error", started.error().message()}});
@@ -135,6 +150,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
     // uncommitted, so the event goes out now. Its id is fixed, so a repeat is dropped downstream.
     logger.info("job already final; message skipped", {{"status", to_string(started->status)}});
     emit_event(job_id, tenant, kind, started->status, std::nullopt, started->attempt, trace);
+    free_place(job_id, tenant, kind, logger);
     return true;
   }
   const std::int64_t attempt = started->attempt;
@@ -205,6 +221,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
       metrics_.job_finished(kind, job_status::canceled, std::chrono::steady_clock::now() - begun);
       emit_event(job_id, tenant, kind, job_status::canceled, job_status::processing, attempt,
                  trace);
+      free_place(job_id, tenant, kind, logger);
       return true;
     case job_outcome::kind::done:
     case job_outcome::kind::failed:
@@ -225,6 +242,9 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
   if (finished->outcome != worker_store::verdict::ok) {
     logger.info("job changed while it ran; outcome dropped",
                 {{"status", to_string(finished->status)}});
+    if (finished->outcome == worker_store::verdict::terminal) {
+      free_place(job_id, tenant, kind, logger);
+    }
     return true;
   }
   if (done) {
@@ -236,6 +256,7 @@ bool job_runner::process(const kafka::kafka_message& message, job_liveness& live
   }
   metrics_.job_finished(kind, final_status, std::chrono::steady_clock::now() - begun);
   emit_event(job_id, tenant, kind, final_status, job_status::processing, attempt, trace);
+  free_place(job_id, tenant, kind, logger);
   return true;
 }
 
@@ -261,7 +282,32 @@ bool job_runner::give_up(const kafka::kafka_message& message, const std::string&
     metrics_.job_finished(kind, job_status::failed, std::chrono::nanoseconds(0));
     emit_event(job_id, tenant, kind, job_status::failed, job_status::processing, attempt, trace);
   }
+  free_place(job_id, tenant, kind, logger);
   return true;
+}
+
+void job_runner::free_place(const std::string& job_id, const std::string& tenant, job_kind kind,
+                            const log::logger& logger) {
+  auto promoted = store_.release(job_id, tenant, kind, config_.limits.running_cap(kind));
+  if (!promoted) {
+    // The place is freed by the next admission or sweep, which drop ended jobs from the set.
+    logger.warn("running place not freed", {{"error", promoted.error().message()}});
+    return;
+  }
+  produce_promoted(*promoted, logger);
+}
+
+void job_runner::produce_promoted(const std::vector<std::string>& ids, const log::logger& logger) {
+  for (const auto& id : ids) {
+    auto sent = store_.produce_message(id, producer_, event_timeout);
+    if (!sent) {
+      // The job stays unqueued, so a sweeper produces its message later.
+      logger.warn("promoted job's message not produced",
+                  {{"promoted_job_id", id}, {"error", sent.error().message()}});
+      continue;
+    }
+    logger.info("deferred job promoted", {{"promoted_job_id", id}});
+  }
 }
 
 }  // namespace jobgate::worker

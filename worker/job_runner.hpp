@@ -37,6 +37,12 @@ class job_runner {
   bool give_up(const kafka::kafka_message& message, const std::string& job_id,
                const std::string& tenant, job_kind kind, std::int64_t attempt,
                const tracing::trace_context& trace, const log::logger& logger);
+  // Frees the job's place under its tenant's running-jobs cap and produces the messages of the
+  // deferred jobs that take the freed places.
+  void free_place(const std::string& job_id, const std::string& tenant, job_kind kind,
+                  const log::logger& logger);
+  // Produces the messages of jobs promoted from their tenant's deferred jobs.
+  void produce_promoted(const std::vector<std::string>& ids, const log::logger& logger);
   // Whether emit_event waits for the broker's acknowledgement. A final event is waited for, so
   // the job message is committed only after its event is stored. The PROCESSING event is not:
   // the job starts at once, and the final event, produced later with the same key, stays behind

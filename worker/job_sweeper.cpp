@@ -9,6 +9,7 @@
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/script.hpp"
+#include "worker/running_caps.hpp"
 
 namespace jobgate::worker {
 
@@ -25,9 +26,11 @@ boost::system::error_code unexpected_reply() {
 
 }  // namespace
 
-job_sweeper::job_sweeper(redis::connection connection, kafka::kafka_producer& producer)
+job_sweeper::job_sweeper(redis::connection connection, kafka::kafka_producer& producer,
+                         const tenants::tenant_limits& defaults)
     : redis_(std::move(connection)),
       producer_(producer),
+      defaults_(defaults),
       logger_(log::logger{}.with("role", "sweeper")) {}
 
 boost::system::result<std::vector<std::string>> job_sweeper::claim_due(
@@ -84,38 +87,52 @@ boost::system::result<std::int64_t> job_sweeper::produce_unqueued() {
   }
   std::int64_t produced = 0;
   for (const auto& id : *due) {
-    auto job = redis_.command(
-        {"HMGET", store_keys::job(id), "status", "kind", "tenant", "message", "traceparent"});
-    if (!job) {
-      return job.error();
-    }
-    if (!job->is_array() || job->size() != 5) {
-      return unexpected_reply();
-    }
-    const auto kind = parse_job_kind((*job)[1].text());
-    const std::string_view message = (*job)[3].text();
-    // A job that started, ended, or is gone has its message in the topic already, or needs none.
-    if ((*job)[0].is_nil() || (*job)[0].text() != "PENDING" || !kind || message.empty()) {
-      if (auto removed = redis_.command({"ZREM", store_keys::unqueued_jobs, id}); !removed) {
-        return removed.error();
-      }
-      continue;
-    }
-    const auto headers =
-        job_message_headers(std::string((*job)[2].text()), std::string((*job)[4].text()));
-    auto sent = producer_.produce_sync(topic_for(*kind), id, message, headers, produce_timeout);
+    auto sent = produce_job_message(redis_, producer_, id, produce_timeout);
     if (!sent) {
       // The claim lapses, so a later sweep tries again.
       logger_.warn("job message not produced", {{"job_id", id}, {"error", sent.error().message()}});
       continue;
     }
-    if (auto removed = redis_.command({"ZREM", store_keys::unqueued_jobs, id}); !removed) {
-      return removed.error();
+    if (*sent) {
+      ++produced;
+      logger_.info("job message produced again", {{"job_id", id}});
     }
-    ++produced;
-    logger_.info("job message produced again", {{"job_id", id}});
   }
   return produced;
+}
+
+boost::system::result<std::int64_t> job_sweeper::promote_deferred() {
+  auto counts = redis_.command({"HGETALL", store_keys::deferred_counts});
+  if (!counts) {
+    return counts.error();
+  }
+  if (!counts->is_array()) {
+    return unexpected_reply();
+  }
+  std::int64_t promoted = 0;
+  for (std::size_t i = 0; i + 1 < counts->size(); i += 2) {
+    const std::string_view field = (*counts)[i].text();
+    const auto colon = field.find(':');
+    const auto kind = parse_job_kind(field.substr(0, colon));
+    if (colon == std::string_view::npos || !kind) {
+      continue;
+    }
+    const std::string tenant(field.substr(colon + 1));
+    auto ids = release_place(redis_, "", tenant, *kind, defaults_.running_cap(*kind));
+    if (!ids) {
+      return ids.error();
+    }
+    for (const auto& id : *ids) {
+      ++promoted;
+      logger_.info("deferred job promoted", {{"job_id", id}, {"tenant", tenant}});
+      // A failure leaves the job unqueued, so produce_unqueued sends it later.
+      if (auto sent = produce_job_message(redis_, producer_, id, produce_timeout); !sent) {
+        logger_.warn("job message not produced",
+                     {{"job_id", id}, {"error", sent.error().message()}});
+      }
+    }
+  }
+  return promoted;
 }
 
 boost::system::result<std::int64_t> job_sweeper::unindex_expired() {
@@ -164,6 +181,11 @@ boost::system::result<sweep_counts> job_sweeper::sweep() {
     return produced.error();
   }
   counts.produced = *produced;
+  auto promoted = promote_deferred();
+  if (!promoted) {
+    return promoted.error();
+  }
+  counts.promoted = *promoted;
   auto unindexed = unindex_expired();
   if (!unindexed) {
     return unindexed.error();

@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
         while (!stopping.load()) {
           auto connection = redis::connection::connect(*endpoint);
           if (connection) {
-            worker::job_sweeper sweeper(std::move(*connection), producer);
+            worker::job_sweeper sweeper(std::move(*connection), producer, config.limits);
             sweeper.run(sweep_interval, stopping);
             return;
           }

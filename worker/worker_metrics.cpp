@@ -13,6 +13,10 @@ worker_metrics::worker_metrics()
                                       "Jobs that reached a final state in this worker, by kind "
                                       "and status (DONE, FAILED, CANCELED).",
                                       {"kind", "status"})),
+      deferred_(registry_.add_counter("jobgate_jobs_deferred_total",
+                                      "Job messages set aside because the job's tenant ran as "
+                                      "many jobs of the kind as its cap allows, by kind.",
+                                      {"kind"})),
       duration_(registry_.add_histogram("jobgate_job_duration_seconds",
                                         "Run time of the attempt that finished a job, by kind.",
                                         {"kind"}, metrics::latency_bounds())),
@@ -41,6 +45,10 @@ void worker_metrics::job_started(job_kind kind, std::int64_t attempt,
   if (attempt == 1 && waited) {
     queue_wait_.with({name}).observe(std::chrono::duration<double>(*waited).count());
   }
+}
+
+void worker_metrics::job_deferred(job_kind kind) {
+  deferred_.with({std::string(to_string(kind))}).increment();
 }
 
 void worker_metrics::job_finished(job_kind kind, job_status status,

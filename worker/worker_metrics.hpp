@@ -21,6 +21,8 @@ class worker_metrics {
   // accepted.
   void job_started(job_kind kind, std::int64_t attempt,
                    std::optional<std::chrono::milliseconds> waited);
+  // A job waits in its tenant's deferred jobs, because the tenant is at its running-jobs cap.
+  void job_deferred(job_kind kind);
   // A job reached DONE, FAILED or CANCELED in this worker after running for `elapsed`.
   void job_finished(job_kind kind, job_status status, std::chrono::nanoseconds elapsed);
   // Processing slots of a kind, and one slot starting or ending a job.
@@ -40,6 +42,7 @@ class worker_metrics {
   metrics::registry registry_;
   metrics::family<metrics::counter>& started_;
   metrics::family<metrics::counter>& finished_;
+  metrics::family<metrics::counter>& deferred_;
   metrics::family<metrics::histogram>& duration_;
   metrics::family<metrics::histogram>& queue_wait_;
   metrics::family<metrics::gauge>& slots_;

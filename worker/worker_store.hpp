@@ -11,6 +11,7 @@
 #include "common/records/import_row_processor.hpp"
 #include "common/records/row_error_json.hpp"
 #include "common/redis/connection.hpp"
+#include "worker/running_caps.hpp"
 
 namespace jobgate::worker {
 
@@ -84,6 +85,22 @@ class worker_store {
       const std::vector<std::string>& ids, const std::vector<std::string>& properties);
 
   std::int64_t record_count(const std::string& tenant, const std::string& object_type);
+
+  // The running-jobs cap calls of running_caps.hpp on this store's connection.
+  boost::system::result<admission> admit(const std::string& id, const std::string& tenant,
+                                         job_kind kind, std::int64_t default_cap) {
+    return admit_job(redis_, id, tenant, kind, default_cap);
+  }
+  boost::system::result<std::vector<std::string>> release(const std::string& id,
+                                                          const std::string& tenant, job_kind kind,
+                                                          std::int64_t default_cap) {
+    return release_place(redis_, id, tenant, kind, default_cap);
+  }
+  boost::system::result<bool> produce_message(const std::string& id,
+                                              kafka::kafka_producer& producer,
+                                              std::chrono::milliseconds timeout) {
+    return produce_job_message(redis_, producer, id, timeout);
+  }
 
  private:
   // Sends a state-changing script call and reads its verdict.

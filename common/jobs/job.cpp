@@ -100,6 +100,16 @@ std::string status_description(const job_record& job) {
   const bool is_import = job.kind == job_kind::imports;
   switch (job.status) {
     case job_status::pending:
+      if (job.deferred_cap > 0) {
+        const std::string noun = is_import ? "import" : "export";
+        std::string text = "The " + noun + " waits for a free place under the tenant's limit of " +
+                           std::to_string(job.deferred_cap) + " running " + noun +
+                           (job.deferred_cap == 1 ? "." : "s.");
+        if (job.queue_position > 0) {
+          text += " It is number " + std::to_string(job.queue_position) + " in the tenant's queue.";
+        }
+        return text;
+      }
       return is_import ? "The import is queued and waits for a worker."
                        : "The export is queued and waits for a worker.";
     case job_status::processing:

@@ -86,6 +86,10 @@ struct job_record {
   std::string message;           // the queue message, kept so that a worker can produce it again
   std::string callback_url;      // receives a signed callback at the end; empty for none
   std::string traceparent;       // W3C traceparent of the submitting request's gateway span
+  // A PENDING job that waits for its tenant's running-jobs cap: the cap, and its place in the
+  // tenant's queue (1 is next). Both 0 for other jobs.
+  std::int64_t deferred_cap = 0;
+  std::int64_t queue_position = 0;
 };
 
 // A sentence for people that explains a job's status.

@@ -147,6 +147,8 @@ bool from_hash_fields(const std::vector<std::string_view>& flat, job_record& job
       job.unmapped_columns = value;
     } else if (name == "callbackUrl") {
       job.callback_url = value;
+    } else if (name == "deferredCap") {
+      job.deferred_cap = to_int(value);
     }
   }
   return has_id && has_tenant && has_kind && has_status;
@@ -177,6 +179,9 @@ void write_job_resource(json::writer& out, const job_record& job, std::string_vi
     out.Null();
   }
   write_int(out, "attempts", job.attempts);
+  if (job.status == job_status::pending && job.queue_position > 0) {
+    write_int(out, "queuePosition", job.queue_position);
+  }
   if (!job.callback_url.empty()) {
     json::write_string(out, "callbackUrl", job.callback_url);
   }

@@ -334,6 +334,12 @@ if status ~= 'PENDING' and status ~= 'PROCESSING' then
 end
 local now = tonumber(ARGV[1])
 local retention = tonumber(ARGV[2])
+local owner = redis.call('HMGET', KEYS[1], 'kind', 'tenant')
+if owner[1] and owner[2] and
+    redis.call('ZREM', 'jg:deferred:' .. owner[1] .. ':' .. owner[2], string.sub(KEYS[1], 8)) == 1 then
+  redis.call('HINCRBY', 'jg:deferred-counts', owner[1] .. ':' .. owner[2], -1)
+  redis.call('HDEL', KEYS[1], 'deferredCap')
+end
 redis.call('HSET', KEYS[1], 'status', 'CANCELED', 'updatedAt', ARGV[1], 'finishedAt', ARGV[1],
            'expiresAt', tostring(now + retention))
 end_job(now, retention)
@@ -390,6 +396,108 @@ redis.call('PUBLISH', 'jg:job-changes', id)
 return {'taken', job[3] or '0'}
 )lua");
 const std::string_view take_over_job = script_view(take_over_job_text);
+
+// Lua functions of the running-jobs caps. A tenant's running set holds the jobs of one kind that
+// run or were picked to run next, and its deferred set the PENDING jobs that wait for a place,
+// oldest first. jg:deferred-counts counts the deferred jobs per "KIND:TENANT" for the metrics.
+constexpr char cap_functions_lua[] = R"lua(
+-- Removes the members of a running set whose job ended or is gone.
+local function prune_running(running_key)
+  for _, member in ipairs(redis.call('ZRANGE', running_key, 0, -1)) do
+    local status = redis.call('HGET', 'jg:job:' .. member, 'status')
+    if status ~= 'PENDING' and status ~= 'PROCESSING' then
+      redis.call('ZREM', running_key, member)
+    end
+  end
+end
+
+-- Moves the oldest deferred jobs into the free places below `cap` (every one when cap is 0) and
+-- marks each as unqueued, due after `resend_after` millis, so that a sweeper produces its message
+-- if the caller does not. Returns their ids.
+local function promote(running_key, deferred_key, counts_field, cap, now, resend_after)
+  local promoted = {}
+  while cap <= 0 or redis.call('ZCARD', running_key) < cap do
+    local head = redis.call('ZPOPMIN', deferred_key)
+    if #head == 0 then
+      break
+    end
+    local id = head[1]
+    local job_key = 'jg:job:' .. id
+    redis.call('HINCRBY', 'jg:deferred-counts', counts_field, -1)
+    if redis.call('HGET', job_key, 'status') == 'PENDING' then
+      redis.call('ZADD', running_key, now, id)
+      redis.call('HDEL', job_key, 'deferredCap')
+      redis.call('HSET', job_key, 'updatedAt', now)
+      redis.call('ZADD', 'jg:unqueued', now + resend_after, id)
+      redis.call('PUBLISH', 'jg:job-changes', id)
+      promoted[#promoted + 1] = id
+    end
+  end
+  if tonumber(redis.call('HGET', 'jg:deferred-counts', counts_field) or '0') <= 0 then
+    redis.call('HDEL', 'jg:deferred-counts', counts_field)
+  end
+  return promoted
+end
+
+-- The running-jobs cap of a tenant: its own value, or the default.
+local function running_cap(limits_key, field, default)
+  return tonumber(redis.call('HGET', limits_key, field) or default) or 0
+end
+)lua";
+
+// The text of cap_functions_lua followed by a script's own text.
+template <std::size_t Size>
+constexpr auto with_cap_functions(const char (&script)[Size]) {
+  std::array<char, sizeof cap_functions_lua - 1 + Size> text{};
+  std::copy_n(cap_functions_lua, sizeof cap_functions_lua - 1, text.begin());
+  std::copy_n(script, Size, text.begin() + sizeof cap_functions_lua - 1);
+  return text;
+}
+
+constexpr auto admit_job_text = with_cap_functions(R"lua(
+local id = ARGV[1]
+local job = redis.call('HMGET', KEYS[1], 'status', 'createdAt', 'deferredCap')
+if job[1] ~= 'PENDING' then
+  return {'run'}
+end
+local cap = running_cap(KEYS[4], ARGV[2], ARGV[3])
+if cap <= 0 or redis.call('ZSCORE', KEYS[2], id) then
+  return {'run'}
+end
+local now = tonumber(ARGV[4])
+prune_running(KEYS[2])
+if redis.call('ZADD', KEYS[3], 'NX', tonumber(job[2] or now) or now, id) == 1 then
+  redis.call('HINCRBY', 'jg:deferred-counts', ARGV[5], 1)
+end
+local result = {'deferred'}
+for _, promoted in ipairs(promote(KEYS[2], KEYS[3], ARGV[5], cap, now, tonumber(ARGV[6]))) do
+  if promoted == id then
+    result[1] = 'run'
+  else
+    result[#result + 1] = promoted
+  end
+end
+if result[1] == 'deferred' then
+  if job[3] ~= tostring(cap) then
+    redis.call('HSET', KEYS[1], 'deferredCap', cap, 'updatedAt', now)
+    redis.call('PUBLISH', 'jg:job-changes', id)
+  end
+  table.insert(result, 2, redis.call('ZRANK', KEYS[3], id) + 1)
+  table.insert(result, 3, cap)
+end
+return result
+)lua");
+const std::string_view admit_job = script_view(admit_job_text);
+
+constexpr auto release_job_text = with_cap_functions(R"lua(
+if ARGV[1] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+prune_running(KEYS[1])
+local cap = running_cap(KEYS[3], ARGV[2], ARGV[3])
+return promote(KEYS[1], KEYS[2], ARGV[5], cap, tonumber(ARGV[4]), tonumber(ARGV[6]))
+)lua");
+const std::string_view release_job = script_view(release_job_text);
 
 const std::string_view list_jobs = R"lua(
 local cursor_score = tonumber(ARGV[1])

@@ -44,7 +44,8 @@ extern const std::string_view apply_import_batch;
 extern const std::string_view finish_job;
 
 // KEYS: job hash, errors list, tombstone, running leases, expiring jobs. ARGV: now, retention
-// millis. Moves PENDING or PROCESSING to CANCELED. Returns {"ok", previous status} or
+// millis. Moves PENDING or PROCESSING to CANCELED, and out of its tenant's deferred set. Returns
+// {"ok", previous status} or
 // {"status", s}.
 extern const std::string_view cancel_job;
 
@@ -64,6 +65,20 @@ extern const std::string_view claim_due;
 // increments attempts, which fences the old owner. Returns {"taken", attempt of the old owner},
 // {"alive"} when the lease was renewed meanwhile, or {"gone"} when the job is no longer running.
 extern const std::string_view take_over_job;
+
+// KEYS: job hash, tenant's running set and deferred set of the job's kind, tenant's limits hash.
+// ARGV: job id, cap field (e.g. "running-imports"), default cap, now, "KIND:TENANT", millis after
+// which a sweeper produces the message of a promoted job. Admits a PENDING job under its tenant's
+// running-jobs cap. Returns {"run", promoted ids...} when the job may start, or {"deferred",
+// queue position, cap, promoted ids...} when it waits in the deferred set. Jobs that are not
+// PENDING, or already hold a place, run. Promoted ids are jobs that took a free place and whose
+// message the caller produces again.
+extern const std::string_view admit_job;
+
+// KEYS: running set, deferred set, tenant's limits hash. ARGV: job id ("" for none), cap field,
+// default cap, now, "KIND:TENANT", resend millis as for admit_job. Frees the job's place and
+// promotes the oldest deferred jobs into the free places. Returns the promoted ids.
+extern const std::string_view release_job;
 
 // KEYS: tenant's job index. ARGV: highest score (a number, or "(" and a number for exclusive),
 // lowest score, id after which to start among entries scored exactly at the highest score ("" for

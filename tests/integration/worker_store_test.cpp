@@ -766,7 +766,7 @@ TEST_CASE("lapsed lease is taken over", "[redis][kafka][worker_store][lease]") {
   auto inspect = connect();
   worker_store store(connect());
   auto producer = test_producer();
-  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  jobgate::worker::job_sweeper sweeper(connect(), producer, jobgate::tenants::tenant_limits{});
   job_record job = make_job(unique_tenant("lease-lapse"));
   job.message = R"({"jobId":")" + job.id + R"(","note":"sweeper test"})";
   create_job(inspect, job);
@@ -813,7 +813,7 @@ TEST_CASE("lapsed lease is taken over", "[redis][kafka][worker_store][lease]") {
 TEST_CASE("unqueued job message produced", "[redis][kafka][worker_store][lease]") {
   auto inspect = connect();
   auto producer = test_producer();
-  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  jobgate::worker::job_sweeper sweeper(connect(), producer, jobgate::tenants::tenant_limits{});
   job_record orphan = make_job(unique_tenant("unqueued"));
   orphan.message = R"({"jobId":")" + orphan.id + R"("})";
   create_job(inspect, orphan);
@@ -836,7 +836,7 @@ TEST_CASE("expired job leaves tenant index", "[redis][kafka][worker_store][lease
   auto inspect = connect();
   worker_store store(connect());
   auto producer = test_producer();
-  jobgate::worker::job_sweeper sweeper(connect(), producer);
+  jobgate::worker::job_sweeper sweeper(connect(), producer, jobgate::tenants::tenant_limits{});
   const job_record job = make_job(unique_tenant("expiring"));
   create_job(inspect, job);
   REQUIRE(store.start(job.id, lease_ms).has_value());
@@ -850,4 +850,171 @@ TEST_CASE("expired job leaves tenant index", "[redis][kafka][worker_store][lease
   CHECK(swept->unindexed >= 1);
   CHECK_FALSE(score_of(inspect, store_keys::tenant_jobs(job.tenant), job.id).has_value());
   CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, entry).has_value());
+}
+
+namespace {
+
+std::string counts_field(const job_record& job) {
+  return std::string(to_string(job.kind)) + ":" + job.tenant;
+}
+
+std::string deferred_count(redis::connection& connection, const job_record& job) {
+  auto reply = connection.command("HGET", store_keys::deferred_counts, counts_field(job));
+  REQUIRE(reply.has_value());
+  return reply->is_nil() ? "" : std::string(reply->text());
+}
+
+long long set_size(redis::connection& connection, const std::string& key) {
+  auto reply = connection.command("ZCARD", key);
+  REQUIRE(reply.has_value());
+  return reply->integer();
+}
+
+// Jobs of one tenant and kind created a millisecond apart, so their queue order is fixed.
+std::vector<job_record> make_jobs(redis::connection& connection, const std::string& tenant,
+                                  job_kind kind, int count) {
+  std::vector<job_record> jobs;
+  for (int i = 0; i < count; ++i) {
+    job_record job = make_job(tenant, kind);
+    job.created_at += i;
+    job.message = R"({"jobId":")" + job.id + R"("})";
+    create_job(connection, job);
+    jobs.push_back(job);
+  }
+  return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("running cap defers jobs past it", "[redis][worker_store][caps]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const auto jobs = make_jobs(inspect, unique_tenant("cap"), job_kind::imports, 4);
+  const std::string& tenant = jobs[0].tenant;
+
+  for (int i = 0; i < 2; ++i) {
+    auto admitted = store.admit(jobs[i].id, tenant, job_kind::imports, 2);
+    REQUIRE(admitted.has_value());
+    CHECK(admitted->run);
+    CHECK(admitted->promoted.empty());
+    REQUIRE(store.start(jobs[i].id, lease_ms).has_value());
+  }
+  for (int i = 2; i < 4; ++i) {
+    auto admitted = store.admit(jobs[i].id, tenant, job_kind::imports, 2);
+    REQUIRE(admitted.has_value());
+    CHECK_FALSE(admitted->run);
+    CHECK(admitted->position == i - 1);
+    CHECK(admitted->cap == 2);
+    CHECK(job_field(inspect, jobs[i].id, "deferredCap") == "2");
+    CHECK(job_field(inspect, jobs[i].id, "status") == "PENDING");
+  }
+  CHECK(deferred_count(inspect, jobs[0]) == "2");
+
+  // A redelivered message of a waiting job keeps its place and its count.
+  auto again = store.admit(jobs[2].id, tenant, job_kind::imports, 2);
+  REQUIRE(again.has_value());
+  CHECK_FALSE(again->run);
+  CHECK(again->position == 1);
+  CHECK(deferred_count(inspect, jobs[0]) == "2");
+
+  // The first job ends: its place goes to the oldest waiting job, whose message is due again.
+  REQUIRE(store.finish(jobs[0].id, 1, job_status::done, retention_ms, {}).has_value());
+  auto promoted = store.release(jobs[0].id, tenant, job_kind::imports, 2);
+  REQUIRE(promoted.has_value());
+  REQUIRE(promoted->size() == 1);
+  CHECK((*promoted)[0] == jobs[2].id);
+  CHECK(job_field(inspect, jobs[2].id, "deferredCap").empty());
+  CHECK(score_of(inspect, store_keys::unqueued_jobs, jobs[2].id).has_value());
+  CHECK(deferred_count(inspect, jobs[0]) == "1");
+  auto promoted_admission = store.admit(jobs[2].id, tenant, job_kind::imports, 2);
+  REQUIRE(promoted_admission.has_value());
+  CHECK(promoted_admission->run);
+
+  // Canceling a waiting job takes it out of the queue.
+  CHECK(cancel_job(inspect, jobs[3].id) == "PENDING");
+  CHECK(set_size(inspect, store_keys::deferred_jobs("imports", tenant)) == 0);
+  CHECK(deferred_count(inspect, jobs[0]) == "0");
+  auto after_cancel = store.release("", tenant, job_kind::imports, 2);
+  REQUIRE(after_cancel.has_value());
+  CHECK(after_cancel->empty());
+}
+
+TEST_CASE("running cap of tenant record", "[redis][worker_store][caps]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const auto exports = make_jobs(inspect, unique_tenant("cap-record"), job_kind::exports, 2);
+  const std::string& tenant = exports[0].tenant;
+  REQUIRE(inspect.command("HSET", store_keys::tenant_limits(tenant), "running-exports", "1")
+              .has_value());
+
+  auto first = store.admit(exports[0].id, tenant, job_kind::exports, 5);
+  REQUIRE(first.has_value());
+  CHECK(first->run);
+  auto second = store.admit(exports[1].id, tenant, job_kind::exports, 5);
+  REQUIRE(second.has_value());
+  CHECK_FALSE(second->run);
+  CHECK(second->cap == 1);
+
+  // Imports of the same tenant have a cap of their own, here the default of 0: no cap.
+  const auto imports = make_jobs(inspect, tenant, job_kind::imports, 3);
+  for (const auto& job : imports) {
+    auto admitted = store.admit(job.id, tenant, job_kind::imports, 0);
+    REQUIRE(admitted.has_value());
+    CHECK(admitted->run);
+  }
+  CHECK(set_size(inspect, store_keys::running_jobs("imports", tenant)) == 0);
+
+  // Turning the cap off lets every waiting job run at the next release.
+  REQUIRE(inspect.command("HSET", store_keys::tenant_limits(tenant), "running-exports", "0")
+              .has_value());
+  auto released = store.release("", tenant, job_kind::exports, 5);
+  REQUIRE(released.has_value());
+  REQUIRE(released->size() == 1);
+  CHECK((*released)[0] == exports[1].id);
+}
+
+TEST_CASE("running cap frees places of ended jobs", "[redis][worker_store][caps]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const auto jobs = make_jobs(inspect, unique_tenant("cap-ended"), job_kind::imports, 2);
+  const std::string& tenant = jobs[0].tenant;
+
+  auto first = store.admit(jobs[0].id, tenant, job_kind::imports, 1);
+  REQUIRE(first.has_value());
+  REQUIRE(first->run);
+  REQUIRE(store.start(jobs[0].id, lease_ms).has_value());
+  // Canceled while it runs, and its worker stops before it frees the place.
+  CHECK(cancel_job(inspect, jobs[0].id) == "PROCESSING");
+
+  auto second = store.admit(jobs[1].id, tenant, job_kind::imports, 1);
+  REQUIRE(second.has_value());
+  CHECK(second->run);
+  CHECK(set_size(inspect, store_keys::deferred_jobs("imports", tenant)) == 0);
+}
+
+TEST_CASE("sweeper promotes deferred jobs", "[redis][kafka][worker_store][caps]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  auto producer = test_producer();
+  jobgate::tenants::tenant_limits defaults;
+  defaults.running_imports = 1;
+  jobgate::worker::job_sweeper sweeper(connect(), producer, defaults);
+  const auto jobs = make_jobs(inspect, unique_tenant("cap-sweep"), job_kind::imports, 2);
+  const std::string& tenant = jobs[0].tenant;
+
+  REQUIRE(store.admit(jobs[0].id, tenant, job_kind::imports, 1).has_value());
+  REQUIRE(store.start(jobs[0].id, lease_ms).has_value());
+  auto waiting = store.admit(jobs[1].id, tenant, job_kind::imports, 1);
+  REQUIRE(waiting.has_value());
+  REQUIRE_FALSE(waiting->run);
+  CHECK(cancel_job(inspect, jobs[0].id) == "PROCESSING");
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->promoted >= 1);
+  CHECK(set_size(inspect, store_keys::deferred_jobs("imports", tenant)) == 0);
+  CHECK(score_of(inspect, store_keys::running_jobs("imports", tenant), jobs[1].id).has_value());
+  // The promoted job's message went to the broker, so it is no longer unqueued.
+  CHECK_FALSE(score_of(inspect, store_keys::unqueued_jobs, jobs[1].id).has_value());
+  CHECK(deferred_count(inspect, jobs[0]).empty());
 }

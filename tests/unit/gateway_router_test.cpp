@@ -182,7 +182,7 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
       co_return unavailable();
     }
     std::map<job_kind, jobgate::gateway::job_kind_totals> result;
-    result[job_kind::imports] = {2, 1, 40};
+    result[job_kind::imports] = {2, 1, 40, {{"acme", 3}}};
     co_return result;
   }
 
@@ -618,6 +618,8 @@ TEST_CASE("router metrics include job totals", "[gateway][router]") {
   CHECK(scraped.body.find("jobgate_jobs_pending{kind=\"exports\"} 0\n") != std::string::npos);
   CHECK(scraped.body.find("jobgate_jobs_running{kind=\"imports\"} 1\n") != std::string::npos);
   CHECK(scraped.body.find("jobgate_rows_remaining{kind=\"imports\"} 40\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_jobs_deferred{kind=\"imports\",tenant=\"acme\"} 3\n") !=
+        std::string::npos);
 
   gateway.repository.store_down = true;
   const auto down = gateway.send(http::verb::get, "/metrics", {}, {}, {});

@@ -251,6 +251,24 @@ TEST_CASE("job resource of a pending import", "[jobs][codec]") {
   CHECK(links->MemberCount() == 4);
 }
 
+TEST_CASE("job resource of a deferred import", "[jobs][codec]") {
+  job_record job = new_import();
+  const std::vector<std::string_view> flat = {"id",      job.id,   "tenant",  job.tenant,    "kind",
+                                              "imports", "status", "PENDING", "deferredCap", "2"};
+  REQUIRE(jobgate::from_hash_fields(flat, job));
+  CHECK(job.deferred_cap == 2);
+  job.queue_position = 7;
+
+  const auto resource = resource_of(job);
+  CHECK(json::get_int(resource, "queuePosition") == 7);
+  CHECK(json::get_string(resource, "statusDescription") ==
+        "The import waits for a free place under the tenant's limit of 2 running imports. It is "
+        "number 7 in the tenant's queue.");
+
+  job.status = job_status::processing;
+  CHECK_FALSE(resource_of(job).HasMember("queuePosition"));
+}
+
 TEST_CASE("job resource progress percent", "[jobs][codec]") {
   struct percent_case {
     std::int64_t processed;

@@ -101,6 +101,10 @@ TEST_CASE("status description of imports", "[jobs]") {
 
   job.status = job_status::pending;
   CHECK(status_description(job) == "The import is queued and waits for a worker.");
+  job.deferred_cap = 1;
+  CHECK(status_description(job) ==
+        "The import waits for a free place under the tenant's limit of 1 running import.");
+  job.deferred_cap = 0;
 
   job.status = job_status::processing;
   job.counts.rows_processed = 250;

@@ -1,8 +1,8 @@
-#include "common/tenants/tenant_limits.hpp"
-
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
+
+#include "common/tenants/tenant_limits.hpp"
 
 using jobgate::tenants::apply_overrides;
 using jobgate::tenants::find_limit_field;
