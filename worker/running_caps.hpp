@@ -12,7 +12,7 @@
 
 namespace jobgate::worker {
 
-// The running-jobs cap of a tenant decides whether one of its jobs may start now.
+// The verdict of a tenant's running-jobs cap on one of its jobs: start now, or wait.
 struct admission {
   bool run = true;
   // While the job waits: its place in the tenant's queue (1 is next) and the cap it waits for.

@@ -466,6 +466,10 @@ if cap <= 0 or redis.call('ZSCORE', KEYS[2], id) then
 end
 local now = tonumber(ARGV[4])
 prune_running(KEYS[2])
+if redis.call('ZCARD', KEYS[3]) == 0 and redis.call('ZCARD', KEYS[2]) < cap then
+  redis.call('ZADD', KEYS[2], now, id)
+  return {'run'}
+end
 if redis.call('ZADD', KEYS[3], 'NX', tonumber(job[2] or now) or now, id) == 1 then
   redis.call('HINCRBY', 'jg:deferred-counts', ARGV[5], 1)
 end

@@ -100,6 +100,9 @@ class Stack:
             # The benchmarks measure the gateway, not its request rate limits.
             "JOBGATE_SUBMIT_RATE_LIMIT": "0",
             "JOBGATE_READ_RATE_LIMIT": "0",
+            # The drain scenario runs 10,000 jobs of one tenant on up to 4 workers.
+            "JOBGATE_RUNNING_IMPORTS": "0",
+            "JOBGATE_RUNNING_EXPORTS": "0",
         })
         self.gateway = None
         self.workers = []
