@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/log/logger.hpp"
+#include "common/tenants/tenant_limits.hpp"
 #include "common/tracing/trace_context.hpp"
 #include "gateway/problem.hpp"
 
@@ -55,6 +56,11 @@ class exchange {
   // The tenant once the API key was checked; empty before.
   const std::string& tenant() const { return tenant_; }
   void set_tenant(std::string tenant);
+
+  // The limits and quotas that apply to this request: the gateway's defaults, which the router
+  // sets first, and the tenant's effective limits once the API key was checked.
+  const tenants::tenant_limits& limits() const { return limits_; }
+  void set_limits(const tenants::tenant_limits& limits) { limits_ = limits; }
 
   // Adds a header to whichever response this exchange sends, recorded or streamed, such as the
   // RateLimit fields that the router sets before a handler runs.
@@ -132,6 +138,7 @@ class exchange {
   tracing::trace_context trace_;
   std::string target_;
   std::string tenant_;
+  tenants::tenant_limits limits_;
   header_list common_headers_;
   std::chrono::seconds idle_timeout_;
   std::chrono::seconds body_idle_timeout_;

@@ -5,6 +5,7 @@
 
 #include "common/crypto/sha256.hpp"
 #include "common/redis/redis_endpoint.hpp"
+#include "common/tenants/tenant_name.hpp"
 #include "common/webhooks/target_settings.hpp"
 
 namespace jobgate::gateway {
@@ -48,11 +49,7 @@ gateway_config read_gateway_config(settings_reader& reader) {
       continue;
     }
     const std::string tenant = entry.substr(equals + 1);
-    // Tenants appear in Redis keys, blob paths and download links, so they are kept plain.
-    const bool plain = tenant.size() <= 64 && std::all_of(tenant.begin(), tenant.end(), [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-                       });
-    if (!plain) {
+    if (!tenants::is_valid_tenant_name(tenant)) {
       reader.reject("api-keys",
                     "tenant '" + tenant + "' must be 1 to 64 letters, digits, '-' or '_'");
       continue;

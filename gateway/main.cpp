@@ -18,6 +18,7 @@
 #include "gateway/gateway_config.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/kafka_job_queue.hpp"
+#include "gateway/redis_api_key_store.hpp"
 #include "gateway/redis_job_repository.hpp"
 #include "gateway/redis_rate_limiter.hpp"
 #include "gateway/redis_webhook_repository.hpp"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds(config.produce_timeout_ms) + std::chrono::minutes(1));
     gateway::redis_webhook_repository webhooks(redis_connection);
     gateway::redis_rate_limiter limiter(redis_connection);
+    gateway::redis_api_key_store api_keys(redis_connection);
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
 
     gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
                             property_schema, catalog, changes, webhooks, webhook_schema,
-                            webhook_update_schema, limiter});
+                            webhook_update_schema, limiter, api_keys});
     // Queue depth per kind, so scaling on it does not depend on a worker being up.
     kafka::kafka_config admin_config;
     admin_config.brokers = config.kafka_brokers;

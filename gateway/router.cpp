@@ -226,6 +226,7 @@ std::string request_fingerprint(const exchange& current, job_kind kind,
 router::router(gateway_services services)
     : services_(services),
       signer_(services.config.signing_secret),
+      tenants_(services.config.limits, services.config.api_keys, services.api_keys),
       webhooks_({services.config, services.webhooks, services.webhook_schema,
                  services.webhook_update_schema}) {
   std::vector<std::string> tenants;
@@ -243,36 +244,49 @@ std::string router::base_url(const exchange& current) const {
   return "http://" + std::string(host.empty() ? "localhost" : host);
 }
 
-std::optional<std::string> router::authenticate(exchange& current) const {
+asio::awaitable<std::optional<std::string>> router::authenticate(exchange& current) {
   std::string_view key = current.request()["X-API-Key"];
   const std::string_view authorization = current.request()[http::field::authorization];
   if (key.empty() && authorization.size() > 7 &&
       boost::beast::iequals(authorization.substr(0, 7), "Bearer ")) {
     key = authorization.substr(7);
   }
-  if (key.empty()) {
-    return std::nullopt;
-  }
   // Keys are kept as digests; a lookup by digest reveals nothing about a key's prefix.
-  std::string digest = crypto::sha256_hex(key);
-  const auto found = services_.config.api_keys.find(digest);
-  if (found == services_.config.api_keys.end()) {
-    return std::nullopt;
+  std::string digest = key.empty() ? std::string{} : crypto::sha256_hex(key);
+  std::optional<tenant_identity> identity;
+  if (!digest.empty()) {
+    auto found = co_await tenants_.find(digest);
+    if (!found) {
+      current.logger().warn("API key lookup failed", {{"error", found.error().message()}});
+      current.respond_problem(store_unavailable(), retry_after("2"));
+      co_return std::nullopt;
+    }
+    identity = std::move(found->identity);
+    if (identity && found->loaded) {
+      // Tenants from the store get their series at first sight, as configured ones at start.
+      metrics_.start_rate_limited_series({identity->tenant});
+    }
   }
-  current.set_tenant(found->second);
-  return digest;
+  if (!identity) {
+    current.logger().info("request rejected: missing or unknown API key");
+    current.respond_problem(
+        problem{problem_kind::unauthorized,
+                "Send a valid API key as 'Authorization: Bearer KEY' or in the X-API-Key header."},
+        one_header(http::field::www_authenticate, "Bearer"));
+    co_return std::nullopt;
+  }
+  current.set_tenant(identity->tenant);
+  current.set_limits(identity->limits);
+  co_return digest;
 }
 
-rate_limit_policy router::limit_for([[maybe_unused]] const std::string& tenant,
-                                    limit_kind kind) const {
-  // TODO: a tenant's own limits, from tenant records that an admin command edits, belong here.
-  // Until tenant records exist, every tenant gets the limits of the gateway settings.
-  return policy_for(services_.config.limits, kind);
+rate_limit_policy router::limit_for(const exchange& current, limit_kind kind) {
+  return policy_for(current.limits(), kind);
 }
 
 asio::awaitable<bool> router::check_rate_limit(exchange& current, const std::string& key_digest) {
   const limit_kind kind = limit_kind_for(current.request().method_string());
-  const rate_limit_policy policy = limit_for(current.tenant(), kind);
+  const rate_limit_policy policy = limit_for(current, kind);
   if (!policy.enabled()) {
     co_return true;
   }
@@ -296,6 +310,7 @@ asio::awaitable<bool> router::check_rate_limit(exchange& current, const std::str
 }
 
 asio::awaitable<void> router::handle(exchange& current) {
+  current.set_limits(services_.config.limits);
   const std::string_view target = current.target();
   const std::string_view path = target.substr(0, target.find('?'));
   const auto segments = split_path(path);
@@ -349,13 +364,8 @@ asio::awaitable<void> router::handle(exchange& current) {
     co_return;
   }
 
-  const auto key_digest = authenticate(current);
+  const auto key_digest = co_await authenticate(current);
   if (!key_digest) {
-    current.logger().info("request rejected: missing or unknown API key");
-    current.respond_problem(
-        problem{problem_kind::unauthorized,
-                "Send a valid API key as 'Authorization: Bearer KEY' or in the X-API-Key header."},
-        one_header(http::field::www_authenticate, "Bearer"));
     co_return;
   }
   if (!co_await check_rate_limit(current, *key_digest)) {

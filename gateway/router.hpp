@@ -10,6 +10,7 @@
 #include "common/blob/blob_store.hpp"
 #include "common/json/schema_validator.hpp"
 #include "common/records/property_catalog.hpp"
+#include "gateway/api_key_store.hpp"
 #include "gateway/download_link.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/gateway_config.hpp"
@@ -17,6 +18,7 @@
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
 #include "gateway/rate_limiter.hpp"
+#include "gateway/tenant_directory.hpp"
 #include "gateway/webhook_repository.hpp"
 #include "gateway/webhook_routes.hpp"
 
@@ -37,6 +39,7 @@ struct gateway_services {
   const json::schema_validator& webhook_schema;
   const json::schema_validator& webhook_update_schema;
   rate_limiter& limiter;
+  api_key_store& api_keys;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -109,20 +112,22 @@ class router {
   void respond_accepted(exchange& current, const idempotency_claim& response, bool replayed) const;
   void respond_to_claimed_key(exchange& current, const idempotency_claim& claim) const;
 
-  // Sets the tenant of the request's API key and returns the key's SHA-256 in hex, or returns
-  // nullopt when the key is missing or unknown.
-  std::optional<std::string> authenticate(exchange& current) const;
+  // Sets the tenant and limits of the request's API key and returns the key's SHA-256 in hex.
+  // Otherwise it records 401 when the key is missing or unknown, or 503 when the key store is
+  // unavailable, and returns nullopt.
+  boost::asio::awaitable<std::optional<std::string>> authenticate(exchange& current);
   // Counts the request against its API key's limit and adds the RateLimit fields to the response.
   // Returns true when the request may proceed. Otherwise it records 429 when the key is over the
   // limit, or 503 when Redis is unavailable, and returns false.
   boost::asio::awaitable<bool> check_rate_limit(exchange& current, const std::string& key_digest);
-  // The limit of `kind` that applies to the tenant's API keys.
-  rate_limit_policy limit_for(const std::string& tenant, limit_kind kind) const;
+  // The limit of `kind` among the request's effective limits.
+  static rate_limit_policy limit_for(const exchange& current, limit_kind kind);
   std::string base_url(const exchange& current) const;
 
   gateway_services services_;
   download_link_signer signer_;
   gateway_metrics metrics_;
+  tenant_directory tenants_;
   webhook_routes webhooks_;
   std::atomic<bool> draining_{false};
 };

@@ -92,4 +92,19 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return bytes;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+  std::string text = base64_encode(bytes);
+  while (!text.empty() && text.back() == '=') {
+    text.pop_back();
+  }
+  for (char& c : text) {
+    if (c == '+') {
+      c = '-';
+    } else if (c == '/') {
+      c = '_';
+    }
+  }
+  return text;
+}
+
 }  // namespace jobgate::crypto

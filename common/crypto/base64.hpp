@@ -14,4 +14,8 @@ std::string base64_encode(std::string_view bytes);
 // last byte are not zero. The last rule gives each byte string exactly one accepted encoding.
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Encodes `bytes` in base64url without padding (RFC 4648, section 5), the form used in URLs and
+// tokens.
+std::string base64url_encode(std::string_view bytes);
+
 }  // namespace jobgate::crypto

@@ -41,17 +41,18 @@ class random_block {
   std::size_t used_ = block_.size();
 };
 
+thread_local random_block this_thread_block;
+
 }  // namespace
 
 std::string random_hex(std::size_t bytes) {
-  static thread_local random_block block;
   static constexpr char hex[] = "0123456789abcdef";
   std::string text;
   text.reserve(2 * bytes);
   unsigned char chunk[32];
   while (bytes > 0) {
     const std::size_t take = std::min(bytes, sizeof chunk);
-    block.fill(chunk, take);
+    this_thread_block.fill(chunk, take);
     for (std::size_t i = 0; i < take; ++i) {
       text += hex[chunk[i] >> 4];
       text += hex[chunk[i] & 0x0f];
@@ -59,6 +60,12 @@ std::string random_hex(std::size_t bytes) {
     bytes -= take;
   }
   return text;
+}
+
+std::string random_bytes(std::size_t bytes) {
+  std::string data(bytes, '\0');
+  this_thread_block.fill(reinterpret_cast<unsigned char*>(data.data()), bytes);
+  return data;
 }
 
 }  // namespace jobgate::crypto

@@ -11,4 +11,7 @@ namespace jobgate::crypto {
 // std::runtime_error when RAND_bytes fails.
 std::string random_hex(std::size_t bytes);
 
+// Returns `bytes` random bytes from the same source as random_hex, for keys and secrets.
+std::string random_bytes(std::size_t bytes);
+
 }  // namespace jobgate::crypto

@@ -66,4 +66,13 @@ reply_view::iterator reply_view::end() const noexcept {
   return iterator{*this, size()};
 }
 
+std::vector<std::pair<std::string, std::string>> hash_field_pairs(reply_view fields) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(fields.size() / 2);
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    pairs.emplace_back(fields[i].text(), fields[i + 1].text());
+  }
+  return pairs;
+}
+
 }  // namespace jobgate::redis

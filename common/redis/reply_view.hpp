@@ -2,7 +2,10 @@
 
 #include <cstddef>
 #include <iterator>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 struct redisReply;
 
@@ -114,5 +117,9 @@ class reply_view::iterator {
   reply_view parent_;
   std::size_t index_ = 0;
 };
+
+// The field and value pairs of an HGETALL reply, copied. Empty for a reply that is no array; a
+// last element without a partner is dropped.
+std::vector<std::pair<std::string, std::string>> hash_field_pairs(reply_view fields);
 
 }  // namespace jobgate::redis

@@ -360,6 +360,51 @@ class fake_rate_limiter final : public jobgate::gateway::rate_limiter {
   jobgate::gateway::rate_limit_state verdict_{true, 7, 0};
 };
 
+// An API key store with the keys and overrides a test puts in, or that fails while `down`.
+class fake_api_key_store final : public jobgate::gateway::api_key_store {
+ public:
+  asio::awaitable<boost::system::result<std::optional<jobgate::gateway::stored_api_key>>> find_key(
+      const std::string& key_digest) override {
+    std::lock_guard lock(mutex_);
+    if (down) {
+      co_return boost::system::error_code(ECONNREFUSED, boost::system::system_category());
+    }
+    const auto found = keys_.find(key_digest);
+    if (found == keys_.end()) {
+      co_return std::optional<jobgate::gateway::stored_api_key>{};
+    }
+    co_return found->second;
+  }
+
+  asio::awaitable<boost::system::result<jobgate::gateway::limit_overrides>> find_overrides(
+      const std::string& tenant) override {
+    std::lock_guard lock(mutex_);
+    if (down) {
+      co_return boost::system::error_code(ECONNREFUSED, boost::system::system_category());
+    }
+    const auto found = overrides_.find(tenant);
+    co_return found == overrides_.end() ? jobgate::gateway::limit_overrides{} : found->second;
+  }
+
+  void put_key(std::string_view key, std::string tenant, jobgate::gateway::limit_overrides limits) {
+    std::lock_guard lock(mutex_);
+    keys_[jobgate::crypto::sha256_hex(key)] = {tenant, limits};
+    overrides_[tenant] = limits;
+  }
+
+  void put_overrides(const std::string& tenant, jobgate::gateway::limit_overrides limits) {
+    std::lock_guard lock(mutex_);
+    overrides_[tenant] = std::move(limits);
+  }
+
+  std::atomic<bool> down{false};
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, jobgate::gateway::stored_api_key> keys_;
+  std::map<std::string, jobgate::gateway::limit_overrides> overrides_;
+};
+
 struct response {
   http::status status = http::status::unknown;
   std::map<std::string, std::string> headers;
@@ -394,7 +439,7 @@ class gateway_under_test {
         routes_(jobgate::gateway::gateway_services{
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
             jobgate::records::property_catalog::builtin(), changes_, webhooks, webhook_schema_,
-            webhook_update_schema_, limiter}),
+            webhook_update_schema_, limiter, api_keys}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
                 static_cast<std::uint64_t>(config_.limits.max_upload_bytes)) {
@@ -481,6 +526,7 @@ class gateway_under_test {
   fake_job_queue queue;
   fake_webhook_repository webhooks;
   fake_rate_limiter limiter;
+  fake_api_key_store api_keys;
 
   static jobgate::gateway::gateway_config make_config() {
     jobgate::gateway::gateway_config config;
@@ -1252,4 +1298,47 @@ TEST_CASE("router skips disabled rate limit", "[gateway][router][ratelimit]") {
   CHECK(submitted.status == http::status::accepted);
   CHECK(submitted.header("RateLimit") == R"("submit";r=7;t=0)");
   CHECK(gateway.limiter.calls().size() == 1);
+}
+
+TEST_CASE("router key store down", "[gateway][router][tenants]") {
+  gateway_under_test gateway;
+  gateway.api_keys.down = true;
+
+  const auto read = gateway.get("/v1/jobs");
+  check_problem(read, http::status::service_unavailable, "service-unavailable");
+  CHECK(read.header("Retry-After") == "2");
+  CHECK(gateway.limiter.calls().empty());
+  CHECK(gateway.repository.last_list_query.tenant.empty());
+}
+
+TEST_CASE("router stored key with own limits", "[gateway][router][tenants]") {
+  gateway_under_test gateway;
+  gateway.api_keys.put_key("jg_stored", "tenant-c", {{"submit-burst", "3"}});
+
+  const auto submitted = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                      "application/json", {{"X-API-Key", "jg_stored"}});
+  CHECK(submitted.status == http::status::accepted);
+  CHECK(submitted.header("RateLimit-Policy") == R"("submit";q=3;w=1)");
+  const auto calls = gateway.limiter.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].partition == jobgate::crypto::sha256_hex("jg_stored"));
+  CHECK(calls[0].policy.burst == 3);
+  CHECK(calls[0].policy.rate_per_second == 10);
+  CHECK(gateway.queue.taken().size() == 1);
+
+  // The tenant's series starts at 0 once its key was loaded.
+  const auto scraped = gateway.send(http::verb::get, "/metrics", {}, {}, {});
+  CHECK(scraped.body.find(R"(jobgate_rate_limited_requests_total{tenant="tenant-c",limit="read"} 0)"
+                          "\n") != std::string::npos);
+}
+
+TEST_CASE("router static key with stored limits", "[gateway][router][tenants]") {
+  gateway_under_test gateway;
+  gateway.api_keys.put_overrides("tenant-a", {{"read-rate-limit", "0"}});
+
+  const auto read = gateway.get("/v1/jobs");
+  CHECK(read.status == http::status::ok);
+  CHECK(read.header("RateLimit").empty());
+  CHECK(gateway.limiter.calls().empty());
+  CHECK(gateway.repository.last_list_query.tenant == "tenant-a");
 }
