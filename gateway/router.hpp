@@ -16,6 +16,7 @@
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
+#include "gateway/quota_counter.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/webhook_repository.hpp"
 #include "gateway/webhook_routes.hpp"
@@ -37,6 +38,7 @@ struct gateway_services {
   const json::schema_validator& webhook_schema;
   const json::schema_validator& webhook_update_schema;
   rate_limiter& limiter;
+  quota_counter& quotas;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -96,9 +98,12 @@ class router {
                                                              std::optional<job_kind> kind,
                                                              bool expired_is_gone = false);
   // Stores a new job and queues it. Records 202, or the error after cleaning up.
-  // With a non-empty fingerprint, the request's Idempotency-Key is claimed first.
+  // With a non-empty fingerprint, the request's Idempotency-Key is claimed first. The job then
+  // counts against the tenant's daily quota, and gets 429 when the quota is used up.
   boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message,
-                                      std::string fingerprint);
+                                      std::string fingerprint, quota_request quota);
+  // The limits and quotas of the request's tenant.
+  const tenants::tenant_limits& limits_of(const exchange& current) const;
   // Checks the callbackUrl of a validated job request and copies it to the job, or records the
   // problem and returns false. `field` is the member's JSON pointer in the body.
   boost::asio::awaitable<bool> take_callback_url(exchange& current, const json::document& request,
