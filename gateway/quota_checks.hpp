@@ -40,7 +40,7 @@ std::optional<problem> check_rows_per_file(const tenants::tenant_limits& limits,
 // The tenant's limit of a daily quota; 0 when the quota is off.
 std::int64_t daily_limit(const tenants::tenant_limits& limits, daily_quota quota);
 
-// The 429 daily-quota-exceeded problem of a refused submission, with the count used so far and
+// The 429 daily-quota-exceeded problem of a rejected submission, with the count used so far and
 // the time the count resets. Send it with Retry-After set to usage.reset_in_seconds.
 problem daily_quota_exceeded(const tenants::tenant_limits& limits, const quota_request& request,
                              const quota_usage& usage);

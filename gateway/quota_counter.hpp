@@ -37,7 +37,7 @@ class quota_counter {
   virtual ~quota_counter() = default;
 
   // Adds request.amount to the tenant's count for the current UTC day unless the count would pass
-  // `limit`; a refused submission adds nothing. Fails when the store cannot be reached or returns
+  // `limit`. A rejected submission adds nothing. Fails when the store cannot be reached or returns
   // something other than a verdict.
   virtual boost::asio::awaitable<boost::system::result<quota_usage>> take(
       const std::string& tenant, const quota_request& request, std::int64_t limit) = 0;

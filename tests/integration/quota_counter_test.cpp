@@ -11,7 +11,7 @@
 #include "gateway/redis_quota_counter.hpp"
 #include "redis_test_server.hpp"
 
-// The daily quota scripts of the gateway against a real Redis: counting and refusal, the UTC day
+// The daily quota scripts of the gateway against a real Redis: counting and rejection, the UTC day
 // taken from an explicit clock and from Redis's own, the reset at 00:00:00 UTC, key expiry, and
 // giving a count back. Tenant names are unique per test.
 
@@ -75,7 +75,7 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("quota counts and refuses", "[quotas][redis]") {
+TEST_CASE("quota counts and rejects", "[quotas][redis]") {
   fixture f;
   const std::int64_t noon = 1'709'208'000;  // 2024-02-29T12:00:00Z
 
@@ -87,10 +87,10 @@ TEST_CASE("quota counts and refuses", "[quotas][redis]") {
   CHECK(second.allowed);
   CHECK(second.used == 5);
 
-  // A refused use adds nothing and reports the count so far.
-  const auto refused = f.take(daily_quota::rows, 1, 5, noon);
-  CHECK_FALSE(refused.allowed);
-  CHECK(refused.used == 5);
+  // A rejected use adds nothing and reports the count so far.
+  const auto rejected = f.take(daily_quota::rows, 1, 5, noon);
+  CHECK_FALSE(rejected.allowed);
+  CHECK(rejected.used == 5);
   CHECK(f.stored(daily_quota::rows, "20240229") == "5");
 
   // The other quota of the tenant counts apart.
@@ -101,11 +101,11 @@ TEST_CASE("quota counts and refuses", "[quotas][redis]") {
   CHECK(f.stored(daily_quota::rows, "20240229") == "5");
 }
 
-TEST_CASE("quota refuses an amount above the limit", "[quotas][redis]") {
+TEST_CASE("quota rejects amount above limit", "[quotas][redis]") {
   fixture f;
-  const auto refused = f.take(daily_quota::rows, 11, 10, last_second_of_2025);
-  CHECK_FALSE(refused.allowed);
-  CHECK(refused.used == 0);
+  const auto rejected = f.take(daily_quota::rows, 11, 10, last_second_of_2025);
+  CHECK_FALSE(rejected.allowed);
+  CHECK(rejected.used == 0);
   CHECK_FALSE(f.stored(daily_quota::rows, "20251231").has_value());
 }
 
@@ -138,11 +138,11 @@ TEST_CASE("quota resets at midnight UTC", "[quotas][redis]") {
   fixture f;
   const auto late = f.take(daily_quota::exports, 2, 2, last_second_of_2025);
   CHECK(late.allowed);
-  const auto refused = f.take(daily_quota::exports, 1, 2, last_second_of_2025);
-  CHECK_FALSE(refused.allowed);
+  const auto rejected = f.take(daily_quota::exports, 1, 2, last_second_of_2025);
+  CHECK_FALSE(rejected.allowed);
   // Retry-After is the one second left of the day.
-  CHECK(refused.reset_in_seconds == 1);
-  CHECK(refused.resets_at == first_second_of_2026);
+  CHECK(rejected.reset_in_seconds == 1);
+  CHECK(rejected.resets_at == first_second_of_2026);
 
   const auto next_day = f.take(daily_quota::exports, 1, 2, first_second_of_2026);
   CHECK(next_day.allowed);

@@ -1275,11 +1275,11 @@ TEST_CASE("router daily export quota", "[gateway][router][quotas]") {
                                        "application/json");
     CHECK(accepted.status == http::status::accepted);
   }
-  const auto refused = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
-                                    "application/json");
-  check_problem(refused, http::status::too_many_requests, "daily-quota-exceeded");
-  CHECK(refused.header("Retry-After") == "3600");
-  const auto body = refused.json_body();
+  const auto rejected = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                     "application/json");
+  check_problem(rejected, http::status::too_many_requests, "daily-quota-exceeded");
+  CHECK(rejected.header("Retry-After") == "3600");
+  const auto body = rejected.json_body();
   CHECK(json::get_string(body, "limit") == "exports-per-day");
   CHECK(json::get_string(body, "value") == "2");
   CHECK(json::get_string(body, "used") == "2");
@@ -1308,7 +1308,7 @@ TEST_CASE("router daily rows quota", "[gateway][router][quotas]") {
   CHECK(json::get_string(second.json_body(), "used") == "3");
   CHECK(json::get_string(second.json_body(), "requested") == "3");
   CHECK(gateway.quotas.used("tenant-a", jobgate::gateway::daily_quota::rows) == 3);
-  // The refused upload is removed; only the accepted one stays.
+  // The rejected upload is removed, and only the accepted one stays.
   CHECK(gateway.repository.size() == 1);
 }
 
@@ -1333,10 +1333,10 @@ TEST_CASE("router quota off or unavailable", "[gateway][router][quotas]") {
 
   gateway_under_test down(config_with_quotas(0, 0, 5));
   down.quotas.down = true;
-  const auto refused =
+  const auto rejected =
       down.send(http::verb::post, "/v1/exports", std::string(export_request), "application/json");
-  check_problem(refused, http::status::service_unavailable, "service-unavailable");
-  CHECK(refused.header("Retry-After") == "2");
+  check_problem(rejected, http::status::service_unavailable, "service-unavailable");
+  CHECK(rejected.header("Retry-After") == "2");
   CHECK(down.repository.size() == 0);
 }
 
