@@ -1,5 +1,7 @@
 #include "gateway/import_upload.hpp"
 
+#include "gateway/quota_checks.hpp"
+
 namespace jobgate::gateway {
 
 namespace {
@@ -80,6 +82,11 @@ std::error_code import_upload::on_part_data(std::string_view data) {
     file_hash_.update(data);
     if (counter_) {
       counter_->feed(data);
+      // Only a count with the request's own options may stop the upload. A count with the
+      // default options is checked once the request is known.
+      if (max_rows_ > 0 && counting_with_request_ && counter_->data_records() > max_rows_) {
+        return stop(too_many_rows(max_rows_, counter_->data_records(), row_count::partial));
+      }
     }
   }
   return {};
@@ -89,36 +96,42 @@ std::error_code import_upload::on_part_end() {
   if (current_ == part::request) {
     request_complete_ = true;
   } else if (current_ == part::file) {
-    file_complete_ = true;
-    file_digest_ = file_hash_.hex_digest();
     if (counter_) {
       counter_->finish();
+      const std::uint64_t rows = counter_->data_records();
+      if (max_rows_ > 0 && counting_with_request_ && rows > max_rows_) {
+        return stop(too_many_rows(max_rows_, rows, row_count::whole_file));
+      }
     }
+    file_complete_ = true;
+    file_digest_ = file_hash_.hex_digest();
   }
   current_ = part::none;
   return {};
 }
 
 void import_upload::start_counting() {
-  // A preview keeps only the file's start, and a request part after the file is read too late.
-  if (preview_bytes_ > 0 || !request_complete_) {
+  // A preview keeps only the file's start.
+  if (preview_bytes_ > 0) {
     return;
   }
-  auto request = records::import_request::parse(request_json_);
-  if (!request) {
-    return;
+  if (request_complete_) {
+    if (auto request = records::import_request::parse(request_json_)) {
+      count_options_ = request->options;
+      counting_with_request_ = true;
+    }
   }
   // parse() rejects the delimiters that the CSV reader throws on, so this does not throw.
-  counter_.emplace(request->options);
-  count_options_ = request->options;
+  counter_.emplace(count_options_);
 }
 
 std::optional<std::uint64_t> import_upload::counted_records(
-    records::import_options& options) const {
-  if (!counter_ || !file_complete_) {
+    const records::import_options& options) const {
+  // Only the delimiter and the encoding change where records end.
+  if (!counter_ || !file_complete_ || options.delimiter != count_options_.delimiter ||
+      options.encoding != count_options_.encoding) {
     return std::nullopt;
   }
-  options = *count_options_;
   return counter_->data_records();
 }
 

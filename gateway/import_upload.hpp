@@ -25,6 +25,10 @@ class import_upload final : public multipart_handler {
   static import_upload preview(blob_store& blobs, std::size_t max_json_bytes,
                                std::size_t preview_bytes);
 
+  // Stops the upload with too-many-rows once the file has more than max_rows data rows, counted
+  // with the options of an importRequest part that came before the file. 0 sets no limit.
+  void limit_rows(std::uint64_t max_rows) { max_rows_ = max_rows; }
+
   std::error_code on_part_begin(const multipart_part_headers& headers) override;
   std::error_code on_part_data(std::string_view data) override;
   std::error_code on_part_end() override;
@@ -43,10 +47,10 @@ class import_upload final : public multipart_handler {
   // SHA-256 of the file part in hex, once the part ended.
   const std::string& file_digest() const { return file_digest_; }
 
-  // Returns the file's data records, counted as the file streamed in with the options of an
-  // importRequest part that came before it. Returns nullopt when the request came after the file
-  // or did not parse. `options` receives the options used, for comparison with the validated ones.
-  std::optional<std::uint64_t> counted_records(records::import_options& options) const;
+  // Returns the file's data records as counted while the file streamed in: with the options of
+  // an importRequest part that came before it, or else with the default options. Returns nullopt
+  // for a preview, and when the delimiter or encoding used differs from those in `options`.
+  std::optional<std::uint64_t> counted_records(const records::import_options& options) const;
 
   // Makes the uploaded file visible under its key.
   boost::system::result<void> commit();
@@ -55,7 +59,8 @@ class import_upload final : public multipart_handler {
   enum class part { none, request, file };
 
   std::error_code stop(problem reason);
-  // Starts counting the file's records when the importRequest part came first and parses.
+  // Starts counting the file's records, with the options of an importRequest part that came
+  // first and parses, or else with the default options.
   void start_counting();
 
   blob_store& blobs_;
@@ -70,8 +75,10 @@ class import_upload final : public multipart_handler {
   std::string file_start_;
   bool file_start_cut_ = false;
   crypto::sha256 file_hash_;
-  std::optional<records::import_options> count_options_;
+  records::import_options count_options_;
+  bool counting_with_request_ = false;  // count_options_ came from the importRequest part
   std::optional<records::import_record_counter> counter_;
+  std::uint64_t max_rows_ = 0;
   std::string file_digest_;
   bool request_complete_ = false;
   bool file_complete_ = false;

@@ -19,7 +19,9 @@
 #include "gateway/job_change_feed.hpp"
 #include "gateway/kafka_job_queue.hpp"
 #include "gateway/redis_api_key_store.hpp"
+#include "gateway/quota_checks.hpp"
 #include "gateway/redis_job_repository.hpp"
+#include "gateway/redis_quota_counter.hpp"
 #include "gateway/redis_rate_limiter.hpp"
 #include "gateway/redis_webhook_repository.hpp"
 #include "gateway/router.hpp"
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
     gateway::redis_webhook_repository webhooks(redis_connection);
     gateway::redis_rate_limiter limiter(redis_connection);
     gateway::redis_api_key_store api_keys(redis_connection);
+    gateway::redis_quota_counter quotas(redis_connection);
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
 
     gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
                             property_schema, catalog, changes, webhooks, webhook_schema,
-                            webhook_update_schema, limiter, api_keys});
+                            webhook_update_schema, limiter, api_keys, quotas});
     // Queue depth per kind, so scaling on it does not depend on a worker being up.
     kafka::kafka_config admin_config;
     admin_config.brokers = config.kafka_brokers;
@@ -97,8 +100,8 @@ int main(int argc, char** argv) {
         std::chrono::seconds(config.idle_timeout_seconds),
         std::chrono::seconds(config.header_timeout_seconds),
         std::chrono::seconds(config.body_idle_timeout_seconds)};
-    gateway::server http_server(io, listen_on, routes, timeouts,
-                                static_cast<std::uint64_t>(config.limits.max_upload_bytes));
+    // The import route applies the tenant's own max-upload-bytes, which may be above the default.
+    gateway::server http_server(io, listen_on, routes, timeouts, gateway::largest_upload_bytes());
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 

@@ -79,6 +79,12 @@ problem_info describe(problem_kind kind) {
     case problem_kind::payload_too_large:
       return {http::status::payload_too_large, "payload-too-large",
               "The request body is larger than allowed"};
+    case problem_kind::upload_too_large:
+      return {http::status::payload_too_large, "upload-too-large",
+              "The upload is larger than the tenant's max-upload-bytes"};
+    case problem_kind::too_many_rows:
+      return {http::status::payload_too_large, "too-many-rows",
+              "The file has more data rows than the tenant's max-rows-per-file"};
     case problem_kind::header_too_large:
       return {http::status::request_header_fields_too_large, "header-too-large",
               "The request header is larger than allowed"};
@@ -91,6 +97,9 @@ problem_info describe(problem_kind kind) {
     case problem_kind::rate_limited:
       return {http::status::too_many_requests, "rate-limited",
               "The API key sent more requests than its rate limit allows"};
+    case problem_kind::daily_quota_exceeded:
+      return {http::status::too_many_requests, "daily-quota-exceeded",
+              "The tenant used up a daily quota"};
     case problem_kind::service_unavailable:
       return {http::status::service_unavailable, "service-unavailable",
               "A backing service is unavailable; retry later"};

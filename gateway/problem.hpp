@@ -40,10 +40,13 @@ enum class problem_kind {
   download_link_expired,
   result_expired,
   payload_too_large,
+  upload_too_large,
+  too_many_rows,
   header_too_large,
   request_timeout,
   unsupported_media_type,
   rate_limited,
+  daily_quota_exceeded,
   service_unavailable,
   internal_error,
 };

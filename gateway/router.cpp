@@ -21,6 +21,7 @@
 #include "gateway/import_preview.hpp"
 #include "gateway/import_upload.hpp"
 #include "gateway/media_type_choice.hpp"
+#include "gateway/quota_checks.hpp"
 #include "gateway/request_checks.hpp"
 #include "proto/proto_files.hpp"
 
@@ -1285,7 +1286,8 @@ asio::awaitable<void> router::create_export(exchange& current) {
   }
   std::string message = job_message(job, *request, (*custom)[job.object_type]);
   std::string fingerprint = request_fingerprint(current, job_kind::exports, *request, "");
-  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
+  const quota_request quota{daily_quota::exports, 1};
+  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint), quota);
 }
 
 asio::awaitable<void> router::create_import(exchange& current) {
@@ -1303,13 +1305,9 @@ asio::awaitable<void> router::create_import(exchange& current) {
             .with("contentType", std::string(content_type)));
     co_return;
   }
-  const auto limit = static_cast<std::uint64_t>(services_.config.limits.max_upload_bytes);
-  const auto too_large =
-      problem{problem_kind::payload_too_large,
-              "The upload is larger than the maximum of " + std::to_string(limit) + " bytes.",
-              {{"maxBytes", std::to_string(limit)}}};
-  if (current.content_length().value_or(0) > limit) {
-    current.respond_problem(too_large);
+  const tenants::tenant_limits& limits = current.limits();
+  if (auto too_large = check_upload_size(limits, current.content_length().value_or(0))) {
+    current.respond_problem(*too_large);
     co_return;
   }
 
@@ -1330,6 +1328,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
   const auto max_json = static_cast<std::size_t>(services_.config.max_json_bytes);
   import_upload upload = dry_run ? import_upload::preview(services_.blobs, max_json, dry_run_bytes)
                                  : import_upload(services_.blobs, blob_key, max_json);
+  upload.limit_rows(static_cast<std::uint64_t>(limits.max_rows_per_file));
   multipart_parser parser(*boundary, upload);
   std::error_code parse_error;
   const std::function<boost::system::error_code(std::string_view)> feed_parser =
@@ -1338,7 +1337,8 @@ asio::awaitable<void> router::create_import(exchange& current) {
         return parse_error ? boost::system::error_code(ECANCELED, boost::system::generic_category())
                            : boost::system::error_code{};
       };
-  auto error = co_await current.read_body_pieces(limit, feed_parser);
+  auto error = co_await current.read_body_pieces(
+      static_cast<std::uint64_t>(limits.max_upload_bytes), feed_parser);
   if (!error) {
     parse_error = parser.finish();
   }
@@ -1346,6 +1346,9 @@ asio::awaitable<void> router::create_import(exchange& current) {
     if (upload.failure()) {
       if (upload.failure()->kind == problem_kind::internal_error) {
         current.logger().error("upload could not be stored", {{"blob_key", blob_key}});
+      } else if (upload.failure()->kind == problem_kind::too_many_rows) {
+        current.logger().info("import rejected: too many rows",
+                              {{"max_rows_per_file", limits.max_rows_per_file}});
       }
       current.respond_problem(*upload.failure());
     } else if (parse_error) {
@@ -1353,7 +1356,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
           problem{problem_kind::invalid_multipart,
                   "The multipart body is malformed: " + parse_error.message() + "."});
     } else {
-      respond_body_error(current, error, too_large);
+      respond_body_error(current, error, upload_too_large(limits));
     }
     co_return;
   }
@@ -1406,19 +1409,40 @@ asio::awaitable<void> router::create_import(exchange& current) {
   job.created_at = job.updated_at = now_millis();
   job.request_json = json::serialize(*request);
   job.blob_key = blob_key;
-  // The rows counted during the upload count only when the validated request has the same options.
-  records::import_options counted_with;
-  if (const auto rows = upload.counted_records(counted_with)) {
-    auto parsed = records::import_request::from_json(*request);
-    if (parsed && parsed->options == counted_with) {
-      job.counts.rows_total = static_cast<std::int64_t>(*rows);
+
+  // The rows counted during the upload stand unless the request's delimiter or encoding differs
+  // from the options counted with. Then the stored file is read once more.
+  auto parsed = records::import_request::from_json(*request);
+  const records::import_options options = parsed ? parsed->options : records::import_options{};
+  std::optional<std::uint64_t> rows = upload.counted_records(options);
+  if (!rows) {
+    auto counted = records::count_stored_records(services_.blobs, blob_key, options);
+    if (!counted) {
+      current.logger().error("upload could not be read to count its rows",
+                             {{"blob_key", blob_key}, {"error", counted.error().message()}});
+      (void)services_.blobs.remove(blob_key);
+      current.respond_problem(
+          problem{problem_kind::internal_error, "The upload could not be read."});
+      co_return;
     }
+    rows = *counted;
   }
+  if (auto too_many = check_rows_per_file(limits, *rows)) {
+    current.logger().info("import rejected: too many rows",
+                          {{"rows", *rows}, {"max_rows_per_file", limits.max_rows_per_file}});
+    (void)services_.blobs.remove(blob_key);
+    current.respond_problem(*too_many);
+    co_return;
+  }
+  job.counts.rows_total = static_cast<std::int64_t>(*rows);
+
   std::string message = job_message(job, *request, (*custom)[job.object_type]);
-  current.logger().info("import uploaded", {{"job_id", job.id}, {"bytes", upload.file_bytes()}});
+  current.logger().info("import uploaded",
+                        {{"job_id", job.id}, {"bytes", upload.file_bytes()}, {"rows", *rows}});
   std::string fingerprint =
       request_fingerprint(current, job_kind::imports, *request, upload.file_digest());
-  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint));
+  const quota_request quota{daily_quota::rows, job.counts.rows_total};
+  co_await submit(current, std::move(job), std::move(message), std::move(fingerprint), quota);
 }
 
 asio::awaitable<bool> router::take_callback_url(exchange& current, const json::document& request,
@@ -1441,7 +1465,7 @@ asio::awaitable<bool> router::take_callback_url(exchange& current, const json::d
 }
 
 asio::awaitable<void> router::submit(exchange& current, job_record job, std::string message,
-                                     std::string fingerprint) {
+                                     std::string fingerprint, quota_request quota) {
   job.traceparent = current.trace().header();
   const auto cleanup_blob = [&] {
     if (!job.blob_key.empty()) {
@@ -1470,6 +1494,35 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     }
   }
 
+  // The daily quota counts after the key claim, so a replayed request never counts twice. From
+  // here on, a failure gives the count back.
+  std::optional<quota_usage> counted;
+  const tenants::tenant_limits& limits = current.limits();
+  const std::int64_t quota_limit = daily_limit(limits, quota.quota);
+  if (quota_limit > 0 && quota.amount > 0) {
+    auto usage = co_await services_.quotas.take(job.tenant, quota, quota_limit);
+    if (!usage || !usage->allowed) {
+      cleanup_blob();
+      if (!key_digest.empty()) {
+        co_await release_idempotency_key(current, job.tenant, key_digest, fingerprint);
+      }
+    }
+    if (!usage) {
+      current.logger().warn("daily quota check failed", {{"error", usage.error().message()}});
+      current.respond_problem(store_unavailable(), retry_after("2"));
+      co_return;
+    }
+    if (!usage->allowed) {
+      current.logger().info(
+          "submission rejected: daily quota used up",
+          {{"quota", to_string(quota.quota)}, {"used", usage->used}, {"requested", quota.amount}});
+      current.respond_problem(daily_quota_exceeded(limits, quota, *usage),
+                              retry_after(std::to_string(usage->reset_in_seconds)));
+      co_return;
+    }
+    counted = std::move(*usage);
+  }
+
   job.message = message;
   auto created = co_await services_.jobs.create(job);
   if (!created || !*created) {
@@ -1481,6 +1534,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     if (!key_digest.empty()) {
       co_await release_idempotency_key(current, job.tenant, key_digest, fingerprint);
     }
+    co_await give_back_quota(services_.quotas, current.logger(), job.tenant, quota, counted);
     current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
@@ -1500,6 +1554,7 @@ asio::awaitable<void> router::submit(exchange& current, job_record job, std::str
     if (!key_digest.empty()) {
       co_await release_idempotency_key(current, job.tenant, key_digest, fingerprint);
     }
+    co_await give_back_quota(services_.quotas, current.logger(), job.tenant, quota, counted);
     if (error == kafka::kafka_errc::too_large) {
       current.logger().warn("job message too large",
                             {{"job_id", job.id}, {"error", error.message()}});

@@ -17,6 +17,7 @@
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/job_change_feed.hpp"
 #include "gateway/job_repository.hpp"
+#include "gateway/quota_counter.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/tenant_directory.hpp"
 #include "gateway/webhook_repository.hpp"
@@ -40,6 +41,7 @@ struct gateway_services {
   const json::schema_validator& webhook_update_schema;
   rate_limiter& limiter;
   api_key_store& api_keys;
+  quota_counter& quotas;
 };
 
 // Routes each request to its handler, which records the response. Stateless apart from the
@@ -99,9 +101,10 @@ class router {
                                                              std::optional<job_kind> kind,
                                                              bool expired_is_gone = false);
   // Stores a new job and queues it. Records 202, or the error after cleaning up.
-  // With a non-empty fingerprint, the request's Idempotency-Key is claimed first.
+  // With a non-empty fingerprint, the request's Idempotency-Key is claimed first. The job then
+  // counts against the tenant's daily quota, and gets 429 when the quota is used up.
   boost::asio::awaitable<void> submit(exchange& current, job_record job, std::string message,
-                                      std::string fingerprint);
+                                      std::string fingerprint, quota_request quota);
   // Checks the callbackUrl of a validated job request and copies it to the job, or records the
   // problem and returns false. `field` is the member's JSON pointer in the body.
   boost::asio::awaitable<bool> take_callback_url(exchange& current, const json::document& request,

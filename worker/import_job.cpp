@@ -15,27 +15,6 @@ constexpr std::size_t read_chunk_bytes = 64 * 1024;
 
 using clock = std::chrono::steady_clock;
 
-// Counts the data records of the uploaded file, so progress can show a total and a percentage.
-boost::system::result<std::uint64_t> count_records(blob_reader& reader,
-                                                   const records::import_options& options,
-                                                   job_liveness& liveness) {
-  records::import_record_counter counter(options);
-  std::vector<char> chunk(read_chunk_bytes);
-  for (;;) {
-    liveness.beat();
-    auto read = reader.read(chunk.data(), chunk.size());
-    if (!read) {
-      return read.error();
-    }
-    if (*read == 0) {
-      break;
-    }
-    counter.feed(std::string_view(chunk.data(), *read));
-  }
-  counter.finish();
-  return counter.data_records();
-}
-
 std::string json_string_array(const std::vector<std::string>& items) {
   rapidjson::StringBuffer buffer;
   json::writer out(buffer);
@@ -67,7 +46,8 @@ job_outcome run_import(job_context& job) {
 
   // Progress total first: a cheap pass that only finds record boundaries.
   {
-    auto total = count_records(**reader, request->options, job.liveness);
+    auto total = records::import_record_counter::count_data_records(
+        **reader, request->options, [&job] { job.liveness.beat(); });
     if (!total) {
       return job_outcome::retry("the uploaded file cannot be read: " + total.error().message());
     }

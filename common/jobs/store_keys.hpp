@@ -64,6 +64,18 @@ inline std::string rate_limit(std::string_view kind, std::string_view key_digest
   return "jg:rl:" + std::string(kind) + ":" + std::string(key_digest);
 }
 
+// The daily_quota key without its day. The quota script appends the UTC day of Redis's clock.
+inline std::string daily_quota_prefix(std::string_view tenant, std::string_view quota) {
+  return "jg:quota:" + std::string(tenant) + ":" + std::string(quota) + ":";
+}
+
+// String counting what a tenant used of a daily quota ("rows" or "exports") on one UTC day, given
+// as YYYYMMDD. It expires at 00:00:00 UTC after that day.
+inline std::string daily_quota(std::string_view tenant, std::string_view quota,
+                               std::string_view day) {
+  return daily_quota_prefix(tenant, quota) + std::string(day);
+}
+
 // Sorted set of tenant names scored by creation time in milliseconds, the tenants that the admin
 // command created. Tenants named in the gateway's api-keys setting need no entry.
 inline constexpr std::string_view tenants = "jg:tenants";

@@ -1,7 +1,11 @@
 #include "common/records/import_record_counter.hpp"
 
+#include <vector>
+
 namespace jobgate::records {
 namespace {
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
 
 csv::csv_options counting_options(const import_options& options) {
   csv::csv_options reader_options;
@@ -36,6 +40,36 @@ std::uint64_t import_record_counter::count_data_records(std::string_view file,
   counter.feed(file);
   counter.finish();
   return counter.data_records();
+}
+
+boost::system::result<std::uint64_t> import_record_counter::count_data_records(
+    blob_reader& reader, const import_options& options, const std::function<void()>& before_read) {
+  import_record_counter counter(options);
+  std::vector<char> chunk(read_chunk_bytes);
+  for (;;) {
+    if (before_read) {
+      before_read();
+    }
+    auto read = reader.read(chunk.data(), chunk.size());
+    if (!read) {
+      return read.error();
+    }
+    if (*read == 0) {
+      break;
+    }
+    counter.feed(std::string_view(chunk.data(), *read));
+  }
+  counter.finish();
+  return counter.data_records();
+}
+
+boost::system::result<std::uint64_t> count_stored_records(blob_store& blobs, std::string_view key,
+                                                          const import_options& options) {
+  auto reader = blobs.open(key);
+  if (!reader) {
+    return reader.error();
+  }
+  return import_record_counter::count_data_records(**reader, options);
 }
 
 }  // namespace jobgate::records

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
+#include "common/blob/blob_store.hpp"
 #include "common/csv/csv_reader.hpp"
 #include "common/csv/text_decoder.hpp"
 #include "common/records/import_request.hpp"
@@ -26,6 +29,13 @@ class import_record_counter {
   // Counts the data records of a whole file held in memory.
   static std::uint64_t count_data_records(std::string_view file, const import_options& options);
 
+  // Counts the data records of a stored file from the reader's position to the end. before_read
+  // runs before every read, for example to report that the caller is alive. Fails when a read
+  // fails.
+  static boost::system::result<std::uint64_t> count_data_records(
+      blob_reader& reader, const import_options& options,
+      const std::function<void()>& before_read = {});
+
  private:
   void count(const csv::decoded_text& text);
 
@@ -33,5 +43,9 @@ class import_record_counter {
   csv::csv_reader reader_;
   std::uint64_t records_ = 0;
 };
+
+// Counts the data records of the blob under `key`. Fails when it cannot be opened or read.
+boost::system::result<std::uint64_t> count_stored_records(blob_store& blobs, std::string_view key,
+                                                          const import_options& options);
 
 }  // namespace jobgate::records

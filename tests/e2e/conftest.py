@@ -66,10 +66,12 @@ class Stack:
             # Each worker's metrics listener takes a free loopback port and logs it.
             "JOBGATE_METRICS_ADDRESS": "127.0.0.1",
             "JOBGATE_METRICS_PORT": "0",
-            # Tests send bursts far above the default request rate limits, so the limits are off.
-            # The rate limit tests set their own.
+            # Tests send bursts far above the default request rate limits and daily quotas, so
+            # these are off. The rate limit and quota tests set their own.
             "JOBGATE_SUBMIT_RATE_LIMIT": "0",
             "JOBGATE_READ_RATE_LIMIT": "0",
+            "JOBGATE_ROWS_PER_DAY": "0",
+            "JOBGATE_EXPORTS_PER_DAY": "0",
         })
         for name, value in (gateway_settings or {}).items():
             self.env[name] = str(value)

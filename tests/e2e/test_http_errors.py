@@ -126,7 +126,8 @@ def test_content_length_over_limit_is_413_before_body(stack):
             "Expect: 100-continue\r\n\r\n").encode()
     _, status, document = raw_exchange(stack, head)
     assert status == 413
-    assert document["type"].endswith("/payload-too-large")
+    assert document["type"].endswith("/upload-too-large")
+    assert document["value"] == str(limit)
 
 
 def test_expect_continue_after_header_checks(stack):
@@ -162,7 +163,7 @@ def test_chunked_body_over_limit_is_413(make_stack):
     chunks += [b"%x\r\n%s\r\n" % (len(piece), piece)] * 40
     _, status, document = raw_exchange(small, head, chunks)
     assert status == 413
-    assert document["type"].endswith("/payload-too-large")
+    assert document["type"].endswith("/upload-too-large")
     leftovers = [name for _, _, files in os.walk(small.env["JOBGATE_BLOB_DIR"]) for name in files
                  if ".tmp." in name]
     assert leftovers == []

@@ -133,9 +133,7 @@ TEST_CASE("upload with both parts", "[gateway][upload]") {
   REQUIRE(upload.commit().has_value());
   CHECK(read_blob(store, blob_key) == csv);
 
-  jobgate::records::import_options counted_with;
-  CHECK(upload.counted_records(counted_with) == 2);
-  CHECK(counted_with == jobgate::records::import_options{});
+  CHECK(upload.counted_records(jobgate::records::import_options{}) == 2);
 }
 
 TEST_CASE("upload counts records with request options", "[gateway][upload]") {
@@ -149,37 +147,39 @@ TEST_CASE("upload counts records with request options", "[gateway][upload]") {
   import_upload upload(store, std::string(blob_key), 1024);
   REQUIRE_FALSE(parse(upload, body, 3));
 
-  jobgate::records::import_options counted_with;
-  CHECK(upload.counted_records(counted_with) == 2);
-  CHECK(counted_with.delimiter == ';');
+  jobgate::records::import_options semicolon;
+  semicolon.delimiter = ';';
+  CHECK(upload.counted_records(semicolon) == 2);
+  // A count with other options than the request's is no count.
+  CHECK_FALSE(upload.counted_records(jobgate::records::import_options{}).has_value());
 }
 
-TEST_CASE("upload counts nothing without options", "[gateway][upload]") {
+TEST_CASE("upload counts with defaults without request options", "[gateway][upload]") {
   temporary_directory directory;
   filesystem_blob_store store(directory.path());
-  jobgate::records::import_options counted_with;
+  const jobgate::records::import_options defaults;
   {
-    // An invalid delimiter leaves the count to the worker, and the schema check rejects it.
+    // A request that does not parse leaves the default options, and the schema check rejects it.
     import_upload upload(store, std::string(blob_key), 1024);
     const std::string body = multipart_body(
         {{"importRequest", "", R"({"objectType":"contacts","options":{"delimiter":"\""}})"},
          {"files", "fair.csv", std::string(csv)}});
     REQUIRE_FALSE(parse(upload, body, 64));
-    CHECK_FALSE(upload.counted_records(counted_with).has_value());
+    CHECK(upload.counted_records(defaults) == 2);
   }
   {
     import_upload upload(store, std::string(blob_key), 1024);
     const std::string body = multipart_body(
         {{"importRequest", "", "not json"}, {"files", "fair.csv", std::string(csv)}});
     REQUIRE_FALSE(parse(upload, body, 64));
-    CHECK_FALSE(upload.counted_records(counted_with).has_value());
+    CHECK(upload.counted_records(defaults) == 2);
   }
   {
     auto preview = import_upload::preview(store, 1024, 16);
     const std::string body = multipart_body({{"importRequest", "", std::string(request_json)},
                                              {"files", "fair.csv", std::string(csv)}});
     REQUIRE_FALSE(parse(preview, body, 64));
-    CHECK_FALSE(preview.counted_records(counted_with).has_value());
+    CHECK_FALSE(preview.counted_records(defaults).has_value());
   }
 }
 
@@ -193,9 +193,98 @@ TEST_CASE("upload file part first", "[gateway][upload]") {
   CHECK(upload.has_request());
   CHECK(upload.has_file());
   CHECK(upload.request_json() == request_json);
-  // The options arrived after the file, so the worker counts the records.
-  jobgate::records::import_options counted_with;
-  CHECK_FALSE(upload.counted_records(counted_with).has_value());
+  // The options arrived after the file, so the count used the default options.
+  CHECK(upload.counted_records(jobgate::records::import_options{}) == 2);
+  jobgate::records::import_options tabs;
+  tabs.delimiter = '\t';
+  CHECK_FALSE(upload.counted_records(tabs).has_value());
+}
+
+TEST_CASE("upload row limit counts like the import", "[gateway][upload][quotas]") {
+  struct row_case {
+    std::string_view name;
+    std::string file;
+    std::uint64_t rows;
+  };
+  // Rows are the records after the header, as import_row_processor produces them: a blank line is
+  // a row (skipped as blank later), a final line end starts none, and a quoted line break is data.
+  const std::vector<row_case> cases = {
+      {"crlf", "Email\r\na@x.test\r\nb@x.test\r\n", 2},
+      {"lf without final line end", "Email\na@x.test\nb@x.test", 2},
+      {"lone cr", "Email\ra@x.test\rb@x.test\r", 2},
+      {"quoted line breaks", "Email,Note\r\na@x.test,\"x\r\ny\ny\"\r\nb@x.test,\"\"\"\r\n\"\r\n",
+       2},
+      {"byte-order mark",
+       "\xEF\xBB\xBF"
+       "Email\r\na@x.test\r\n",
+       1},
+      {"blank lines", "Email\r\n\r\na@x.test\r\n\r\n", 3},
+      {"header only", "Email\r\n", 0},
+      {"empty file", "", 0},
+      {"unterminated quote", "Email\r\n\"a@x.test\r\nb@x.test\r\n", 1},
+  };
+  const std::size_t piece_bytes = GENERATE(1, 3, 1000);
+  for (const auto& item : cases) {
+    INFO(item.name << ", piece bytes " << piece_bytes);
+    temporary_directory directory;
+    filesystem_blob_store store(directory.path());
+    const std::string body = multipart_body(
+        {{"importRequest", "", std::string(request_json)}, {"files", "a.csv", item.file}});
+
+    import_upload exact(store, std::string(blob_key), 1024);
+    exact.limit_rows(item.rows);
+    REQUIRE_FALSE(parse(exact, body, piece_bytes));
+    CHECK(exact.counted_records(jobgate::records::import_options{}) == item.rows);
+    CHECK(jobgate::records::import_record_counter::count_data_records(
+              item.file, jobgate::records::import_options{}) == item.rows);
+
+    if (item.rows > 1) {
+      import_upload over(store, std::string(blob_key), 1024);
+      over.limit_rows(item.rows - 1);
+      CHECK(parse(over, body, piece_bytes));
+      REQUIRE(over.failure().has_value());
+      CHECK(over.failure()->kind == problem_kind::too_many_rows);
+      CHECK_FALSE(over.has_file());
+    }
+  }
+}
+
+TEST_CASE("upload row limit stops early", "[gateway][upload][quotas]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  std::string file = "Email\r\n";
+  for (int row = 0; row < 10000; ++row) {
+    file += "someone" + std::to_string(row) + "@example.com\r\n";
+  }
+  const std::string body = multipart_body(
+      {{"importRequest", "", std::string(request_json)}, {"files", "big.csv", file}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  upload.limit_rows(100);
+  CHECK(parse(upload, body, 4096));
+  REQUIRE(upload.failure().has_value());
+  CHECK(upload.failure()->kind == problem_kind::too_many_rows);
+  // The upload stopped a piece or two after row 100, not at the end of the file.
+  CHECK(upload.file_bytes() < 3 * 4096);
+}
+
+TEST_CASE("upload row limit waits for late options", "[gateway][upload][quotas]") {
+  // The file comes before the request, so the count with the default options cannot stop the
+  // upload: with ';' as delimiter the file has one row, with ',' it has two.
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  const std::string file = "Email;Note\r\na@x.test;\"x\r\ny\"\r\n";
+  const std::string body = multipart_body(
+      {{"files", "a.csv", file},
+       {"importRequest", "", R"({"objectType":"contacts","options":{"delimiter":";"}})"}});
+  import_upload upload(store, std::string(blob_key), 1024);
+  upload.limit_rows(1);
+  REQUIRE_FALSE(parse(upload, body, 7));
+  CHECK_FALSE(upload.failure().has_value());
+  CHECK(upload.counted_records(jobgate::records::import_options{}) == 2);
+  REQUIRE(upload.commit().has_value());
+  jobgate::records::import_options semicolon;
+  semicolon.delimiter = ';';
+  CHECK(jobgate::records::count_stored_records(store, blob_key, semicolon) == 1);
 }
 
 TEST_CASE("upload missing file part", "[gateway][upload]") {

@@ -26,6 +26,7 @@
 #include "common/jobs/job_codec.hpp"
 #include "common/kafka/kafka_error.hpp"
 #include "common/redis/eviction_policy.hpp"
+#include "gateway/quota_checks.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
 
@@ -405,6 +406,69 @@ class fake_api_key_store final : public jobgate::gateway::api_key_store {
   std::map<std::string, jobgate::gateway::limit_overrides> overrides_;
 };
 
+// A daily quota counter in memory with the script's rules: a use that would pass the limit adds
+// nothing. Every count is on one day, "20261205", which resets in an hour. Fails while `down`.
+class fake_quota_counter final : public jobgate::gateway::quota_counter {
+ public:
+  using quota_request = jobgate::gateway::quota_request;
+  using quota_usage = jobgate::gateway::quota_usage;
+
+  asio::awaitable<boost::system::result<quota_usage>> take(const std::string& tenant,
+                                                           const quota_request& request,
+                                                           std::int64_t limit) override {
+    std::lock_guard lock(mutex_);
+    ++takes_;
+    if (down) {
+      co_return boost::system::error_code(ECONNREFUSED, boost::system::system_category());
+    }
+    std::int64_t& used = used_[key(tenant, request)];
+    quota_usage usage;
+    usage.allowed = used + request.amount <= limit;
+    if (usage.allowed) {
+      used += request.amount;
+    }
+    usage.used = used;
+    usage.day = "20261205";
+    usage.reset_in_seconds = 3600;
+    usage.resets_at = 1'796'515'200;  // 2026-12-06T00:00:00Z
+    co_return usage;
+  }
+
+  asio::awaitable<boost::system::result<void>> give_back(const std::string& tenant,
+                                                         const quota_request& request,
+                                                         const std::string&) override {
+    std::lock_guard lock(mutex_);
+    ++give_backs_;
+    used_[key(tenant, request)] -= request.amount;
+    co_return boost::system::result<void>{};
+  }
+
+  std::int64_t used(const std::string& tenant, jobgate::gateway::daily_quota quota) {
+    std::lock_guard lock(mutex_);
+    return used_[key(tenant, {quota, 0})];
+  }
+  int takes() {
+    std::lock_guard lock(mutex_);
+    return takes_;
+  }
+  int give_backs() {
+    std::lock_guard lock(mutex_);
+    return give_backs_;
+  }
+
+  std::atomic<bool> down{false};
+
+ private:
+  static std::string key(const std::string& tenant, const quota_request& request) {
+    return tenant + ":" + std::string(jobgate::gateway::to_string(request.quota));
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, std::int64_t> used_;
+  int takes_ = 0;
+  int give_backs_ = 0;
+};
+
 struct response {
   http::status status = http::status::unknown;
   std::map<std::string, std::string> headers;
@@ -439,10 +503,10 @@ class gateway_under_test {
         routes_(jobgate::gateway::gateway_services{
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
             jobgate::records::property_catalog::builtin(), changes_, webhooks, webhook_schema_,
-            webhook_update_schema_, limiter, api_keys}),
+            webhook_update_schema_, limiter, api_keys, quotas}),
         server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
-                static_cast<std::uint64_t>(config_.limits.max_upload_bytes)) {
+                jobgate::gateway::largest_upload_bytes()) {
     jobgate::log::configure("router-test", jobgate::log::output_format::text,
                             jobgate::log::level::error);
     server_.start();
@@ -527,6 +591,7 @@ class gateway_under_test {
   fake_webhook_repository webhooks;
   fake_rate_limiter limiter;
   fake_api_key_store api_keys;
+  fake_quota_counter quotas;
 
   static jobgate::gateway::gateway_config make_config() {
     jobgate::gateway::gateway_config config;
@@ -1160,7 +1225,9 @@ TEST_CASE("router rejects bad imports", "[gateway][router]") {
   check_problem(media, http::status::unsupported_media_type, "unsupported-media-type");
 
   const auto large = gateway.send_declared("/v1/imports", multipart_content_type(), 300 * 1024);
-  check_problem(large, http::status::payload_too_large, "payload-too-large");
+  check_problem(large, http::status::payload_too_large, "upload-too-large");
+  CHECK(json::get_string(large.json_body(), "limit") == "max-upload-bytes");
+  CHECK(json::get_string(large.json_body(), "value") == std::to_string(256 * 1024));
 
   // Rejected uploads never leave a file behind.
   CHECK_FALSE(has_any_file(gateway.blob_root()));
@@ -1179,6 +1246,146 @@ TEST_CASE("router import queue failure removes upload", "[gateway][router]") {
   check_problem(received, http::status::service_unavailable, "service-unavailable");
   CHECK_FALSE(has_any_file(gateway.blob_root()));
   CHECK(gateway.repository.size() == 0);
+}
+
+jobgate::gateway::gateway_config config_with_quotas(std::int64_t max_rows,
+                                                    std::int64_t rows_per_day,
+                                                    std::int64_t exports_per_day) {
+  auto config = gateway_under_test::make_config();
+  config.limits.max_rows_per_file = max_rows;
+  config.limits.rows_per_day = rows_per_day;
+  config.limits.exports_per_day = exports_per_day;
+  return config;
+}
+
+TEST_CASE("router rejects import over row limit", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(3, 0, 0));
+  // Three data rows pass: the header does not count, and a quoted line break stays in its row.
+  const std::string three = "Email,Note\r\na@x.test,\"one\r\ntwo\"\r\nb@x.test,\r\n\r\n";
+  const auto accepted =
+      gateway.send(http::verb::post, "/v1/imports",
+                   import_body(R"({"objectType":"contacts"})", three), multipart_content_type());
+  REQUIRE(accepted.status == http::status::accepted);
+  const std::string id(json::get_string(accepted.json_body(), "id").value_or(""));
+  CHECK(gateway.repository.get(id)->counts.rows_total == 3);
+
+  const std::string four = three + "c@x.test,x\r\n";
+  const auto rejected =
+      gateway.send(http::verb::post, "/v1/imports",
+                   import_body(R"({"objectType":"contacts"})", four), multipart_content_type());
+  check_problem(rejected, http::status::payload_too_large, "too-many-rows");
+  const auto body = rejected.json_body();
+  CHECK(json::get_string(body, "limit") == "max-rows-per-file");
+  CHECK(json::get_string(body, "value") == "3");
+  CHECK(gateway.repository.size() == 1);
+  CHECK(gateway.queue.taken().size() == 1);
+}
+
+TEST_CASE("router counts rows of a file sent first", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(2, 0, 0));
+  // With ';' as delimiter the quoted field spans two lines, so the file has two data rows. Counted
+  // with ',' it would have three, so the gateway counts the stored file again.
+  const std::string csv = "Email;Note\r\na@x.test;\"one\r\ntwo\"\r\nb@x.test;x\r\n";
+  const std::string request = R"({"objectType":"contacts","options":{"delimiter":";"}})";
+  const std::string body =
+      "--" + std::string(boundary) +
+      "\r\nContent-Disposition: form-data; name=\"files\"; filename=\"people.csv\"\r\n\r\n" + csv +
+      "\r\n--" + std::string(boundary) +
+      "\r\nContent-Disposition: form-data; name=\"importRequest\"\r\n\r\n" + request + "\r\n--" +
+      std::string(boundary) + "--\r\n";
+  const auto accepted =
+      gateway.send(http::verb::post, "/v1/imports", body, multipart_content_type());
+  REQUIRE(accepted.status == http::status::accepted);
+  const std::string id(json::get_string(accepted.json_body(), "id").value_or(""));
+  CHECK(gateway.repository.get(id)->counts.rows_total == 2);
+}
+
+TEST_CASE("router stops upload over row limit", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(10, 0, 0));
+  std::string csv = "Email\r\n";
+  for (int row = 0; row < 5000; ++row) {
+    csv += "someone" + std::to_string(row) + "@x.test\r\n";
+  }
+  const auto rejected =
+      gateway.send(http::verb::post, "/v1/imports",
+                   import_body(R"({"objectType":"contacts"})", csv), multipart_content_type());
+  check_problem(rejected, http::status::payload_too_large, "too-many-rows");
+  CHECK(json::get_string(rejected.json_body(), "value") == "10");
+  CHECK_FALSE(has_any_file(gateway.blob_root()));
+  CHECK(gateway.repository.size() == 0);
+  CHECK(gateway.queue.taken().empty());
+}
+
+TEST_CASE("router daily export quota", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(0, 0, 2));
+  for (int i = 0; i < 2; ++i) {
+    const auto accepted = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                       "application/json");
+    CHECK(accepted.status == http::status::accepted);
+  }
+  const auto rejected = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                     "application/json");
+  check_problem(rejected, http::status::too_many_requests, "daily-quota-exceeded");
+  CHECK(rejected.header("Retry-After") == "3600");
+  const auto body = rejected.json_body();
+  CHECK(json::get_string(body, "limit") == "exports-per-day");
+  CHECK(json::get_string(body, "value") == "2");
+  CHECK(json::get_string(body, "used") == "2");
+  CHECK(json::get_string(body, "resetsAt") == "2026-12-06T00:00:00.000Z");
+  CHECK(gateway.repository.size() == 2);
+  CHECK(gateway.quotas.used("tenant-a", jobgate::gateway::daily_quota::exports) == 2);
+
+  // Another tenant has a count of its own.
+  const auto other = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                  "application/json", {{"X-API-Key", std::string(key_b)}});
+  CHECK(other.status == http::status::accepted);
+}
+
+TEST_CASE("router daily rows quota", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(0, 5, 0));
+  const std::string three = "Email\r\na@x.test\r\nb@x.test\r\nc@x.test\r\n";
+  const auto first =
+      gateway.send(http::verb::post, "/v1/imports",
+                   import_body(R"({"objectType":"contacts"})", three), multipart_content_type());
+  CHECK(first.status == http::status::accepted);
+  const auto second =
+      gateway.send(http::verb::post, "/v1/imports",
+                   import_body(R"({"objectType":"contacts"})", three), multipart_content_type());
+  check_problem(second, http::status::too_many_requests, "daily-quota-exceeded");
+  CHECK(json::get_string(second.json_body(), "limit") == "rows-per-day");
+  CHECK(json::get_string(second.json_body(), "used") == "3");
+  CHECK(json::get_string(second.json_body(), "requested") == "3");
+  CHECK(gateway.quotas.used("tenant-a", jobgate::gateway::daily_quota::rows) == 3);
+  // The rejected upload is removed, and only the accepted one stays.
+  CHECK(gateway.repository.size() == 1);
+}
+
+TEST_CASE("router gives quota back on queue failure", "[gateway][router][quotas]") {
+  gateway_under_test gateway(config_with_quotas(0, 0, 5));
+  gateway.queue.next_error =
+      jobgate::kafka::make_kafka_error_code(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT);
+  const auto failed = gateway.send(http::verb::post, "/v1/exports", std::string(export_request),
+                                   "application/json");
+  check_problem(failed, http::status::service_unavailable, "service-unavailable");
+  CHECK(gateway.quotas.takes() == 1);
+  CHECK(gateway.quotas.give_backs() == 1);
+  CHECK(gateway.quotas.used("tenant-a", jobgate::gateway::daily_quota::exports) == 0);
+}
+
+TEST_CASE("router quota off or unavailable", "[gateway][router][quotas]") {
+  gateway_under_test off(config_with_quotas(0, 0, 0));
+  const auto accepted =
+      off.send(http::verb::post, "/v1/exports", std::string(export_request), "application/json");
+  CHECK(accepted.status == http::status::accepted);
+  CHECK(off.quotas.takes() == 0);
+
+  gateway_under_test down(config_with_quotas(0, 0, 5));
+  down.quotas.down = true;
+  const auto rejected =
+      down.send(http::verb::post, "/v1/exports", std::string(export_request), "application/json");
+  check_problem(rejected, http::status::service_unavailable, "service-unavailable");
+  CHECK(rejected.header("Retry-After") == "2");
+  CHECK(down.repository.size() == 0);
 }
 
 TEST_CASE("router adds rate limit fields", "[gateway][router][ratelimit]") {

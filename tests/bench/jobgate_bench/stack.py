@@ -97,12 +97,14 @@ class Stack:
             "JOBGATE_SIGNING_SECRET": secrets.token_hex(32),
             "JOBGATE_METRICS_ADDRESS": "127.0.0.1",
             "JOBGATE_METRICS_PORT": "0",
-            # The benchmarks measure the gateway, not its request rate limits.
+            # The benchmarks measure the gateway, not its request rate limits or daily quotas.
             "JOBGATE_SUBMIT_RATE_LIMIT": "0",
             "JOBGATE_READ_RATE_LIMIT": "0",
             # The drain scenario runs 10,000 jobs of one tenant on up to 4 workers.
             "JOBGATE_RUNNING_IMPORTS": "0",
             "JOBGATE_RUNNING_EXPORTS": "0",
+            "JOBGATE_ROWS_PER_DAY": "0",
+            "JOBGATE_EXPORTS_PER_DAY": "0",
         })
         self.gateway = None
         self.workers = []
