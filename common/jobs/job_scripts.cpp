@@ -67,13 +67,19 @@ local function end_job(now, retention)
 end
 )lua";
 
-// The text of job_functions_lua followed by a script's own text, as one constant array.
+// The text of shared Lua functions followed by a script's own text, as one constant array.
+template <std::size_t FunctionsSize, std::size_t Size>
+constexpr auto concatenate(const char (&functions)[FunctionsSize], const char (&script)[Size]) {
+  std::array<char, FunctionsSize - 1 + Size> text{};
+  std::copy_n(functions, FunctionsSize - 1, text.begin());
+  std::copy_n(script, Size, text.begin() + FunctionsSize - 1);
+  return text;
+}
+
+// The text of job_functions_lua followed by a script's own text.
 template <std::size_t Size>
 constexpr auto with_job_functions(const char (&script)[Size]) {
-  std::array<char, sizeof job_functions_lua - 1 + Size> text{};
-  std::copy_n(job_functions_lua, sizeof job_functions_lua - 1, text.begin());
-  std::copy_n(script, Size, text.begin() + sizeof job_functions_lua - 1);
-  return text;
+  return concatenate(job_functions_lua, script);
 }
 
 // A view of a script text without its terminating NUL.
@@ -448,10 +454,7 @@ end
 // The text of cap_functions_lua followed by a script's own text.
 template <std::size_t Size>
 constexpr auto with_cap_functions(const char (&script)[Size]) {
-  std::array<char, sizeof cap_functions_lua - 1 + Size> text{};
-  std::copy_n(cap_functions_lua, sizeof cap_functions_lua - 1, text.begin());
-  std::copy_n(script, Size, text.begin() + sizeof cap_functions_lua - 1);
-  return text;
+  return concatenate(cap_functions_lua, script);
 }
 
 constexpr auto admit_job_text = with_cap_functions(R"lua(
