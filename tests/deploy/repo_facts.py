@@ -38,6 +38,16 @@ def setting_names(text):
     return set(re.findall(r'reader\.(?:text|integer|list)\(\s*"([a-z0-9-]+)"', text))
 
 
+def limit_setting_names(daemon):
+    """Returns the tenant limits that read_limit_settings reads as settings of a daemon: the
+    entries of the limit table in common/tenants/tenant_limits.cpp owned by it."""
+    relative = "common/tenants/tenant_limits.cpp"
+    entries = re.findall(r'\{"([a-z0-9-]+)",\s*&tenant_limits::\w+,[^{}]*?limit_owner::(\w+)\}',
+                         read(relative))
+    assert entries, f"no limit table found in {relative}; update tests/deploy/repo_facts.py"
+    return {name for name, owner in entries if owner == daemon}
+
+
 def variable_name(setting):
     """Maps a setting to its environment variable, as settings_reader::variable_name does."""
     return "JOBGATE_" + setting.upper().replace("-", "_")
@@ -50,6 +60,8 @@ def daemon_variables(daemon):
     for helper, source in SHARED_SETTING_SOURCES.items():
         if helper + "(" in text:
             names |= setting_names(source.read_text())
+    if "read_limit_settings(" in text:
+        names |= limit_setting_names(daemon)
     assert names, f"no settings found in {DAEMON_CONFIG_SOURCES[daemon]}"
     return {variable_name(name) for name in names}
 
