@@ -1,11 +1,14 @@
-"""The jobgate command-line client against a real gateway, workers, Redis and Kafka."""
+"""The jobgate command-line client against a real gateway, workers, Redis and Kafka, and its
+retries against a local HTTP server that fails the first request."""
 import csv
+import http.server
 import io
 import json
 import os
 import pty
 import select
 import subprocess
+import threading
 import time
 
 from conftest import BUILD
@@ -216,3 +219,58 @@ def test_wait_and_cancel(fresh, tmp_path):
     else:
         # The worker finished first: the job is DONE and cannot be canceled.
         assert "job-not-cancelable" in canceled.stderr
+
+
+class FlakyGateway(http.server.BaseHTTPRequestHandler):
+    """Returns 503 to the first POST /v1/exports and 202 to the next, recording each request."""
+
+    requests = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        FlakyGateway.requests.append((dict(self.headers), body))
+        if len(FlakyGateway.requests) == 1:
+            self.respond(503, {"type": "https://jobgate.dev/problems/service-unavailable",
+                               "title": "A dependency is unavailable", "status": 503},
+                         "application/problem+json", {"Retry-After": "1"})
+        else:
+            self.respond(202, {"id": "exp_" + "1" * 32, "status": "PENDING"}, "application/json",
+                         {})
+
+    def respond(self, status, document, content_type, headers):
+        data = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *arguments):
+        pass
+
+
+def test_retry_reuses_idempotency_key():
+    FlakyGateway.requests = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), FlakyGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = subprocess.run(
+            [CLI, "export", "--object", "contacts", "--properties", "email", "--url",
+             f"http://127.0.0.1:{server.server_port}", "--api-key", "key"],
+            env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "exp_" + "1" * 32 + "\n"
+    assert "the gateway returned HTTP 503; retrying in 1 s (attempt 2 of 5)" in done.stderr
+    assert len(FlakyGateway.requests) == 2
+    first, second = (headers for headers, _ in FlakyGateway.requests)
+    assert first["Idempotency-Key"]
+    assert first["Idempotency-Key"] == second["Idempotency-Key"]
+    assert first["Authorization"] == "Bearer key"
+    assert json.loads(FlakyGateway.requests[1][1]) == {"objectType": "contacts",
+                                                       "properties": ["email"]}
