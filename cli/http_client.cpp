@@ -4,10 +4,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <fstream>
@@ -58,6 +60,14 @@ std::optional<unsigned> parse_seconds(std::string_view text) {
   return seconds;
 }
 
+// The Host header: the port only when it is not the scheme's default, an IPv6 literal bracketed.
+std::string host_field(const gateway_address& address) {
+  std::string host =
+      address.host.find(':') == std::string::npos ? address.host : "[" + address.host + "]";
+  const std::string_view default_port = address.tls ? "443" : "80";
+  return address.port == default_port ? host : host + ":" + address.port;
+}
+
 bool is_retryable_status(const http_response& response) {
   if (response.status == 503 || response.status == 429) {
     return true;
@@ -74,12 +84,8 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
     return client_error{"the URL '" + std::string(url) +
                         "' is invalid: " + parsed.error().message()};
   }
-  if (parsed->scheme() == "https") {
-    // TODO: connect over TLS; until then https gateways need a local http proxy.
-    return client_error{"https URLs are not supported yet, use an http:// URL"};
-  }
-  if (parsed->scheme() != "http") {
-    return client_error{"the URL '" + std::string(url) + "' must start with http://"};
+  if (parsed->scheme() != "http" && parsed->scheme() != "https") {
+    return client_error{"the URL '" + std::string(url) + "' must start with http:// or https://"};
   }
   if (parsed->host().empty()) {
     return client_error{"the URL '" + std::string(url) + "' has no host"};
@@ -87,7 +93,12 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
   gateway_address address;
   // The host without the brackets of an IPv6 literal, as the resolver takes it.
   address.host = std::string(parsed->host_address());
-  address.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+  address.tls = parsed->scheme() == "https";
+  if (parsed->has_port()) {
+    address.port = std::string(parsed->port());
+  } else {
+    address.port = address.tls ? "443" : "80";
+  }
   address.base_path = std::string(parsed->encoded_path());
   while (!address.base_path.empty() && address.base_path.back() == '/') {
     address.base_path.pop_back();
@@ -101,29 +112,45 @@ struct http_client::state {
   std::ostream& notices;
   retry_policy policy;
   net::io_context context;
+  // Created for the first https request: the system's trusted certificates (or SSL_CERT_FILE and
+  // SSL_CERT_DIR, as OpenSSL reads them) and peer verification.
+  std::optional<net::ssl::context> tls_context;
 
   boost::system::result<http_response, attempt_error> attempt(const gateway_address& target_address,
                                                               const std::string& target,
                                                               const http_request& request,
                                                               const body_sink& sink);
-  boost::system::result<void, attempt_error> write_request(beast::tcp_stream& stream,
+  template <class Stream>
+  boost::system::result<http_response, attempt_error> exchange(
+      Stream& stream, const gateway_address& target_address, const std::string& target,
+      const http_request& request, const body_sink& sink);
+  template <class Stream>
+  boost::system::result<void, attempt_error> write_request(Stream& stream,
                                                            const std::string& target,
                                                            const gateway_address& target_address,
                                                            const http_request& request);
+  template <class Stream>
+  beast::error_code write_bytes(Stream& stream, const char* data, std::size_t size) {
+    beast::get_lowest_layer(stream).expires_after(io_timeout);
+    return run_operation(context, [&](auto handler) {
+      net::async_write(stream, net::buffer(data, size), std::move(handler));
+    });
+  }
 };
 
 http_client::http_client(gateway_address address, std::string api_key, std::ostream& notices,
                          retry_policy policy)
-    : state_(new state{std::move(address), std::move(api_key), notices, policy, {}}) {}
+    : state_(new state{std::move(address), std::move(api_key), notices, policy, {}, {}}) {}
 
 http_client::~http_client() = default;
 
+template <class Stream>
 boost::system::result<void, attempt_error> http_client::state::write_request(
-    beast::tcp_stream& stream, const std::string& target, const gateway_address& target_address,
+    Stream& stream, const std::string& target, const gateway_address& target_address,
     const http_request& request) {
   const auto verb = http::string_to_verb(request.method);
   http::request<http::string_body> message{verb, target, 11};
-  message.set(http::field::host, target_address.host + ":" + target_address.port);
+  message.set(http::field::host, host_field(target_address));
   message.set(http::field::user_agent, "jobgate-cli/" + std::string(version()));
   if (request.authenticate && !api_key.empty()) {
     message.set(http::field::authorization, "Bearer " + api_key);
@@ -136,7 +163,7 @@ boost::system::result<void, attempt_error> http_client::state::write_request(
   if (request.upload == nullptr) {
     message.body() = request.body;
     message.prepare_payload();
-    stream.expires_after(io_timeout);
+    beast::get_lowest_layer(stream).expires_after(io_timeout);
     const auto error = run_operation(
         context, [&](auto handler) { http::async_write(stream, message, std::move(handler)); });
     if (error) {
@@ -147,47 +174,44 @@ boost::system::result<void, attempt_error> http_client::state::write_request(
 
   // An upload writes the header, then the multipart head, the file in chunks and the tail.
   const streamed_upload& upload = *request.upload;
-  const std::uint64_t total = upload.head.size() + upload.file_size + upload.tail.size();
-  message.content_length(total);
-  http::request_serializer<http::string_body> serializer{message};
-  stream.expires_after(io_timeout);
-  auto error = run_operation(context, [&](auto handler) {
-    http::async_write_header(stream, serializer, std::move(handler));
-  });
   std::ifstream file(upload.file_path, std::ios::binary);
   if (!file) {
     return attempt_error{"reading " + upload.file_path + " failed", false};
   }
+  const std::uint64_t total = upload.head.size() + upload.file_size + upload.tail.size();
+  message.content_length(total);
+  http::request_serializer<http::string_body> serializer{message};
+  beast::get_lowest_layer(stream).expires_after(io_timeout);
+  auto error = run_operation(context, [&](auto handler) {
+    http::async_write_header(stream, serializer, std::move(handler));
+  });
   std::uint64_t sent = 0;
-  const auto write_bytes = [&](const char* data, std::size_t size) {
-    stream.expires_after(io_timeout);
-    error = run_operation(context, [&](auto handler) {
-      net::async_write(stream, net::buffer(data, size), std::move(handler));
-    });
+  const auto send_part = [&](const char* data, std::size_t size) {
+    error = write_bytes(stream, data, size);
     sent += size;
     if (!error && upload.on_progress) {
       upload.on_progress(sent, total);
     }
   };
   if (!error) {
-    write_bytes(upload.head.data(), upload.head.size());
+    send_part(upload.head.data(), upload.head.size());
   }
+
+  // Exactly file_size bytes, the size that Content-Length announced.
   std::vector<char> chunk(chunk_size);
-  std::uint64_t file_bytes = 0;
-  while (!error && file) {
-    file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  std::uint64_t left = upload.file_size;
+  while (!error && left > 0) {
+    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    file.read(chunk.data(), static_cast<std::streamsize>(wanted));
     const auto count = static_cast<std::size_t>(file.gcount());
     if (count == 0) {
-      break;
+      return attempt_error{upload.file_path + " became shorter while it was uploaded", false};
     }
-    file_bytes += count;
-    write_bytes(chunk.data(), count);
-  }
-  if (!error && file_bytes != upload.file_size) {
-    return attempt_error{upload.file_path + " changed size while it was uploaded", false};
+    left -= count;
+    send_part(chunk.data(), count);
   }
   if (!error) {
-    write_bytes(upload.tail.data(), upload.tail.size());
+    send_part(upload.tail.data(), upload.tail.size());
   }
   if (error) {
     return attempt_error{"sending the upload failed: " + error.message()};
@@ -221,6 +245,39 @@ boost::system::result<http_response, attempt_error> http_client::state::attempt(
   if (error) {
     return attempt_error{"connecting to " + where + " failed: " + error.message()};
   }
+  if (!target_address.tls) {
+    return exchange(stream, target_address, target, request, sink);
+  }
+
+  // TLS with the host name sent (SNI) and checked against the server's certificate.
+  if (!tls_context) {
+    tls_context.emplace(net::ssl::context::tls_client);
+    tls_context->set_default_verify_paths();
+    tls_context->set_verify_mode(net::ssl::verify_peer);
+  }
+  beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls_context);
+  if (SSL_set_tlsext_host_name(tls_stream.native_handle(), target_address.host.c_str()) != 1) {
+    return attempt_error{"setting the TLS server name " + target_address.host + " failed", false};
+  }
+  tls_stream.set_verify_callback(net::ssl::host_name_verification(target_address.host));
+  beast::get_lowest_layer(tls_stream).expires_after(connect_timeout);
+  error = run_operation(context, [&](auto handler) {
+    tls_stream.async_handshake(net::ssl::stream_base::client, std::move(handler));
+  });
+  if (error) {
+    // A certificate that fails verification fails again, so only a network error is retried.
+    const bool retryable = error.category() != net::error::get_ssl_category();
+    return attempt_error{"the TLS handshake with " + where + " failed: " + error.message(),
+                         retryable};
+  }
+  return exchange(tls_stream, target_address, target, request, sink);
+}
+
+template <class Stream>
+boost::system::result<http_response, attempt_error> http_client::state::exchange(
+    Stream& stream, const gateway_address& target_address, const std::string& target,
+    const http_request& request, const body_sink& sink) {
+  const std::string where = target_address.host + ":" + target_address.port;
 
   // Send. A gateway that rejects an upload early may respond before it read the whole body and
   // close, so a failed write still tries to read that response.
@@ -233,8 +290,8 @@ boost::system::result<http_response, attempt_error> http_client::state::attempt(
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
-  stream.expires_after(io_timeout);
-  error = run_operation(context, [&](auto handler) {
+  beast::get_lowest_layer(stream).expires_after(io_timeout);
+  auto error = run_operation(context, [&](auto handler) {
     http::async_read_header(stream, buffer, parser, std::move(handler));
   });
   if (error) {
@@ -257,7 +314,7 @@ boost::system::result<http_response, attempt_error> http_client::state::attempt(
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    stream.expires_after(io_timeout);
+    beast::get_lowest_layer(stream).expires_after(io_timeout);
     error = run_operation(context, [&](auto handler) {
       http::async_read_some(stream, buffer, parser, std::move(handler));
     });
@@ -283,8 +340,10 @@ boost::system::result<http_response, attempt_error> http_client::state::attempt(
       response.body.append(chunk.data(), count);
     }
   }
+
+  // The connection serves one request, so it closes without a TLS close_notify.
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   return response;
 }
 

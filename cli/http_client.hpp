@@ -19,15 +19,16 @@ struct client_error {
   std::string message;
 };
 
-// The gateway's address: host, port and a path prefix without the final slash.
+// The gateway's address: scheme, host, port and a path prefix without the final slash.
 struct gateway_address {
+  bool tls = false;  // https
   std::string host;
   std::string port;
   std::string base_path;
 };
 
-// Parses an http:// URL such as "http://127.0.0.1:8080" or "http://gw.example/api". Returns a
-// message for an https:// URL, which this client cannot connect to yet, and for other schemes.
+// Parses an http:// or https:// URL such as "http://127.0.0.1:8080" or "https://gw.example/api".
+// Returns a message for other schemes and for a URL without a host.
 boost::system::result<gateway_address, client_error> parse_gateway_url(std::string_view url);
 
 // A multipart/form-data body whose file part is read from disk while it is sent, so its size never
@@ -43,8 +44,8 @@ struct streamed_upload {
 
 struct http_request {
   std::string method = "GET";
-  // A path and query below the gateway's base path, or an absolute http:// URL such as a signed
-  // download link.
+  // A path and query below the gateway's base path, or an absolute URL such as a signed download
+  // link.
   std::string target;
   std::vector<std::pair<std::string, std::string>> fields;
   std::string body;
@@ -70,10 +71,11 @@ struct retry_policy {
   std::chrono::seconds max_delay{30};
 };
 
-// A blocking HTTP/1.1 client for one gateway, one connection per request. Every request is retried
-// after 503, 429 and 409 idempotency-key-in-use (waiting Retry-After) and after connection
-// failures (waiting 1, 2, 4... seconds) up to the policy's bounds, with a notice on `notices` per
-// retry. A request whose body went partly to a sink is never retried. Not thread-safe.
+// A blocking HTTP/1.1 client for one gateway, one connection per request, over TCP or TLS.
+// Every request is retried after 503, 429 and 409 idempotency-key-in-use (waiting Retry-After)
+// and after connection failures (waiting 1, 2, 4... seconds) up to the policy's bounds, with a
+// notice on `notices` per retry. A request whose body went partly to a sink is not retried, and
+// neither is a TLS handshake that failed certificate verification. Not thread-safe.
 class http_client {
  public:
   http_client(gateway_address address, std::string api_key, std::ostream& notices,

@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import ssl
 import subprocess
 import threading
 import time
@@ -252,10 +253,7 @@ class FlakyGateway(http.server.BaseHTTPRequestHandler):
 
 
 def test_retry_reuses_idempotency_key():
-    FlakyGateway.requests = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), FlakyGateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = start_flaky_gateway()
     try:
         done = subprocess.run(
             [CLI, "export", "--object", "contacts", "--properties", "email", "--url",
@@ -274,3 +272,44 @@ def test_retry_reuses_idempotency_key():
     assert first["Authorization"] == "Bearer key"
     assert json.loads(FlakyGateway.requests[1][1]) == {"objectType": "contacts",
                                                        "properties": ["email"]}
+
+
+def start_flaky_gateway(tls_directory=None):
+    """Starts FlakyGateway on a free loopback port, with TLS when given a certificate directory."""
+    FlakyGateway.requests = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), FlakyGateway)
+    if tls_directory is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_directory / "cert.pem", tls_directory / "key.pem")
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_https_checks_certificate(tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    server = start_flaky_gateway(tmp_path)
+    url = f"https://127.0.0.1:{server.server_port}"
+    command = [CLI, "export", "--object", "contacts", "--properties", "email", "--url", url,
+               "--api-key", "key"]
+    try:
+        # OpenSSL's default verify paths include SSL_CERT_FILE.
+        trusted = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                 env={"PATH": os.environ["PATH"],
+                                      "SSL_CERT_FILE": str(tmp_path / "cert.pem")})
+        untrusted = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                   env={"PATH": os.environ["PATH"],
+                                        "SSL_CERT_FILE": str(tmp_path / "missing.pem")})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout == "exp_" + "1" * 32 + "\n"
+    assert len(FlakyGateway.requests) == 2
+    assert untrusted.returncode == 1
+    assert "TLS handshake" in untrusted.stderr
+    assert "certificate verify failed" in untrusted.stderr
+    assert "retrying" not in untrusted.stderr
