@@ -313,3 +313,14 @@ def test_https_checks_certificate(tmp_path):
     assert "TLS handshake" in untrusted.stderr
     assert "certificate verify failed" in untrusted.stderr
     assert "retrying" not in untrusted.stderr
+
+
+def test_oversized_upload_shows_problem(make_stack, tmp_path):
+    small = make_stack({"JOBGATE_MAX_UPLOAD_BYTES": 100000})
+    small.new_client()
+    rows = "".join(f"r{index}@example.com\r\n" for index in range(200000))
+    path = write_contacts(tmp_path, "Email\r\n" + rows, "big.csv")
+    rejected = run_cli(small, "import", path, "--object", "contacts")
+    assert rejected.returncode == 1, rejected.stderr
+    assert "(HTTP 413 payload-too-large)" in rejected.stderr
+    assert "maxBytes: 100000" in rejected.stderr
