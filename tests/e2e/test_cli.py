@@ -324,3 +324,57 @@ def test_oversized_upload_shows_problem(make_stack, tmp_path):
     assert rejected.returncode == 1, rejected.stderr
     assert "(HTTP 413 payload-too-large)" in rejected.stderr
     assert "maxBytes: 100000" in rejected.stderr
+
+
+class PollingGateway(http.server.BaseHTTPRequestHandler):
+    """Has no event stream, so clients poll: the job is PROCESSING twice, then DONE."""
+
+    polls = 0
+
+    def do_GET(self):
+        if self.path.endswith("/events"):
+            self.respond(501, b"", {})
+            return
+        PollingGateway.polls += 1
+        done = PollingGateway.polls > 2
+        job = {"id": "imp_" + "2" * 32, "status": "DONE" if done else "PROCESSING",
+               "progress": {"rowsProcessed": 10 * PollingGateway.polls, "rowsTotal": 30},
+               "counts": {"rowsRead": 30, "created": 30, "updated": 0, "failed": 0,
+                          "skippedBlank": 0}}
+        self.respond(200, json.dumps(job).encode(), {} if done else {"Retry-After": "1"})
+
+    def respond(self, status, data, headers):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *arguments):
+        pass
+
+
+def test_wait_polls_without_event_stream():
+    PollingGateway.polls = 0
+    server = http.server.HTTPServer(("127.0.0.1", 0), PollingGateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        waited = subprocess.run(
+            [CLI, "wait", "imp_" + "2" * 32, "--url", f"http://127.0.0.1:{server.server_port}",
+             "--api-key", "key"],
+            env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert waited.returncode == 0, waited.stderr
+    assert PollingGateway.polls == 3
+    assert elapsed >= 2  # Retry-After: 1 between the three polls
+    assert waited.stdout.splitlines() == [
+        "PROCESSING 10/30 rows (33.3%)",
+        "DONE 30/30 rows (100.0%)",
+        "imp_" + "2" * 32 + " DONE: 30 rows read, 30 created, 0 updated, 0 failed, "
+        "0 blank rows skipped"]
