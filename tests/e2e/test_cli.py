@@ -1,5 +1,5 @@
 """The jobgate command-line client against a real gateway, workers, Redis and Kafka, and its
-retries against a local HTTP server that fails the first request."""
+retries, TLS and polling against small local HTTP servers."""
 import csv
 import http.server
 import io
