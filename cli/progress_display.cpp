@@ -23,7 +23,7 @@ void progress_display::show_upload(std::uint64_t sent, std::uint64_t total) {
   }
   const double fraction = total == 0 ? 1.0 : static_cast<double>(sent) / static_cast<double>(total);
   const std::string line = "uploading " + format_bar(fraction, bar_width) + " " +
-                           format_count(sent / 1024) + "/" + format_count(total / 1024) + " KiB";
+                           format_bytes(sent) + " of " + format_bytes(total);
   redraw(line, sent == total);
 }
 

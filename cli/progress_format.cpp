@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 namespace jobgate::cli {
 
@@ -17,6 +18,22 @@ std::string format_count(std::uint64_t count) {
     result += digits[i];
   }
   return result;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes < 1024) {
+    return std::to_string(bytes) + " B";
+  }
+  constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double size = static_cast<double>(bytes) / 1024.0;
+  std::size_t unit = 0;
+  while (size >= 1023.95 && unit + 1 < std::size(units)) {
+    size /= 1024.0;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", size, units[unit]);
+  return text;
 }
 
 std::string format_duration(double seconds) {

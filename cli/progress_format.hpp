@@ -20,6 +20,9 @@ struct progress_snapshot {
 // Formats 1234567 as "1,234,567".
 std::string format_count(std::uint64_t count);
 
+// Formats a size as "512 B", "12.3 KiB", "4.5 MiB" or "1.2 GiB".
+std::string format_bytes(std::uint64_t bytes);
+
 // Formats whole seconds as "m:ss", or "h:mm:ss" from one hour on. Negative input counts as 0.
 std::string format_duration(double seconds);
 

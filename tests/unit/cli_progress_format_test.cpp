@@ -13,6 +13,16 @@ TEST_CASE("progress format: counts with separators", "[cli]") {
   CHECK(format_count(1234567) == "1,234,567");
 }
 
+TEST_CASE("progress format: byte sizes", "[cli]") {
+  CHECK(format_bytes(0) == "0 B");
+  CHECK(format_bytes(1023) == "1023 B");
+  CHECK(format_bytes(1024) == "1.0 KiB");
+  CHECK(format_bytes(12595) == "12.3 KiB");
+  CHECK(format_bytes(1048575) == "1.0 MiB");
+  CHECK(format_bytes(4718592) == "4.5 MiB");
+  CHECK(format_bytes(1288490189) == "1.2 GiB");
+}
+
 TEST_CASE("progress format: durations", "[cli]") {
   CHECK(format_duration(0) == "0:00");
   CHECK(format_duration(5.4) == "0:05");
