@@ -72,10 +72,12 @@ command_result run_errors(const command_session& run) {
     return exit_success;
   }
 
-  // Every page, collected into one document for --json. An entry keeps up to 64 KiB of cells, so
-  // pages of 200 stay far below the client's 64 MiB limit of a buffered response.
-  json::document all(rapidjson::kObjectType);
-  json::value results(rapidjson::kArrayType);
+  // Every page in turn. With --json the entries are written as they arrive, inside one document,
+  // so memory does not grow with the error count. An entry keeps up to 64 KiB of cells, so pages
+  // of 200 stay far below the client's 64 MiB limit of a buffered response.
+  std::ostream& out = run.environment.out;
+  std::uint64_t shown = 0;
+  bool header_written = false;
   std::string target = "/v1/imports/" + command.job_id + "/errors?limit=200";
   while (!target.empty()) {
     http_request request;
@@ -84,28 +86,30 @@ command_result run_errors(const command_session& run) {
     if (!page) {
       return page.error();
     }
-    json::document& body = page->second;
-    if (!all.HasMember("jobId")) {
-      all.AddMember("jobId", json::value(command.job_id.c_str(), all.GetAllocator()),
-                    all.GetAllocator());
-      all.AddMember("total", json::get_int(body, "total").value_or(0), all.GetAllocator());
+    const json::document& body = page->second;
+    if (command.json && !header_written) {
+      header_written = true;
+      const json::value id(rapidjson::StringRef(command.job_id.data(), command.job_id.size()));
+      out << R"({"jobId":)" << json::serialize(id) << R"(,"total":)"
+          << json::get_int(body, "total").value_or(0) << R"(,"results":[)";
     }
     if (const json::value* entries = json::get_array(body, "results")) {
       for (const auto& entry : entries->GetArray()) {
-        if (!command.json) {
-          run.environment.out << describe_error_entry(entry);
+        if (command.json) {
+          out << (shown == 0 ? "" : ",") << json::serialize(entry);
+        } else {
+          out << describe_error_entry(entry);
         }
-        results.PushBack(json::value(entry, all.GetAllocator()), all.GetAllocator());
+        ++shown;
       }
     }
     const json::value* links = json::get_object(body, "links");
     target = links ? std::string(json::get_string(*links, "next").value_or("")) : "";
   }
   if (command.json) {
-    all.AddMember("results", results, all.GetAllocator());
-    run.environment.out << json::serialize(all) << '\n';
-  } else if (results.Empty()) {
-    run.environment.out << "no rejected rows\n";
+    out << "]}\n";
+  } else if (shown == 0) {
+    out << "no rejected rows\n";
   }
   return exit_success;
 }

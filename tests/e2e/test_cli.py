@@ -378,3 +378,25 @@ def test_wait_polls_without_event_stream():
         "DONE 30/30 rows (100.0%)",
         "imp_" + "2" * 32 + " DONE: 30 rows read, 30 created, 0 updated, 0 failed, "
         "0 blank rows skipped"]
+
+
+def test_errors_follow_every_page(fresh, tmp_path):
+    rows = "".join(f"bad{index},B{index}\r\n" for index in range(450))
+    path = write_contacts(tmp_path, "Email,First Name\r\nok@example.com,Ok\r\n" + rows, "bad.csv")
+    done = run_cli(fresh, "import", path, "--object", "contacts", "--wait")
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.splitlines()[0]
+
+    listed = run_cli(fresh, "errors", job_id)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 450
+    assert lines[0].startswith("row 3: invalid_email in column Email, value 'bad0'")
+    assert lines[-1].startswith("row 452: invalid_email in column Email, value 'bad449'")
+
+    report = run_cli(fresh, "errors", job_id, "--json")
+    assert report.returncode == 0, report.stderr
+    document = json.loads(report.stdout)
+    assert document["jobId"] == job_id
+    assert document["total"] == 450
+    assert [entry["row"] for entry in document["results"]] == list(range(3, 453))
