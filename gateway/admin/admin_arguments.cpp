@@ -39,6 +39,8 @@ constexpr std::array<command_spec, 7> commands = {{
 }};
 
 constexpr std::array<std::string_view, 1> setting_names = {"redis-url"};
+// Longest description or key label accepted.
+constexpr std::size_t max_text_length = 200;
 
 constexpr std::string_view common_options =
     "  --json              print JSON instead of text\n"
@@ -75,7 +77,7 @@ std::string limit_help() {
   for (const auto& field : tenants::limit_fields()) {
     text += "  --" + std::string(field.name) + ": " + std::string(field.help) + ", in " +
             std::string(field.unit) + ", " + std::to_string(field.min) + " to " +
-            std::to_string(field.max) + "\n";
+            std::to_string(field.max) + (field.min == 0 ? " (0 turns it off)" : "") + "\n";
   }
   return text;
 }
@@ -130,10 +132,20 @@ std::optional<usage_error> apply_options(const command_spec& spec,
     seen.push_back(name);
     const bool takes_limits =
         spec.options == option_set::limits_and_description || spec.options == option_set::limits;
-    if (name == "description" && spec.options == option_set::limits_and_description) {
-      command.description = value;
-    } else if (name == "label" && spec.options == option_set::label) {
-      command.label = value;
+    const bool is_text =
+        (name == "description" && spec.options == option_set::limits_and_description) ||
+        (name == "label" && spec.options == option_set::label);
+    if (is_text) {
+      // Descriptions and labels are printed in tables, one entry per line.
+      const bool printable = std::none_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+      });
+      if (!printable || value.size() > max_text_length) {
+        return fail("invalid value for --" + name + ": at most " + std::to_string(max_text_length) +
+                        " characters without control characters",
+                    command_usage(spec));
+      }
+      (name == "description" ? command.description : command.label) = value;
     } else if (takes_limits && tenants::find_limit_field(name) != nullptr) {
       auto change = tenants::parse_limit_change(name, value);
       if (!change) {
@@ -221,6 +233,12 @@ boost::system::result<admin_arguments, usage_error> parse_admin_arguments(
     const std::string_view body = argument.substr(2);
     const auto equals = body.find('=');
     std::string name(body.substr(0, equals));
+    const bool known =
+        name == "description" || name == "label" || tenants::find_limit_field(name) != nullptr ||
+        std::find(setting_names.begin(), setting_names.end(), name) != setting_names.end();
+    if (!known) {
+      return fail("unknown option --" + name);
+    }
     std::string value;
     if (equals != std::string_view::npos) {
       value = std::string(body.substr(equals + 1));

@@ -71,7 +71,9 @@ void print_tenant(const tenants::tenant_record& tenant, bool as_json, std::ostre
         value = own;
       }
     }
-    out << "  " << std::left << std::setw(20) << field.name << value << " " << field.unit << "\n";
+    const bool off = value == "0" || (value.starts_with("default") && defaults.*field.member == 0);
+    out << "  " << std::left << std::setw(20) << field.name << value << " " << field.unit
+        << (off && field.min == 0 ? " (off)" : "") << "\n";
   }
 }
 

@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string_view> arguments(argv + 1, argv + argc);
   auto parsed = admin::parse_admin_arguments(arguments);
   if (!parsed) {
-    std::cerr << "jobgate-admin: " << parsed.error().message << "\n\n" << parsed.error().usage;
+    // The synopsis line only, so the error stays in view.
+    const std::string& usage = parsed.error().usage;
+    std::cerr << "jobgate-admin: " << parsed.error().message << "\n"
+              << usage.substr(0, usage.find('\n')) << "\nRun with --help for details.\n";
     return admin::exit_usage;
   }
   if (!parsed->command) {
@@ -52,7 +55,9 @@ int main(int argc, char** argv) {
   auto connection = redis::connection::connect(*endpoint);
   if (!connection) {
     std::cerr << "jobgate-admin: connecting to Redis at " << redis::masked_redis_url(redis_url)
-              << " failed: " << connection.error().message() << "\n";
+              << " failed: " << connection.error().message()
+              << ". Set --redis-url or JOBGATE_REDIS_URL to the Redis of the gateways; the local "
+                 "stack writes it to .run/stack/stack.env.\n";
     return admin::exit_failure;
   }
   tenants::tenant_store store(*connection);

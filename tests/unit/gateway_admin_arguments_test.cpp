@@ -115,8 +115,13 @@ TEST_CASE("admin usage errors name the argument", "[admin]") {
         "unknown option --label for 'tenant list'");
   CHECK(usage_message({"key", "create", "acme", "--submit-burst", "3"}) ==
         "unknown option --submit-burst for 'key create'");
-  CHECK(usage_message({"tenant", "create", "acme", "--burst", "3"}) ==
-        "unknown option --burst for 'tenant create'");
+  CHECK(usage_message({"tenant", "create", "acme", "--burst", "3"}) == "unknown option --burst");
+  CHECK(usage_message({"--version"}) == "unknown option --version");
+  CHECK(usage_message({"tenant", "list", "--bogus", "x"}) == "unknown option --bogus");
+  CHECK(usage_message({"tenant", "create", "acme", "--description", "two\nlines"})
+            .starts_with("invalid value for --description: at most 200 characters"));
+  CHECK(usage_message({"key", "create", "acme", "--label", std::string(201, 'x')})
+            .starts_with("invalid value for --label:"));
   CHECK(usage_message({"tenant", "set", "acme"}) ==
         "'tenant set' needs at least one --LIMIT VALUE");
   CHECK(usage_message({"tenant", "create", "acme", "--label"}) == "option --label needs a value");
