@@ -322,7 +322,7 @@ def test_oversized_upload_shows_problem(make_stack, tmp_path):
     path = write_contacts(tmp_path, "Email\r\n" + rows, "big.csv")
     rejected = run_cli(small, "import", path, "--object", "contacts")
     assert rejected.returncode == 1, rejected.stderr
-    assert "(HTTP 413 payload-too-large)" in rejected.stderr
+    assert "(HTTP 413 upload-too-large)" in rejected.stderr
     assert "maxBytes: 100000" in rejected.stderr
 
 
