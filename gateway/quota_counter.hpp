@@ -16,7 +16,8 @@ constexpr std::string_view to_string(daily_quota quota) {
   return quota == daily_quota::rows ? "rows" : "exports";
 }
 
-// What one submission counts against a daily quota: the data rows of an import, or one export.
+// The amount one submission counts against a daily quota: the data rows of an import, or one
+// export.
 struct quota_request {
   daily_quota quota = daily_quota::exports;
   std::int64_t amount = 0;

@@ -12,8 +12,8 @@ namespace asio = boost::asio;
 namespace {
 
 // Counts `amount` against a daily quota. KEYS: the key prefix of store_keys::daily_quota_prefix,
-// to which the script appends the day, so the key is not declared in full; jobgate runs on a
-// single Redis, where that is allowed. ARGV: amount, limit, and optionally the time in Unix seconds
+// to which the script appends the day. The key is therefore not declared in full, which a single
+// Redis allows. ARGV: amount, limit, and optionally the time in Unix seconds
 // in place of Redis's clock.
 // The day is the UTC calendar date of the time, found with the days-to-civil-date conversion of
 // the proleptic Gregorian calendar (400-year eras of 146097 days, years starting on 1 March).

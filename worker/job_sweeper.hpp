@@ -27,7 +27,7 @@ struct sweep_counts {
 // claim each entry atomically, so several of them share the work without taking the same job twice.
 class job_sweeper {
  public:
-  // defaults holds the running-jobs caps of tenants without their own.
+  // defaults contains the running-jobs caps of tenants without their own.
   job_sweeper(redis::connection connection, kafka::kafka_producer& producer,
               const tenants::tenant_limits& defaults);
 

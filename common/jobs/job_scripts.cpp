@@ -403,7 +403,7 @@ return {'taken', job[3] or '0'}
 )lua");
 const std::string_view take_over_job = script_view(take_over_job_text);
 
-// Lua functions of the running-jobs caps. A tenant's running set holds the jobs of one kind that
+// Lua functions of the running-jobs caps. A tenant's running set contains the jobs of one kind that
 // run or were picked to run next, and its deferred set the PENDING jobs that wait for a place,
 // oldest first. jg:deferred-counts counts the deferred jobs per "KIND:TENANT" for the metrics.
 constexpr char cap_functions_lua[] = R"lua(

@@ -102,8 +102,8 @@ inline std::string tenant_api_keys(std::string_view name) {
   return "jg:tenant-keys:" + std::string(name);
 }
 
-// Sorted set of the job ids of one kind that run for a tenant, or were picked to run next, and
-// count against its running-jobs cap; scored by the time they took the place (millis).
+// Sorted set of the job ids of one kind that run for a tenant, or were picked to run next, and so
+// count against its running-jobs cap. Scored by the time they took the place (millis).
 inline std::string running_jobs(std::string_view kind, std::string_view tenant) {
   return "jg:running:" + std::string(kind) + ":" + std::string(tenant);
 }

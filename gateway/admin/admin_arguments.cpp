@@ -39,7 +39,7 @@ constexpr std::array<command_spec, 7> commands = {{
 }};
 
 constexpr std::array<std::string_view, 1> setting_names = {"redis-url"};
-// Longest description or key label accepted.
+// Maximum length of a description or key label.
 constexpr std::size_t max_text_length = 200;
 
 constexpr std::string_view common_options =

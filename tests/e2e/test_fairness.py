@@ -45,12 +45,12 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
     assert response.status == 202, response.body
     other_location = response.header("Location")
 
-    most_running = 0
+    max_running = 0
     waiting_seen = None
     deferred_seen = 0
     deadline = time.monotonic() + 120
     while True:
-        most_running = max(most_running, len(imports_with_status(flooder, "PROCESSING")))
+        max_running = max(max_running, len(imports_with_status(flooder, "PROCESSING")))
         if waiting_seen is None:
             waiting = flooder.get(flood[-1]).json()
             if waiting["status"] == "PENDING" and "queuePosition" in waiting:
@@ -65,7 +65,7 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
 
     assert other_job["status"] == "DONE", other_job
     assert other_job["counts"] == expected["counts"]
-    # The other tenant's import waits at most for one import that holds its partition's consumer.
+    # The other tenant's import waits at most for one import that runs on its partition's consumer.
     finished = [flooder.get(location).json() for location in flood[:flooder_done + 2]]
     durations = [client_time(job["completedAt"]) - client_time(job["startedAt"])
                  for job in finished if job["status"] == "DONE"]
@@ -76,7 +76,7 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
           f"{durations} ms; {flooder_done} of them done by then")
     assert waited_ms <= 2 * one_job_ms + 2000, (waited_ms, durations)
     assert flooder_done <= 10, f"{flooder_done} imports of the flooding tenant ran first"
-    assert most_running <= 2
+    assert max_running <= 2
 
     assert waiting_seen is not None, "no waiting import showed its queue position"
     assert waiting_seen["queuePosition"] >= 1
