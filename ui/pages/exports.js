@@ -2,6 +2,7 @@
 // finished one. The list refreshes every 3 seconds while an export is still running.
 
 import { getJson, listJobs, postJson } from '../api.js';
+import { exportDownloadLink } from '../download_link.js';
 import {
   TERMINAL_STATUSES, announce, errorBox, formatNumber, formatTime, h, jobLink, jobPercent,
   progressBar, replaceChildren, statusBadge,
@@ -148,7 +149,6 @@ function fileCell(job, result) {
   if (result.error) {
     return h('span', { class: 'muted' }, result.error.problem?.title ?? 'No file');
   }
-  // The signed link needs no API key. It expires at urlExpiresAt, and each refresh reads a new one.
-  return h('a', { href: result.url, download: '', title: `Valid until ${formatTime(result.urlExpiresAt)}` },
-    `Download ${String(result.format).toUpperCase()}`, h('span', { class: 'visually-hidden' }, ` of ${job.name || job.id}`));
+  return exportDownloadLink(job, result, `Download ${String(result.format).toUpperCase()}`,
+    h('span', { class: 'visually-hidden' }, ` of ${job.name || job.id}`));
 }

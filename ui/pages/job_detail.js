@@ -2,6 +2,7 @@
 // rejected rows of an import with the CSV report, and the download link of a finished export.
 
 import { ApiError, downloadWithKey, followJobEvents, getJson, request } from '../api.js';
+import { exportDownloadLink } from '../download_link.js';
 import {
   TERMINAL_STATUSES, announce, between, countTile, errorBox, formatBytes, formatDuration, formatNumber,
   formatTime, h, jobPercent, replaceChildren, statusBadge,
@@ -219,10 +220,12 @@ function countsCard(counts) {
 function resultContent(job, body) {
   if (job.kind === 'exports') {
     // The signed link needs no API key, so a plain link downloads the file.
+    const link = exportDownloadLink(job, body, `Download ${job.id}.${body.format}`);
+    link.classList.add('button', 'primary');
     return h('div', {},
       h('p', {}, `${formatNumber(body.rows)} rows, ${formatBytes(body.bytes)}, ${String(body.format).toUpperCase()}.`),
-      h('p', {}, h('a', { class: 'button primary', href: body.url, download: '' }, `Download ${job.id}.${body.format}`)),
-      h('p', { class: 'muted' }, `The link works until ${formatTime(body.urlExpiresAt)}.`));
+      h('p', {}, link),
+      h('p', { class: 'muted' }, 'The link is signed for a limited time and renewed when you use it after that.'));
   }
   const counts = body.counts ?? {};
   return h('p', {}, `${formatNumber(counts.created)} created, ${formatNumber(counts.updated)} updated, `

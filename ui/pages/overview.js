@@ -47,7 +47,7 @@ export function render(main) {
 
 function renderOverview(jobs, complete, metrics) {
   const byKind = { imports: {}, exports: {} };
-  for (const job of jobs) {
+  for (const job of jobs.filter((candidate) => byKind[candidate.kind])) {
     byKind[job.kind][job.status] = (byKind[job.kind][job.status] ?? 0) + 1;
   }
   const count = (status) => jobs.filter((job) => job.status === status).length;
