@@ -34,6 +34,7 @@ try {
     }
   });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
+  const nav = page.getByRole('navigation', { name: 'Main' });
   // Transitions are finished before each screenshot, so a bar at 100% is drawn full.
   const shoot = (name) => page.screenshot({
     path: path.join(output, `${name}.png`), fullPage: true, animations: 'disabled',
@@ -48,7 +49,7 @@ try {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 
   // Import: dry run, check the suggested mapping, submit, follow the progress to 100%.
-  await page.getByRole('link', { name: 'Import' }).click();
+  await nav.getByRole('link', { name: 'Import' }).click();
   await page.getByLabel('CSV file', { exact: true }).setInputFiles(csvPath);
   await page.getByLabel('Object type', { exact: true }).selectOption('contacts');
   await page.getByRole('button', { name: 'Check file' }).click();
@@ -63,8 +64,16 @@ try {
   await page.waitForURL(/#\/jobs\/imp_[0-9a-f]{32}$/);
   summary.importId = decodeURIComponent(page.url().split('#/jobs/')[1]);
   const progress = page.getByRole('progressbar', { name: 'Job progress' });
+  await progress.waitFor();
+  // Records every value the bar shows, to prove that it moved while the job ran.
+  await progress.evaluate((bar) => {
+    window.progressValues = [bar.getAttribute('aria-valuenow')];
+    new MutationObserver(() => window.progressValues.push(bar.getAttribute('aria-valuenow')))
+      .observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+  });
   await progress.and(page.locator('[aria-valuenow="100"]')).waitFor();
   summary.progressSeen = await progress.getAttribute('aria-valuenow');
+  summary.progressValues = await page.evaluate(() => window.progressValues);
   await page.getByRole('heading', { name: /^Rejected rows \(\d+\)$/ }).waitFor();
   summary.rejectedHeading = await page.getByRole('heading', { name: /^Rejected rows/ }).textContent();
   summary.errorTableRows = await page.locator('.error-table tbody tr').count();
@@ -78,7 +87,7 @@ try {
   await errorsDownload.saveAs(summary.errorsFile);
 
   // Export: create one, wait for its signed link, download the file.
-  await page.getByRole('link', { name: 'Exports' }).click();
+  await nav.getByRole('link', { name: 'Exports' }).click();
   await page.getByLabel('email', { exact: true }).waitFor();
   await page.getByLabel('Name (optional)').fill('dashboard export');
   await page.getByRole('button', { name: 'Create export' }).click();
@@ -90,7 +99,7 @@ try {
   await exportDownload.saveAs(summary.exportFile);
 
   // Job list: filter to finished imports.
-  await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+  await nav.getByRole('link', { name: 'Jobs' }).click();
   await page.getByLabel('Kind', { exact: true }).selectOption('imports');
   await page.getByLabel('DONE', { exact: true }).check();
   await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -100,7 +109,7 @@ try {
   await shoot('jobs');
 
   // Overview: both charts and the queue table from /metrics.
-  await page.getByRole('link', { name: 'Overview' }).click();
+  await nav.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('figure', { name: 'Jobs by state and kind' }).waitFor();
   await page.getByRole('heading', { name: 'Queue depth, all tenants' }).waitFor();
   summary.chartLabel = await page.locator('svg.chart').first().getAttribute('aria-label');
