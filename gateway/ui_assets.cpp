@@ -26,13 +26,11 @@ const ui_asset* ui_assets::find(std::string_view path) const {
 }
 
 std::string_view ui_media_type(std::string_view file_name) {
-  constexpr std::array<std::pair<std::string_view, std::string_view>, 6> types = {{
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 4> types = {{
       {".html", "text/html; charset=utf-8"},
       {".js", "text/javascript; charset=utf-8"},
       {".css", "text/css; charset=utf-8"},
       {".svg", "image/svg+xml"},
-      {".json", "application/json"},
-      {".png", "image/png"},
   }};
   for (const auto& [extension, media_type] : types) {
     if (file_name.ends_with(extension)) {
@@ -41,10 +39,6 @@ std::string_view ui_media_type(std::string_view file_name) {
   }
   return "application/octet-stream";
 }
-
-}  // namespace jobgate::gateway
-
-namespace jobgate::gateway {
 
 void respond_with_ui_file(exchange& current, std::string_view path) {
   const auto method = current.request().method();
