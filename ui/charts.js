@@ -1,5 +1,5 @@
 // Charts drawn as SVG by hand. Each chart is a <figure> whose SVG has role="img" and a text
-// summary, and a table with the same numbers follows for screen readers and keyboard users.
+// summary, and a table with the same numbers follows for screen readers.
 
 import { h, formatNumber } from './dom.js';
 
@@ -16,7 +16,7 @@ export const STATUS_COLOURS = {
 // `rows` is [{label, counts: {KEY: n}}], and `keys` orders the segments.
 export function stackedBars({ title, rows, keys, colours }) {
   const width = 640;
-  const rowHeight = 34;
+  const rowHeight = 52;
   const labelWidth = 90;
   const height = rows.length * rowHeight + 8;
   const largest = Math.max(1, ...rows.map((row) => keys.reduce((sum, key) => sum + (row.counts[key] ?? 0), 0)));
@@ -28,7 +28,7 @@ export function stackedBars({ title, rows, keys, colours }) {
   });
   rows.forEach((row, index) => {
     const y = index * rowHeight + 4;
-    svg.appendChild(h('text', { x: 0, y: y + 19, class: 'chart-label' }, row.label));
+    svg.appendChild(h('text', { x: 0, y: y + 27, class: 'chart-label' }, row.label));
     let x = labelWidth;
     let total = 0;
     for (const key of keys) {
@@ -37,12 +37,12 @@ export function stackedBars({ title, rows, keys, colours }) {
         continue;
       }
       const barWidth = Math.max(2, count * scale);
-      svg.appendChild(h('rect', { x, y, width: barWidth, height: rowHeight - 10, fill: colours[key] },
+      svg.appendChild(h('rect', { x, y, width: barWidth, height: rowHeight - 14, fill: colours[key] },
         h('title', {}, `${row.label} ${key}: ${formatNumber(count)}`)));
       x += barWidth;
       total += count;
     }
-    svg.appendChild(h('text', { x: x + 6, y: y + 19, class: 'chart-value' }, formatNumber(total)));
+    svg.appendChild(h('text', { x: x + 6, y: y + 27, class: 'chart-value' }, formatNumber(total)));
   });
 
   return h('figure', { class: 'chart-figure' },
@@ -116,8 +116,8 @@ export function timeColumns({ title, buckets, series }) {
         width: columnWidth, height: columnHeight, fill: series[seriesIndex].colour,
       }, h('title', {}, `${clock(bucket.start)} ${series[seriesIndex].name}: ${value}`)));
     });
-    // A time label every five buckets keeps the axis readable.
-    if (index % 5 === 0) {
+    // A time label on each fifth minute of the clock keeps the axis readable.
+    if (bucket.start.getMinutes() % 5 === 0) {
       svg.appendChild(h('text', { x, y: height - 6, class: 'chart-axis' }, clock(bucket.start)));
     }
   });
