@@ -1,5 +1,13 @@
-# Writes OUTPUT, a C++ source that defines jobgate::proto::find_file() over the FILES below BASE.
-set(body "#include \"proto/proto_files.hpp\"\n\n#include <array>\n#include <utility>\n\nnamespace jobgate::proto {\nnamespace {\n\n")
+# Writes OUTPUT, a C++ source that defines NAMESPACE::find_file() over the FILES below BASE, and
+# NAMESPACE::file_names() too when LIST is ON. HEADER is the header that declares them. NAMESPACE
+# and HEADER default to the proto/ folder's.
+if(NOT DEFINED NAMESPACE)
+  set(NAMESPACE jobgate::proto)
+endif()
+if(NOT DEFINED HEADER)
+  set(HEADER proto/proto_files.hpp)
+endif()
+set(body "#include \"${HEADER}\"\n\n#include <array>\n#include <utility>\n\nnamespace ${NAMESPACE} {\nnamespace {\n\n")
 set(index 0)
 set(entries "")
 foreach(file IN LISTS FILES)
@@ -12,7 +20,11 @@ foreach(file IN LISTS FILES)
   math(EXPR index "${index} + 1")
 endforeach()
 string(APPEND body "\nconstexpr std::array<std::pair<std::string_view, std::string_view>, ${index}> files = {{\n${entries}}};\n\n}  // namespace\n\n")
-string(APPEND body "std::optional<std::string_view> find_file(std::string_view name) {\n  for (const auto& [file_name, content] : files) {\n    if (file_name == name) {\n      return content;\n    }\n  }\n  return std::nullopt;\n}\n\n}  // namespace jobgate::proto\n")
+string(APPEND body "std::optional<std::string_view> find_file(std::string_view name) {\n  for (const auto& [file_name, content] : files) {\n    if (file_name == name) {\n      return content;\n    }\n  }\n  return std::nullopt;\n}\n\n")
+if(LIST)
+  string(APPEND body "std::vector<std::string_view> file_names() {\n  std::vector<std::string_view> names;\n  for (const auto& entry : files) {\n    names.push_back(entry.first);\n  }\n  return names;\n}\n\n")
+endif()
+string(APPEND body "}  // namespace ${NAMESPACE}\n")
 file(WRITE ${OUTPUT}.tmp "${body}")
 file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
 file(REMOVE ${OUTPUT}.tmp)

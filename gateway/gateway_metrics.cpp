@@ -45,6 +45,9 @@ std::string route_template(std::string_view path) {
   if (segments.size() == 2 && segments[0] == "schemas") {
     return "/schemas/{name}";
   }
+  if (!segments.empty() && segments[0] == "ui") {
+    return "/ui";
+  }
   constexpr std::size_t max_segments = 6;
   if (segments.size() < 2 || segments.size() > max_segments || segments[0] != "v1" ||
       !listed(v1_collections, segments[1])) {

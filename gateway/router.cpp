@@ -23,6 +23,7 @@
 #include "gateway/media_type_choice.hpp"
 #include "gateway/quota_checks.hpp"
 #include "gateway/request_checks.hpp"
+#include "gateway/ui_assets.hpp"
 #include "proto/proto_files.hpp"
 
 namespace jobgate::gateway {
@@ -334,6 +335,11 @@ asio::awaitable<void> router::handle(exchange& current) {
       current.respond(http::status::ok, std::string(*proto::find_file("openapi.yaml")),
                       "application/yaml");
     }
+    co_return;
+  }
+
+  if (path == "/ui" || path.starts_with("/ui/")) {
+    respond_with_ui_file(current, path);
     co_return;
   }
 

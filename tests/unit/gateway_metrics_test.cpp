@@ -16,6 +16,8 @@ TEST_CASE("route template replaces ids", "[metrics][gateway]") {
   CHECK(route_template("/v1/objects/contacts/records/42") == "/v1/objects/contacts/records/{id}");
   CHECK(route_template("/schemas/import-request.schema.json") == "/schemas/{name}");
   CHECK(route_template("/metrics") == "/metrics");
+  CHECK(route_template("/ui/pages/overview.js") == "/ui");
+  CHECK(route_template("/ui") == "/ui");
 }
 
 TEST_CASE("route template bounds unknown paths", "[metrics][gateway]") {

@@ -747,6 +747,68 @@ TEST_CASE("router serves openapi document", "[gateway][router]") {
   CHECK(received.body.find("openapi:") != std::string::npos);
 }
 
+TEST_CASE("router serves dashboard without key", "[gateway][router][ui]") {
+  gateway_under_test gateway;
+
+  const auto redirect = gateway.send(http::verb::get, "/ui", {}, {}, {});
+  CHECK(redirect.status == http::status::permanent_redirect);
+  CHECK(redirect.header("Location") == "/ui/");
+
+  const auto index = gateway.send(http::verb::get, "/ui/", {}, {}, {});
+  CHECK(index.status == http::status::ok);
+  CHECK(index.header("Content-Type") == "text/html; charset=utf-8");
+  CHECK(index.body.find("<main id=\"main\"") != std::string::npos);
+  CHECK(index.header("ETag").size() == 34);
+  CHECK(index.header("Cache-Control") == "no-cache");
+  CHECK(index.header("X-Content-Type-Options") == "nosniff");
+  CHECK(index.header("Content-Security-Policy").find("default-src 'self'") != std::string::npos);
+
+  const auto script = gateway.send(http::verb::get, "/ui/pages/overview.js?v=1", {}, {}, {});
+  CHECK(script.status == http::status::ok);
+  CHECK(script.header("Content-Type") == "text/javascript; charset=utf-8");
+  CHECK(script.header("Content-Security-Policy").empty());
+  CHECK_FALSE(script.body.empty());
+
+  // A wrong key does not matter, because the files carry no tenant data.
+  const auto style =
+      gateway.send(http::verb::get, "/ui/style.css", {}, {}, {{"X-API-Key", "wrong"}});
+  CHECK(style.status == http::status::ok);
+  CHECK(style.header("Content-Type") == "text/css; charset=utf-8");
+}
+
+TEST_CASE("router dashboard revalidation", "[gateway][router][ui]") {
+  gateway_under_test gateway;
+  const auto first = gateway.send(http::verb::get, "/ui/app.js", {}, {}, {});
+  REQUIRE(first.status == http::status::ok);
+  const auto etag = first.header("ETag");
+
+  const auto unchanged = gateway.send(http::verb::get, "/ui/app.js", {}, {},
+                                      {{"If-None-Match", "\"other\", " + etag}});
+  CHECK(unchanged.status == http::status::not_modified);
+  CHECK(unchanged.body.empty());
+  CHECK(unchanged.header("ETag") == etag);
+  CHECK(unchanged.header("Cache-Control") == "no-cache");
+
+  const auto changed =
+      gateway.send(http::verb::get, "/ui/app.js", {}, {}, {{"If-None-Match", "\"other\""}});
+  CHECK(changed.status == http::status::ok);
+  CHECK(changed.body == first.body);
+}
+
+TEST_CASE("router dashboard errors", "[gateway][router][ui]") {
+  gateway_under_test gateway;
+  for (const auto* target : {"/ui/missing.js", "/ui/../metrics", "/ui/pages/", "/ui/CMakeLists.txt",
+                             "/ui//index.html", "/uix"}) {
+    INFO("target " << target);
+    check_problem(gateway.send(http::verb::get, target, {}, {}, {}), http::status::not_found,
+                  "not-found");
+  }
+
+  const auto post = gateway.send(http::verb::post, "/ui/", "x", "text/plain", {});
+  check_problem(post, http::status::method_not_allowed, "method-not-allowed");
+  CHECK(post.header("Allow") == "GET, HEAD");
+}
+
 TEST_CASE("router unknown path", "[gateway][router]") {
   gateway_under_test gateway;
   for (const auto* target : {"/", "/v2/imports", "/v1", "/v1/reports", "/v1/imports/a/b/c"}) {

@@ -1,0 +1,105 @@
+"""The dashboard under /ui in a real browser: Debian's Chromium driven by playwright-core against
+a gateway and workers on the real Redis and Kafka. Screenshots of every page are kept in the
+test's tmp_path, and copied to JOBGATE_UI_SCREENSHOT_DIR when that is set."""
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+UI_TEST_DIR = pathlib.Path(__file__).resolve().parent / "ui"
+CHROMIUM = os.environ.get("JOBGATE_CHROMIUM", "/usr/bin/chromium")
+PAGES = ["import-check", "job-detail", "exports", "jobs", "overview"]
+INVALID_ROWS = {11, 101, 201}
+# Enough rows that the import still runs when its page opens, so the bar is seen moving.
+ROW_COUNT = 100_000
+
+
+def node_modules_dir():
+    """Installs the pinned playwright-core once per package-lock.json into a cache directory and
+    returns that directory, which also receives the flow script."""
+    lock = (UI_TEST_DIR / "package-lock.json").read_bytes()
+    cache_root = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
+    target = cache_root / "jobgate" / ("ui-browser-test-" + hashlib.sha256(lock).hexdigest()[:16])
+    if not (target / "node_modules" / "playwright-core" / "package.json").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(UI_TEST_DIR / name, target / name)
+        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=target,
+                       check=True, timeout=300)
+    # ES modules resolve packages next to the script, so the script runs from the cache directory.
+    shutil.copy(UI_TEST_DIR / "ui_flow.mjs", target / "ui_flow.mjs")
+    return target
+
+
+@pytest.fixture(scope="module")
+def browser_runner():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM}; install it with 'apt-get install -y chromium'")
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed to run playwright-core")
+    return node_modules_dir()
+
+
+def contacts_csv():
+    lines = ["Email,First Name,Notes"]
+    for index in range(ROW_COUNT):
+        row = index + 2  # the header is row 1
+        email = f"not-an-email-{index}" if row in INVALID_ROWS else f"ada{index}@example.com"
+        lines.append(f"{email},Ada{index},note {index}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
+    csv_path = tmp_path / "contacts.csv"
+    csv_path.write_bytes(contacts_csv())
+    output = tmp_path / "browser"
+    output.mkdir()
+
+    environment = dict(os.environ, JOBGATE_UI_URL=fresh.url, JOBGATE_API_KEY=fresh.api_key,
+                       JOBGATE_UI_CSV=str(csv_path), JOBGATE_UI_OUTPUT=str(output),
+                       JOBGATE_CHROMIUM=CHROMIUM)
+    run = subprocess.run(["node", "ui_flow.mjs"], cwd=browser_runner, env=environment,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}"
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    print(f"screenshots in {output}")
+
+    assert summary["pageErrors"] == []
+    assert summary["finalUrl"] == fresh.url + "/ui/"
+    assert summary["keyFormFocus"] == "api-key"
+    assert summary["suggestedMapping"] == {"Email": "email", "First Name": "firstname", "Notes": ""}
+
+    # The page followed the import to its end, and the job agrees.
+    assert summary["progressSeen"] == "100"
+    shown = [int(value) for value in summary["progressValues"] if value is not None]
+    assert min(shown, default=100) < 100, summary["progressValues"]
+    assert summary["rejectedHeading"] == f"Rejected rows ({len(INVALID_ROWS)})"
+    assert summary["errorTableRows"] == len(INVALID_ROWS)
+    job = fresh.client.get(f"/v1/imports/{summary['importId']}").json()
+    assert job["status"] == "DONE"
+    assert job["counts"]["failed"] == len(INVALID_ROWS)
+    assert job["counts"]["created"] == ROW_COUNT - len(INVALID_ROWS)
+
+    errors_csv = pathlib.Path(summary["errorsFile"]).read_text(encoding="utf-8-sig").splitlines()
+    assert errors_csv[0].startswith("Email,First Name,Notes,jobgate_row")
+    assert sorted(int(line.split(",")[3]) for line in errors_csv[1:]) == sorted(INVALID_ROWS)
+
+    exported = pathlib.Path(summary["exportFile"]).read_text(encoding="utf-8").splitlines()
+    assert exported[0].split(",")[0] == "email"
+    assert len(exported) == 1 + ROW_COUNT - len(INVALID_ROWS)
+    assert any(line.startswith("ada0@example.com,") for line in exported)
+
+    assert summary["filteredRows"] == 1
+    assert "imports" in summary["chartLabel"]
+    assert summary["queueTableRows"] == 2
+
+    copy_to = os.environ.get("JOBGATE_UI_SCREENSHOT_DIR")
+    for name in PAGES:
+        screenshot = output / f"{name}.png"
+        assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        if copy_to:
+            shutil.copy(screenshot, pathlib.Path(copy_to) / screenshot.name)

@@ -1,0 +1,163 @@
+// DOM building and formatting helpers. Text always goes in through text nodes, never as HTML, so
+// values from the API (file names, cell values) cannot inject markup.
+
+// Creates an element. `attributes` sets attributes, except `on*` keys (event listeners) and
+// `dataset`; children are nodes, strings, numbers, or arrays of them; null and false are skipped.
+export function h(tag, attributes = {}, ...children) {
+  const svg = ['svg', 'g', 'rect', 'line', 'text', 'path', 'circle', 'title', 'polyline'];
+  const element = svg.includes(tag)
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+    : document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (value === null || value === undefined || value === false) {
+      continue;
+    }
+    if (name.startsWith('on') && typeof value === 'function') {
+      element.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === 'dataset') {
+      Object.assign(element.dataset, value);
+    } else {
+      element.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) {
+      continue;
+    }
+    if (Array.isArray(child)) {
+      append(element, child);
+    } else if (child instanceof Node) {
+      element.appendChild(child);
+    } else {
+      element.appendChild(document.createTextNode(String(child)));
+    }
+  }
+}
+
+// Replaces the children of `element`.
+export function replaceChildren(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+}
+
+const numberFormat = new Intl.NumberFormat('en');
+
+export function formatNumber(value) {
+  return value === undefined || value === null ? '–' : numberFormat.format(value);
+}
+
+export function formatTime(timestamp) {
+  if (!timestamp) {
+    return '–';
+  }
+  const date = new Date(timestamp);
+  return date.toLocaleString('en-GB', {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    second: '2-digit',
+  });
+}
+
+// Formats milliseconds as "850 ms", "12.3 s", "4 min 05 s" or "2 h 03 min".
+export function formatDuration(milliseconds) {
+  if (milliseconds === null || milliseconds === undefined || Number.isNaN(milliseconds)) {
+    return '–';
+  }
+  if (milliseconds < 1000) {
+    return `${Math.max(0, Math.round(milliseconds))} ms`;
+  }
+  const seconds = milliseconds / 1000;
+  if (seconds < 60) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, '0')} s`;
+  }
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+// Returns the duration between two timestamps, or null when either is missing.
+export function between(start, end) {
+  return start && end ? Date.parse(end) - Date.parse(start) : null;
+}
+
+export function formatBytes(bytes) {
+  if (bytes === undefined || bytes === null) {
+    return '–';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export const STATUSES = ['PENDING', 'PROCESSING', 'DONE', 'FAILED', 'CANCELED'];
+export const TERMINAL_STATUSES = ['DONE', 'FAILED', 'CANCELED'];
+
+export function statusBadge(status) {
+  return h('span', { class: `badge badge-${String(status).toLowerCase()}` }, status);
+}
+
+// A progress bar with its ARIA values. `percent` null means the total is not known yet.
+export function progressBar(percent, label) {
+  const known = percent !== null && percent !== undefined;
+  const fill = h('span', { class: 'progress-fill' });
+  fill.style.width = `${known ? Math.min(100, Math.max(0, percent)) : 0}%`;
+  return h('div', {
+    class: known ? 'progress' : 'progress progress-unknown',
+    role: 'progressbar',
+    'aria-label': label,
+    'aria-valuemin': 0,
+    'aria-valuemax': 100,
+    'aria-valuenow': known ? Math.round(percent) : null,
+    'aria-valuetext': known ? `${Math.round(percent)}%` : 'total not known yet',
+  }, fill);
+}
+
+// A job's progress in percent: the API's value, 100 for DONE, or null while the total is unknown.
+export function jobPercent(job) {
+  if (job.status === 'DONE') {
+    return 100;
+  }
+  return job.progress?.percent ?? null;
+}
+
+// A list item that shows a count in large type above its label. `variant` picks the colour of
+// the tile's edge (see .tile-* in style.css).
+export function countTile(label, value, variant = 'plain') {
+  return h('li', { class: `tile tile-${variant}` },
+    h('span', { class: 'tile-value' }, formatNumber(value)),
+    h('span', { class: 'tile-label' }, label));
+}
+
+export function jobLink(job) {
+  return h('a', { href: `#/jobs/${encodeURIComponent(job.id)}` }, job.name || job.id);
+}
+
+// Shows a short message in the page's live region, read out by screen readers.
+export function announce(message) {
+  const notice = document.getElementById('notice');
+  notice.textContent = message;
+  clearTimeout(announce.timer);
+  announce.timer = setTimeout(() => {
+    notice.textContent = '';
+  }, 6000);
+}
+
+// A rendered problem document or other error, as a block with role="alert".
+export function errorBox(error) {
+  const problem = error?.problem;
+  const title = problem?.title ?? error?.message ?? 'The request failed.';
+  const detail = problem?.detail;
+  return h('div', { class: 'error-box', role: 'alert' },
+    h('strong', {}, title), detail ? h('p', {}, detail) : null);
+}

@@ -1,0 +1,106 @@
+// The job list: filters by kind and status kept in the address, and cursor paging. The cursors
+// of the pages already seen are kept, so "Previous page" returns to the same page.
+
+import { listJobs } from '../api.js';
+import {
+  STATUSES, between, errorBox, formatDuration, formatTime, h, jobLink, jobPercent, progressBar,
+  replaceChildren, statusBadge,
+} from '../dom.js';
+
+export function render(main, route) {
+  const kind = ['imports', 'exports'].includes(route.params.get('kind')) ? route.params.get('kind') : 'jobs';
+  const statuses = (route.params.get('status') ?? '').split(',').filter((status) => STATUSES.includes(status));
+
+  const kindSelect = h('select', { id: 'filter-kind', name: 'kind' },
+    [['jobs', 'All kinds'], ['imports', 'Imports'], ['exports', 'Exports']].map(([value, label]) =>
+      h('option', { value, selected: value === kind }, label)));
+  const statusBoxes = STATUSES.map((status) => h('input', {
+    type: 'checkbox', id: `filter-${status}`, name: 'status', value: status, checked: statuses.includes(status),
+  }));
+  const filters = h('form', { class: 'filters', 'aria-label': 'Job filters' },
+    h('div', { class: 'field' }, h('label', { for: 'filter-kind' }, 'Kind'), kindSelect),
+    h('fieldset', {},
+      h('legend', {}, 'Status'),
+      statusBoxes.map((box) => h('label', { class: 'check', for: box.id }, box, box.value))),
+    h('button', { type: 'submit' }, 'Apply filters'));
+  // Filters apply on submit only, so moving through the checkboxes never reloads the page. The
+  // address keeps them for reload and sharing.
+  const applyFilters = (event) => {
+    event?.preventDefault();
+    const query = new URLSearchParams();
+    if (kindSelect.value !== 'jobs') {
+      query.set('kind', kindSelect.value);
+    }
+    const checked = statusBoxes.filter((box) => box.checked).map((box) => box.value);
+    if (checked.length > 0) {
+      query.set('status', checked.join(','));
+    }
+    const hash = `#/jobs${query.size > 0 ? `?${query}` : ''}`;
+    if (window.location.hash !== hash) {
+      window.location.hash = hash;
+    }
+  };
+  filters.addEventListener('submit', applyFilters);
+
+  const results = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+  const previous = h('button', { type: 'button', disabled: true }, 'Previous page');
+  const next = h('button', { type: 'button', disabled: true }, 'Next page');
+  const pageLabel = h('span', { class: 'muted' });
+  main.append(h('h1', {}, 'Jobs'), filters, results,
+    h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, pageLabel, next));
+
+  // cursors[i] is the `after` value that loads page i. Page 0 has none.
+  const cursors = [null];
+  let page = 0;
+  let stopped = false;
+  const load = async () => {
+    results.setAttribute('aria-busy', 'true');
+    previous.disabled = true;
+    next.disabled = true;
+    try {
+      const body = await listJobs({ kind, statuses, after: cursors[page], limit: 20 });
+      if (stopped) {
+        return;
+      }
+      const after = body.paging?.next?.after;
+      cursors[page + 1] = after ?? undefined;
+      replaceChildren(results, jobTable(body.results));
+      previous.disabled = page === 0;
+      next.disabled = !after;
+      pageLabel.textContent = `Page ${page + 1}`;
+    } catch (error) {
+      replaceChildren(results, errorBox(error));
+    }
+    results.setAttribute('aria-busy', 'false');
+  };
+  previous.addEventListener('click', () => {
+    page -= 1;
+    load();
+  });
+  next.addEventListener('click', () => {
+    page += 1;
+    load();
+  });
+  load();
+  return () => {
+    stopped = true;
+  };
+}
+
+function jobTable(jobs) {
+  if (jobs.length === 0) {
+    return h('p', {}, 'No jobs on this page match the filters.');
+  }
+  return h('table', { class: 'table' },
+    h('caption', { class: 'visually-hidden' }, 'Jobs, newest first'),
+    h('thead', {}, h('tr', {}, ['job', 'kind', 'object', 'status', 'progress', 'created', 'run time']
+      .map((name) => h('th', { scope: 'col' }, name)))),
+    h('tbody', {}, jobs.map((job) => h('tr', {},
+      h('td', {}, jobLink(job), h('div', { class: 'muted mono' }, job.id)),
+      h('td', {}, job.kind),
+      h('td', {}, job.objectType),
+      h('td', {}, statusBadge(job.status)),
+      h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
+      h('td', {}, formatTime(job.createdAt)),
+      h('td', {}, formatDuration(between(job.startedAt, job.completedAt)))))));
+}

@@ -1,0 +1,147 @@
+// The overview: job counts by state and kind, submissions and completions per minute, queue
+// depth from /metrics, and the newest jobs. It refreshes every 10 seconds while the tab is visible.
+
+import { readMetrics, recentJobs } from '../api.js';
+import { STATUS_COLOURS, stackedBars, timeColumns } from '../charts.js';
+import {
+  STATUSES, countTile, errorBox, formatNumber, formatTime, h, jobLink, jobPercent, progressBar,
+  replaceChildren, statusBadge,
+} from '../dom.js';
+
+const REFRESH_MS = 10_000;
+const WINDOW_MINUTES = 30;
+// At most 10 pages of 100 jobs feed the charts, so a busy tenant costs 10 requests per refresh.
+const MAX_PAGES = 10;
+
+export function render(main) {
+  const content = h('div', { class: 'overview' }, h('p', {}, 'Loading…'));
+  const updated = h('p', { class: 'muted', 'aria-live': 'off' });
+  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated), content);
+
+  let timer = null;
+  let stopped = false;
+  const refresh = async () => {
+    try {
+      const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+      const [{ jobs, complete }, metrics] = await Promise.all([recentJobs(MAX_PAGES, since), readMetrics()]);
+      if (stopped) {
+        return;
+      }
+      replaceChildren(content, ...renderOverview(jobs, complete, metrics));
+      updated.textContent = `Updated ${new Date().toLocaleTimeString('en-GB')}`;
+    } catch (error) {
+      if (!stopped) {
+        replaceChildren(content, errorBox(error));
+      }
+    }
+    if (!stopped) {
+      timer = setTimeout(refresh, document.hidden ? REFRESH_MS * 3 : REFRESH_MS);
+    }
+  };
+  refresh();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+function renderOverview(jobs, complete, metrics) {
+  const byKind = { imports: {}, exports: {} };
+  for (const job of jobs.filter((candidate) => byKind[candidate.kind])) {
+    byKind[job.kind][job.status] = (byKind[job.kind][job.status] ?? 0) + 1;
+  }
+  const count = (status) => jobs.filter((job) => job.status === status).length;
+  const scope = complete
+    ? `Jobs created in the last 24 hours: ${formatNumber(jobs.length)}.`
+    : `The newest ${formatNumber(jobs.length)} jobs of the last 24 hours; older ones are left out.`;
+
+  return [
+    h('section', { 'aria-labelledby': 'tiles-title' },
+      h('h2', { id: 'tiles-title', class: 'visually-hidden' }, 'Totals'),
+      h('ul', { class: 'tiles' },
+        countTile('Running', count('PROCESSING'), 'processing'),
+        countTile('Waiting', count('PENDING'), 'pending'),
+        countTile('Done', count('DONE'), 'done'),
+        countTile('Failed', count('FAILED'), 'failed'),
+        countTile('Canceled', count('CANCELED'), 'canceled')),
+      h('p', { class: 'muted' }, scope)),
+    h('div', { class: 'grid-2' },
+      h('section', { class: 'card' },
+        stackedBars({
+          title: 'Jobs by state and kind',
+          rows: [{ label: 'imports', counts: byKind.imports }, { label: 'exports', counts: byKind.exports }],
+          keys: STATUSES,
+          colours: STATUS_COLOURS,
+        })),
+      h('section', { class: 'card' },
+        timeColumns({
+          title: `Submissions and completions per minute, last ${WINDOW_MINUTES} minutes`,
+          buckets: perMinute(jobs),
+          series: [{ name: 'submitted', colour: '#1d4ed8' }, { name: 'finished', colour: '#15803d' }],
+        }))),
+    queueSection(metrics),
+    recentSection(jobs.slice(0, 8)),
+  ];
+}
+
+// Counts createdAt (submitted) and completedAt (finished) per minute over the window.
+function perMinute(jobs) {
+  const minute = 60_000;
+  const end = Math.floor(Date.now() / minute) * minute;
+  const start = end - (WINDOW_MINUTES - 1) * minute;
+  const buckets = Array.from({ length: WINDOW_MINUTES }, (_, index) => ({
+    start: new Date(start + index * minute), values: [0, 0],
+  }));
+  const add = (timestamp, seriesIndex) => {
+    const index = timestamp ? Math.floor((Date.parse(timestamp) - start) / minute) : -1;
+    if (index >= 0 && index < WINDOW_MINUTES) {
+      buckets[index].values[seriesIndex] += 1;
+    }
+  };
+  for (const job of jobs) {
+    add(job.createdAt, 0);
+    add(job.completedAt, 1);
+  }
+  return buckets;
+}
+
+function queueSection(metrics) {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'queue-title' },
+    h('h2', { id: 'queue-title' }, 'Queue depth, all tenants'));
+  if (!metrics) {
+    section.append(h('p', { class: 'muted' }, 'GET /metrics is not reachable from this browser, so queue depth is not shown.'));
+    return section;
+  }
+  const value = (name, kind) => metrics.find((sample) => sample.name === name
+    && (kind === undefined || sample.labels.kind === kind))?.value;
+  if (value('jobgate_job_totals_up') === 0) {
+    section.append(h('p', { class: 'muted' }, 'The gateway could not read the job totals from Redis.'));
+    return section;
+  }
+  const rows = ['imports', 'exports'].map((kind) => h('tr', {},
+    h('th', { scope: 'row' }, kind),
+    h('td', {}, formatNumber(value('jobgate_jobs_pending', kind))),
+    h('td', {}, formatNumber(value('jobgate_jobs_running', kind))),
+    h('td', {}, kind === 'imports' ? formatNumber(value('jobgate_rows_remaining', kind)) : '–')));
+  section.append(h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'kind'), h('th', { scope: 'col' }, 'waiting'),
+      h('th', { scope: 'col' }, 'running'), h('th', { scope: 'col' }, 'rows left'))),
+    h('tbody', {}, rows)));
+  return section;
+}
+
+function recentSection(jobs) {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'recent-title' },
+    h('h2', { id: 'recent-title' }, 'Newest jobs'));
+  if (jobs.length === 0) {
+    section.append(h('p', {}, 'No jobs yet. ', h('a', { href: '#/import' }, 'Import a CSV file'), ' to start one.'));
+    return section;
+  }
+  section.append(h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, ['job', 'kind', 'status', 'progress', 'created'].map((name) => h('th', { scope: 'col' }, name)))),
+    h('tbody', {}, jobs.map((job) => h('tr', {},
+      h('td', {}, jobLink(job)), h('td', {}, job.kind), h('td', {}, statusBadge(job.status)),
+      h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
+      h('td', {}, formatTime(job.createdAt)))))));
+  return section;
+}
