@@ -26,7 +26,7 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.http_port =
       reader.integer("http-port", defaults.http_port, 0, 65535, "port", "HTTP port; 0 picks one");
   config.threads = reader.integer("threads", defaults.threads, 1, 64, "threads",
-                                  "threads that run the io_context");
+                                  "io threads, each with its own io_context and Redis connection");
   config.public_url = reader.text("public-url", "",
                                   "base URL for links, e.g. https://jobs.example.com; default: "
                                   "built from the Host header");

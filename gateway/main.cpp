@@ -1,9 +1,11 @@
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -57,7 +59,19 @@ int main(int argc, char** argv) {
   const log::logger logger;
 
   try {
-    asio::io_context io(static_cast<int>(config.threads));
+    // One io_context per thread: a connection, its Redis commands and its Kafka delivery report
+    // all complete on the thread that accepted it, so the threads do not wake each other.
+    std::vector<std::unique_ptr<asio::io_context>> owned_contexts;
+    std::vector<asio::io_context*> contexts;
+    for (std::int64_t i = 0; i < config.threads; ++i) {
+      owned_contexts.push_back(std::make_unique<asio::io_context>(1));
+      contexts.push_back(owned_contexts.back().get());
+    }
+    asio::io_context& io = *contexts.front();
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+    for (auto* context : contexts) {
+      keep_running.push_back(asio::make_work_guard(*context));
+    }
     filesystem_blob_store blobs(config.blob_dir);
     const json::schema_validator import_schema("schemas/import-request.schema.json");
     const json::schema_validator export_schema("schemas/export-request.schema.json");
@@ -66,7 +80,7 @@ int main(int argc, char** argv) {
     const json::schema_validator webhook_update_schema("schemas/webhook-update.schema.json");
     const records::property_catalog& catalog = records::property_catalog::builtin();
 
-    redis::async_connection redis_connection(io.get_executor(), *endpoint);
+    redis::async_connection redis_connection(contexts, *endpoint);
     redis_connection.start();
     // A broker acknowledgement takes at most produce-timeout; a minute on top covers slow Redis.
     gateway::redis_job_repository repository(
@@ -101,13 +115,18 @@ int main(int argc, char** argv) {
         std::chrono::seconds(config.header_timeout_seconds),
         std::chrono::seconds(config.body_idle_timeout_seconds)};
     // The import route applies the tenant's own max-upload-bytes, which may be above the default.
-    gateway::server http_server(io, listen_on, routes, timeouts, gateway::largest_upload_bytes());
+    gateway::server http_server(contexts, listen_on, routes, timeouts,
+                                gateway::largest_upload_bytes());
     http_server.start();
     logger.info("gateway started", {{"port", http_server.port()}, {"settings", describe(config)}});
 
-    // Stopping the io_context abandons the handlers still running, so none of them runs against a
+    // Stopping the io_contexts abandons the handlers still running, so none of them runs against a
     // closed Redis connection or producer. The producer is flushed after the io threads end.
-    const auto shut_down = [&io] { io.stop(); };
+    const auto shut_down = [&contexts] {
+      for (auto* context : contexts) {
+        context->stop();
+      }
+    };
     // The first signal starts a drain: no new connections, /readyz 503, and requests in progress
     // get up to shutdown-timeout to finish. A second signal stops at once.
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -144,8 +163,8 @@ int main(int argc, char** argv) {
     });
 
     std::vector<std::thread> threads;
-    for (std::int64_t i = 1; i < config.threads; ++i) {
-      threads.emplace_back([&io] { io.run(); });
+    for (std::size_t i = 1; i < contexts.size(); ++i) {
+      threads.emplace_back([context = contexts[i]] { context->run(); });
     }
     io.run();
     for (auto& thread : threads) {

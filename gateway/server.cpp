@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -112,7 +111,7 @@ asio::awaitable<boost::system::error_code> read_header_within(beast::tcp_stream&
                                                               beast::flat_buffer& buffer,
                                                               exchange::parser_type& parser,
                                                               std::chrono::seconds limit) {
-  // The stream's own deadline would close the socket, so a timer on the connection's strand
+  // The stream's own deadline would close the socket, so a timer on the connection's executor
   // cancels the read instead. The shared state outlives this frame if the timer handler runs late.
   struct header_watch {
     tcp::socket* socket;
@@ -141,10 +140,10 @@ asio::awaitable<boost::system::error_code> read_header_within(beast::tcp_stream&
 
 }  // namespace
 
-server::server(asio::io_context& io, const tcp::endpoint& endpoint, router& routes,
-               connection_timeouts timeouts, std::uint64_t max_body_bytes)
-    : io_(io),
-      acceptor_(io),
+server::server(std::span<asio::io_context* const> contexts, const tcp::endpoint& endpoint,
+               router& routes, connection_timeouts timeouts, std::uint64_t max_body_bytes)
+    : contexts_(contexts.begin(), contexts.end()),
+      acceptor_(*contexts.front()),
       routes_(routes),
       timeouts_(timeouts),
       max_body_bytes_(max_body_bytes) {
@@ -186,7 +185,9 @@ std::uint16_t server::port() const {
 
 asio::awaitable<void> server::accept_loop() {
   for (;;) {
-    auto [error, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), use_tuple);
+    auto* target = contexts_[next_context_];
+    next_context_ = (next_context_ + 1) % contexts_.size();
+    auto [error, socket] = co_await acceptor_.async_accept(target->get_executor(), use_tuple);
     if (error == asio::error::operation_aborted || !acceptor_.is_open()) {
       co_return;
     }

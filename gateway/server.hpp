@@ -6,6 +6,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "gateway/router.hpp"
 
@@ -23,13 +25,16 @@ struct connection_timeouts {
   std::chrono::seconds body_idle{30};
 };
 
-// Accepts connections and runs one coroutine per connection on its own strand. The acceptor runs
-// until stop(); connections in progress finish their current request.
+// Accepts connections on the first io_context and hands them to the contexts in turn, where each
+// runs as one coroutine. Each context must be run by one thread, which then serves its connections
+// from the first byte to the last. The acceptor runs until stop(); connections in progress finish
+// their current request.
 class server {
  public:
   // max_body_bytes is the largest body any route accepts; routes apply their own lower limits.
-  server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-         router& routes, connection_timeouts timeouts, std::uint64_t max_body_bytes);
+  server(std::span<boost::asio::io_context* const> contexts,
+         const boost::asio::ip::tcp::endpoint& endpoint, router& routes,
+         connection_timeouts timeouts, std::uint64_t max_body_bytes);
 
   void start();
   // Stops accepting connections. Requests in progress go on, and each connection closes after its
@@ -44,7 +49,8 @@ class server {
   boost::asio::awaitable<void> run_connection(boost::asio::ip::tcp::socket socket,
                                               std::uint64_t connection_id);
 
-  boost::asio::io_context& io_;
+  std::vector<boost::asio::io_context*> contexts_;
+  std::size_t next_context_ = 0;
   boost::asio::ip::tcp::acceptor acceptor_;
   router& routes_;
   connection_timeouts timeouts_;

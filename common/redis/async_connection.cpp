@@ -22,6 +22,7 @@
 #include <exception>
 #include <new>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -834,27 +835,53 @@ void async_connection::impl::finish_pipeline(pending_entry& entry) {
 // --- public interface ------------------------------------------------------------------------
 
 async_connection::async_connection(boost::asio::any_io_executor executor, redis_endpoint endpoint,
-                                   async_connection_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(endpoint), options)) {}
+                                   async_connection_options options) {
+  lanes_.push_back(std::make_shared<impl>(std::move(executor), std::move(endpoint), options));
+}
+
+async_connection::async_connection(std::span<boost::asio::io_context* const> contexts,
+                                   redis_endpoint endpoint, async_connection_options options)
+    : contexts_(contexts.begin(), contexts.end()) {
+  if (contexts_.empty()) {
+    throw std::invalid_argument("an async_connection needs at least one io_context");
+  }
+  for (auto* context : contexts_) {
+    lanes_.push_back(std::make_shared<impl>(context->get_executor(), endpoint, options));
+  }
+}
 
 async_connection::~async_connection() {
   close();
 }
 
+const std::shared_ptr<async_connection::impl>& async_connection::lane() const noexcept {
+  for (std::size_t i = 1; i < contexts_.size(); ++i) {
+    if (contexts_[i]->get_executor().running_in_this_thread()) {
+      return lanes_[i];
+    }
+  }
+  return lanes_.front();
+}
+
 void async_connection::start() {
-  boost::asio::dispatch(impl_->strand(), [state = impl_] { state->start(); });
+  for (const auto& state : lanes_) {
+    boost::asio::dispatch(state->strand(), [state] { state->start(); });
+  }
 }
 
 void async_connection::close() {
-  boost::asio::dispatch(impl_->strand(), [state = impl_] { state->close(); });
+  for (const auto& state : lanes_) {
+    boost::asio::dispatch(state->strand(), [state] { state->close(); });
+  }
 }
 
 bool async_connection::is_connected() const noexcept {
-  return impl_->is_connected();
+  return std::all_of(lanes_.begin(), lanes_.end(),
+                     [](const auto& state) { return state->is_connected(); });
 }
 
 const redis_endpoint& async_connection::endpoint() const noexcept {
-  return impl_->endpoint();
+  return lanes_.front()->endpoint();
 }
 
 void async_connection::initiate_command(const std::shared_ptr<impl>& state, request command,
@@ -880,10 +907,21 @@ void async_connection::initiate_connect(const std::shared_ptr<impl>& state,
   });
 }
 
+boost::asio::awaitable<std::tuple<boost::system::error_code>> async_connection::connect_lane(
+    const std::shared_ptr<impl>& state) {
+  auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+  return boost::asio::async_initiate<decltype(token), connect_signature>(
+      [state](auto handler) { initiate_connect(state, connect_handler(std::move(handler))); },
+      token);
+}
+
 boost::asio::awaitable<boost::system::result<void>> async_connection::async_connect() {
-  auto [error] = co_await async_connect(boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (error) {
-    co_return error;
+  for (const auto& state : lanes_) {
+    auto waited = connect_lane(state);
+    auto [error] = co_await std::move(waited);
+    if (error) {
+      co_return error;
+    }
   }
   co_return boost::system::result<void>{};
 }

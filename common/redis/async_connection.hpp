@@ -4,13 +4,16 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/redis/redis_endpoint.hpp"
@@ -61,6 +64,12 @@ struct async_connection_options {
 // command (BLPOP, XREAD BLOCK) holds up every later command and trips the stall check, so it needs
 // its own connection.
 //
+// Lanes: built over several io_contexts, each run by one thread, the object opens one connection
+// per context. A caller on one of those threads uses its own context's connection, so the command,
+// its reply and the resumed coroutine stay on that thread and no thread has to wake another. Other
+// callers use the first context's connection. Commands of one caller keep their order; commands
+// of callers on different threads have no order between them.
+//
 // The process must ignore SIGPIPE: hiredis 0.14 sends with write(2), so writing to a connection
 // the server has closed raises SIGPIPE.
 class async_connection {
@@ -71,25 +80,30 @@ class async_connection {
 
   async_connection(boost::asio::any_io_executor executor, redis_endpoint endpoint,
                    async_connection_options options = {});
+  // One lane per context; each context must be run by one thread. Needs at least one context.
+  async_connection(std::span<boost::asio::io_context* const> contexts, redis_endpoint endpoint,
+                   async_connection_options options = {});
   // Closes the connection; pending commands complete with errc::closed.
   ~async_connection();
 
   async_connection(const async_connection&) = delete;
   async_connection& operator=(const async_connection&) = delete;
 
-  // Starts connecting in the background; does nothing when already started.
+  // Starts connecting every lane in the background; does nothing when already started.
   void start();
 
-  // Starts connecting if needed and waits for the current attempt. Completes at once when
-  // connected; otherwise with the attempt's error (resolve_failed, connection_refused, timeout,
-  // auth_failed, select_failed, ...), after which reconnect attempts go on in the background.
+  // Starts connecting if needed and waits for the current attempt of every lane. Completes at once
+  // when connected; otherwise with the attempt's error (resolve_failed, connection_refused,
+  // timeout, auth_failed, select_failed, ...), after which reconnect attempts go on in the
+  // background.
   boost::asio::awaitable<boost::system::result<void>> async_connect();
 
   // Stops reconnecting and drops the connection; pending and later commands fail with
   // errc::closed.
   void close();
 
-  // True from a successful AUTH and SELECT until the connection drops. For readiness probes.
+  // True from a successful AUTH and SELECT until the connection drops, on every lane. For
+  // readiness probes.
   bool is_connected() const noexcept;
   const redis_endpoint& endpoint() const noexcept;
 
@@ -114,11 +128,11 @@ class async_connection {
       std::vector<request> commands);
 
   // Completion-token forms of the three operations above, with signatures connect_signature,
-  // command_signature and pipeline_signature.
+  // command_signature and pipeline_signature. The connect form waits for the calling thread's lane.
   template <typename CompletionToken>
   auto async_connect(CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, connect_signature>(
-        [state = impl_](auto handler) {
+        [state = lane()](auto handler) {
           initiate_connect(state, connect_handler(std::move(handler)));
         },
         token);
@@ -127,7 +141,7 @@ class async_connection {
   template <typename CompletionToken>
   auto async_command(request command, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, command_signature>(
-        [state = impl_](auto handler, request arguments) {
+        [state = lane()](auto handler, request arguments) {
           initiate_command(state, std::move(arguments), command_handler(std::move(handler)));
         },
         token, std::move(command));
@@ -136,7 +150,7 @@ class async_connection {
   template <typename CompletionToken>
   auto async_pipeline(std::vector<request> commands, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, pipeline_signature>(
-        [state = impl_](auto handler, std::vector<request> batch) {
+        [state = lane()](auto handler, std::vector<request> batch) {
           initiate_pipeline(state, std::move(batch), pipeline_handler(std::move(handler)));
         },
         token, std::move(commands));
@@ -154,7 +168,15 @@ class async_connection {
                                 pipeline_handler handler);
   static void initiate_connect(const std::shared_ptr<impl>& state, connect_handler handler);
 
-  std::shared_ptr<impl> impl_;
+  // Waits for the current connection attempt of one lane.
+  static boost::asio::awaitable<std::tuple<boost::system::error_code>> connect_lane(
+      const std::shared_ptr<impl>& state);
+  // The lane of the calling thread, else the first.
+  const std::shared_ptr<impl>& lane() const noexcept;
+
+  std::vector<std::shared_ptr<impl>> lanes_;
+  // Empty for a connection built on one executor.
+  std::vector<boost::asio::io_context*> contexts_;
 };
 
 }  // namespace jobgate::redis

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -514,6 +515,80 @@ TEST_CASE("async commands from many threads", "[redis][async][load]") {
   }
   CHECK(wrong_counts == 0);
   CHECK(wrong_lengths == 0);
+}
+
+TEST_CASE("async lanes keep each thread on its own connection", "[redis][async][lanes]") {
+  asio::io_context first(1);
+  asio::io_context second(1);
+  const std::array<asio::io_context*, 2> contexts{&first, &second};
+  redis::async_connection connection{contexts, shared_endpoint()};
+  const std::string key = key_prefix("lanes") + "counter";
+
+  // Declared before the threads, so a failed REQUIRE joins them before this state goes away.
+  struct lane_answer {
+    long long client_id = -1;
+    std::thread::id resumed_on;
+    std::thread::id runs_on;
+    int wrong_counts = 0;
+  };
+  std::promise<boost::system::result<void>> connected;
+  std::array<std::promise<lane_answer>, 2> answers;
+  io_threads first_thread{first, 1};
+  io_threads second_thread{second, 1};
+
+  asio::co_spawn(
+      first,
+      [&]() -> asio::awaitable<boost::system::result<void>> {
+        co_return co_await connection.async_connect();
+      },
+      [&](std::exception_ptr, boost::system::result<void> outcome) {
+        connected.set_value(outcome);
+      });
+  REQUIRE(connected.get_future().get().has_value());
+  CHECK(connection.is_connected());
+
+  // Each lane sends CLIENT ID and then 200 INCRs whose replies must count up without gaps from
+  // this lane's point of view; both lanes share the key, so only the order within a lane holds.
+  for (std::size_t lane = 0; lane < contexts.size(); ++lane) {
+    asio::co_spawn(
+        *contexts[lane],
+        [&, lane]() -> asio::awaitable<void> {
+          lane_answer out;
+          out.runs_on = std::this_thread::get_id();
+          const auto id = co_await connection.async_command("CLIENT", "ID");
+          out.client_id = id ? id->integer() : -1;
+          out.resumed_on = std::this_thread::get_id();
+          long long last = 0;
+          for (int i = 0; i < 200; ++i) {
+            const auto answer = co_await connection.async_command("INCR", key);
+            const long long value = answer ? answer->integer() : -1;
+            out.wrong_counts += value > last ? 0 : 1;
+            last = value;
+          }
+          answers[lane].set_value(out);
+        },
+        asio::detached);
+  }
+  const lane_answer from_first = answers[0].get_future().get();
+  const lane_answer from_second = answers[1].get_future().get();
+  CHECK(from_first.client_id > 0);
+  CHECK(from_second.client_id > 0);
+  CHECK(from_first.client_id != from_second.client_id);
+  CHECK(from_first.resumed_on == from_first.runs_on);
+  CHECK(from_second.resumed_on == from_second.runs_on);
+  CHECK(from_first.wrong_counts == 0);
+  CHECK(from_second.wrong_counts == 0);
+
+  // A thread that runs neither context uses the first lane.
+  auto from_outside =
+      connection.async_command(redis::request{"CLIENT", "ID"}, asio::use_future).get();
+  CHECK(from_outside.integer() == from_first.client_id);
+  auto total = connection.async_command(redis::request{"GET", key}, asio::use_future).get();
+  CHECK(total.text() == "400");
+
+  connection.close();
+  CHECK(first_thread.join_within(10s));
+  CHECK(second_thread.join_within(10s));
 }
 
 TEST_CASE("async command timeout", "[redis][async][timeout]") {

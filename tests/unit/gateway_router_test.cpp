@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -504,7 +505,8 @@ class gateway_under_test {
             config_, repository, queue, blobs_, import_schema_, export_schema_, property_schema_,
             jobgate::records::property_catalog::builtin(), changes_, webhooks, webhook_schema_,
             webhook_update_schema_, limiter, api_keys, quotas}),
-        server_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
+        server_(std::array<asio::io_context*, 1>{&io_},
+                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), routes_,
                 jobgate::gateway::connection_timeouts{std::chrono::seconds(5)},
                 jobgate::gateway::largest_upload_bytes()) {
     jobgate::log::configure("router-test", jobgate::log::output_format::text,
