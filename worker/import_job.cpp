@@ -89,17 +89,21 @@ job_outcome run_import(job_context& job) {
   const auto interval = std::chrono::milliseconds(job.config.progress_interval_ms);
   auto last_flush = clock::now();
 
-  // Applies the pending rows and moves the checkpoint to the last of them.
+  // Sends the pending rows as a batch that moves the checkpoint to the last of them. The store
+  // keeps up to worker_store::max_batches_in_flight batches in flight, so Redis applies one while
+  // the next is parsed. Each batch starts where the one before ends, so when one is not applied
+  // the script rejects every later one. A return before await_batches() leaves batches in flight,
+  // and the store reads and drops their verdicts before its next command.
   const auto flush = [&]() -> std::optional<job_outcome> {
     if (rows.empty()) {
       return std::nullopt;
     }
     target.to = rows.back().checkpoint();
-    auto applied = job.store.apply_batch(target, rows);
-    if (!applied) {
-      return job_outcome::retry("Redis: " + applied.error().message());
+    auto sent = job.store.send_batch(target, rows);
+    if (!sent) {
+      return job_outcome::retry("Redis: " + sent.error().message());
     }
-    if (auto stop = stop_reason(*applied)) {
+    if (auto stop = stop_reason(*sent)) {
       return stop;
     }
     target.from_offset = target.to.end_offset;
@@ -108,12 +112,24 @@ job_outcome run_import(job_context& job) {
     return std::nullopt;
   };
 
+  // Reads the verdicts of the batches in flight before a command that must run after them.
+  const auto await_batches = [&]() -> std::optional<job_outcome> {
+    auto applied = job.store.await_batches();
+    if (!applied) {
+      return job_outcome::retry("Redis: " + applied.error().message());
+    }
+    return stop_reason(*applied);
+  };
+
   // The header cells go to the job hash once read, for the CSV error report. Every attempt writes
   // the same value, so a redelivered job may write it again.
   bool header_stored = false;
   const auto store_header = [&]() -> std::optional<job_outcome> {
     if (header_stored || !processor->header_read()) {
       return std::nullopt;
+    }
+    if (auto stop = await_batches()) {
+      return stop;
     }
     auto stored = job.store.update(job.job_id, job.attempt,
                                    {{"headerCells", json_string_array(processor->header_cells())}});
@@ -165,6 +181,9 @@ job_outcome run_import(job_context& job) {
     return *stop;
   }
   if (auto stop = flush()) {
+    return *stop;
+  }
+  if (auto stop = await_batches()) {
     return *stop;
   }
 

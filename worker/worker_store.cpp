@@ -23,9 +23,14 @@ void append_fields(redis::request& command, const field_list& fields) {
 
 }  // namespace
 
+redis::connection& worker_store::idle_connection() {
+  discard_batches();
+  return redis_;
+}
+
 boost::system::result<worker_store::change_result> worker_store::run_change(
     const redis::request& command) {
-  auto reply = redis::run_eval(redis_, command);
+  auto reply = redis::run_eval(idle_connection(), command);
   if (!reply) {
     return reply.error();
   }
@@ -60,7 +65,7 @@ boost::system::result<worker_store::start_result> worker_store::start(const std:
       {store_keys::job(id), store_keys::running_leases, store_keys::unqueued_jobs});
   command.push_back(static_cast<long long>(now_millis()));
   command.push_back(static_cast<long long>(lease_ms));
-  auto reply = redis::run_eval(redis_, command);
+  auto reply = redis::run_eval(idle_connection(), command);
   if (!reply) {
     return reply.error();
   }
@@ -116,8 +121,8 @@ boost::system::result<worker_store::change_result> worker_store::update(const st
   return run_change(command);
 }
 
-boost::system::result<worker_store::change_result> worker_store::apply_batch(
-    const batch_target& target, const std::vector<records::import_row>& rows) {
+redis::request worker_store::batch_command(const batch_target& target,
+                                           const std::vector<records::import_row>& rows) {
   redis::request command = job_scripts::eval_command(
       job_scripts::apply_import_batch,
       {store_keys::job(target.job_id), store_keys::job_errors(target.job_id),
@@ -165,8 +170,99 @@ boost::system::result<worker_store::change_result> worker_store::apply_batch(
         break;
     }
   }
+  return command;
+}
 
-  return run_change(command);
+boost::system::result<worker_store::change_result> worker_store::apply_batch(
+    const batch_target& target, const std::vector<records::import_row>& rows) {
+  return run_change(batch_command(target, rows));
+}
+
+boost::system::result<worker_store::change_result> worker_store::send_batch(
+    const batch_target& target, const std::vector<records::import_row>& rows) {
+  if (batches_in_flight_.size() >= max_batches_in_flight) {
+    auto oldest = receive_batch();
+    if (!oldest) {
+      return oldest.error();
+    }
+    if (oldest->outcome != verdict::ok) {
+      discard_batches();
+      return *oldest;
+    }
+  }
+
+  redis::request eval = batch_command(target, rows);
+  if (const auto error = redis_.send(redis::evalsha_form(eval))) {
+    // The connection dropped, and with it the replies of the batches sent before.
+    batches_in_flight_.clear();
+    return error;
+  }
+  batches_in_flight_.push_back(std::move(eval));
+  return change_result{};
+}
+
+boost::system::result<worker_store::change_result> worker_store::await_batches() {
+  while (!batches_in_flight_.empty()) {
+    auto next = receive_batch();
+    if (!next) {
+      return next.error();
+    }
+    if (next->outcome != verdict::ok) {
+      discard_batches();
+      return *next;
+    }
+  }
+  return change_result{};
+}
+
+// Reads the verdict of the oldest batch in flight. A NOSCRIPT reply means that a restart or SCRIPT
+// FLUSH emptied the script cache, so that batch changed nothing. Neither did any later batch,
+// because each got NOSCRIPT too or was rejected as stale, since it starts where the unapplied
+// batch ends. So the later replies are read and dropped, and the batches are sent again one at a
+// time with their source, stopping at the first that is not applied.
+boost::system::result<worker_store::change_result> worker_store::receive_batch() {
+  auto reply = redis_.receive_reply();
+  if (!reply) {
+    batches_in_flight_.clear();
+    return reply.error();
+  }
+  if (!redis::is_noscript(*reply)) {
+    batches_in_flight_.pop_front();
+    if (!reply->is_array() || reply->size() == 0) {
+      discard_batches();
+      return unexpected_reply();
+    }
+    return read_change(*reply);
+  }
+
+  while (redis_.replies_pending() > 0) {
+    if (auto skipped = redis_.receive_reply(); !skipped) {
+      batches_in_flight_.clear();
+      return skipped.error();
+    }
+  }
+  const std::deque<redis::request> unapplied = std::move(batches_in_flight_);
+  batches_in_flight_.clear();
+  for (const auto& eval : unapplied) {
+    auto applied = run_change(eval);
+    if (!applied) {
+      return applied.error();
+    }
+    if (applied->outcome != verdict::ok) {
+      return *applied;
+    }
+  }
+  return change_result{};
+}
+
+void worker_store::discard_batches() {
+  while (redis_.replies_pending() > 0) {
+    if (!redis_.receive_reply()) {
+      // The connection dropped, and the remaining replies with it.
+      break;
+    }
+  }
+  batches_in_flight_.clear();
 }
 
 boost::system::result<worker_store::change_result> worker_store::finish(const std::string& id,
@@ -192,7 +288,7 @@ boost::system::result<std::vector<std::string>> worker_store::record_ids(
   redis::request command{"ZRANGE", store_keys::record_ids(tenant, object_type)};
   command.push_back(static_cast<long long>(start));
   command.push_back(static_cast<long long>(start + count - 1));
-  auto reply = redis::run_eval(redis_, command);
+  auto reply = redis::run_eval(idle_connection(), command);
   if (!reply) {
     return reply.error();
   }
@@ -221,7 +317,7 @@ worker_store::record_values(const std::string& tenant, const std::string& object
     }
     commands.push_back(std::move(command));
   }
-  auto replies = redis_.pipeline(commands);
+  auto replies = idle_connection().pipeline(commands);
   if (!replies) {
     return replies.error();
   }
@@ -247,12 +343,12 @@ worker_store::record_values(const std::string& tenant, const std::string& object
 
 std::int64_t worker_store::record_count(const std::string& tenant, const std::string& object_type) {
   redis::request command{"ZCARD", store_keys::record_ids(tenant, object_type)};
-  auto reply = redis::run_eval(redis_, command);
+  auto reply = redis::run_eval(idle_connection(), command);
   return reply && reply->is_integer() ? reply->integer() : -1;
 }
 
 boost::system::result<std::string> worker_store::last_error(const std::string& id) {
-  auto reply = redis_.command("HGET", store_keys::job(id), "lastError");
+  auto reply = idle_connection().command("HGET", store_keys::job(id), "lastError");
   if (!reply) {
     return reply.error();
   }

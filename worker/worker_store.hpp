@@ -2,6 +2,7 @@
 
 #include <boost/system/result.hpp>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,27 @@ class worker_store {
   boost::system::result<change_result> apply_batch(const batch_target& target,
                                                    const std::vector<records::import_row>& rows);
 
+  // The maximum number of batches send_batch() keeps in flight. Two let Redis apply one batch
+  // while the worker parses the next, which is enough because Redis spends several times the
+  // worker's CPU time on a row.
+  static constexpr std::size_t max_batches_in_flight = 2;
+
+  // Sends a batch as apply_batch() does, without waiting for its verdict. When
+  // max_batches_in_flight batches are in flight, it first reads the oldest verdict. If that one is
+  // not ok, it reads the other verdicts too, sends nothing and returns the first one. Returns ok
+  // otherwise. Each target.from_offset must be the previous batch's target.to.end_offset, so the
+  // script rejects a batch as stale when the batch before it changed nothing. A transport failure
+  // drops every batch in flight, and each of them may or may not have been applied.
+  boost::system::result<change_result> send_batch(const batch_target& target,
+                                                  const std::vector<records::import_row>& rows);
+
+  // Reads the verdicts of every batch in flight, in the order sent. Returns the first that is not
+  // ok, or ok when all were applied or none was in flight. Fails on a transport failure.
+  boost::system::result<change_result> await_batches();
+
+  // The number of batches sent whose verdicts have not been read.
+  std::size_t batches_in_flight() const noexcept { return batches_in_flight_.size(); }
+
   // Ends the job as DONE or FAILED and starts its retention period.
   boost::system::result<change_result> finish(const std::string& id, std::int64_t attempt,
                                               job_status status, std::int64_t retention_ms,
@@ -89,25 +111,36 @@ class worker_store {
   // The running-jobs cap calls of running_caps.hpp on this store's connection.
   boost::system::result<admission> admit(const std::string& id, const std::string& tenant,
                                          job_kind kind, std::int64_t default_cap) {
-    return admit_job(redis_, id, tenant, kind, default_cap);
+    return admit_job(idle_connection(), id, tenant, kind, default_cap);
   }
   boost::system::result<std::vector<std::string>> release(const std::string& id,
                                                           const std::string& tenant, job_kind kind,
                                                           std::int64_t default_cap) {
-    return release_place(redis_, id, tenant, kind, default_cap);
+    return release_place(idle_connection(), id, tenant, kind, default_cap);
   }
   boost::system::result<bool> produce_message(const std::string& id,
                                               kafka::kafka_producer& producer,
                                               std::chrono::milliseconds timeout) {
-    return produce_job_message(redis_, producer, id, timeout);
+    return produce_job_message(idle_connection(), producer, id, timeout);
   }
 
  private:
   // Sends a state-changing script call and reads its verdict.
   boost::system::result<change_result> run_change(const redis::request& command);
   static change_result read_change(const redis::reply& reply);
+  static redis::request batch_command(const batch_target& target,
+                                      const std::vector<records::import_row>& rows);
+  boost::system::result<change_result> receive_batch();
+  void discard_batches();
+
+  // The connection, ready for a blocking command. Batches still in flight are read first and
+  // their verdicts dropped, because the command would otherwise read one of their replies. Only
+  // an import that ends early leaves batches in flight, and its outcome is already decided.
+  redis::connection& idle_connection();
 
   redis::connection redis_;
+  // The EVAL form of each batch in flight, oldest first, sent again after a NOSCRIPT reply.
+  std::deque<redis::request> batches_in_flight_;
 };
 
 // The worker stores rejected rows in the form the errors endpoint returns.

@@ -47,6 +47,7 @@ boost::system::result<connection> connection::connect(redis_endpoint endpoint,
 
 boost::system::error_code connection::open() {
   context_.reset();
+  replies_pending_ = 0;
 
   // TCP connect, bounded by connect_timeout.
   redisContext* raw = nullptr;
@@ -113,6 +114,7 @@ boost::system::error_code connection::drop(int saved_errno) {
   const auto error = hiredis_error_code(context_->err, saved_errno, false);
   // After a transport failure or a timeout, replies may still arrive out of step: start afresh.
   context_.reset();
+  replies_pending_ = 0;
   metrics::count_client_event(metrics::client_event::redis_error);
   return error;
 }
@@ -136,9 +138,53 @@ boost::system::result<reply> connection::read_reply() {
   return reply{static_cast<redisReply*>(raw)};
 }
 
+boost::system::error_code connection::flush() {
+  int done = 0;
+  while (done == 0) {
+    if (redisBufferWrite(context_.get(), &done) != REDIS_OK) {
+      return drop(errno);
+    }
+  }
+  return {};
+}
+
+boost::system::error_code connection::send(const request& arguments) {
+  if (arguments.empty()) {
+    return errc::invalid_command;
+  }
+  if (const auto error = ensure_open()) {
+    return error;
+  }
+  hiredis_argv argv{arguments};
+  if (const auto error = append(argv.count(), argv.pointers(), argv.lengths())) {
+    return error;
+  }
+  // Written now rather than by the next read, so Redis starts on the command while the caller
+  // prepares the next one.
+  if (const auto error = flush()) {
+    return error;
+  }
+  ++replies_pending_;
+  return {};
+}
+
+boost::system::result<reply> connection::receive_reply() {
+  if (replies_pending_ == 0) {
+    return errc::no_reply_pending;
+  }
+  auto next = read_reply();
+  if (next) {
+    --replies_pending_;
+  }
+  return next;
+}
+
 boost::system::result<reply> connection::receive() {
   if (context_ == nullptr) {
     return errc::not_connected;
+  }
+  if (replies_pending_ > 0) {
+    return errc::replies_pending;
   }
   return read_reply();
 }
@@ -151,6 +197,9 @@ boost::system::result<reply> connection::run(int count, const char** pointers,
                                              const std::size_t* lengths) {
   if (count == 0) {
     return errc::invalid_command;
+  }
+  if (replies_pending_ > 0) {
+    return errc::replies_pending;
   }
   if (const auto error = ensure_open()) {
     return error;
@@ -186,6 +235,9 @@ boost::system::result<std::vector<reply>> connection::pipeline(std::span<const r
     if (item.empty()) {
       return errc::invalid_command;
     }
+  }
+  if (replies_pending_ > 0) {
+    return errc::replies_pending;
   }
   if (const auto error = ensure_open()) {
     return error;

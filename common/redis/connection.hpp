@@ -70,6 +70,22 @@ class connection {
   // failure fails the whole call, though some of the commands may have run.
   boost::system::result<std::vector<reply>> pipeline(std::span<const request> commands);
 
+  // Sends one command without waiting for its reply: appends it to hiredis's output buffer and
+  // writes the buffer to the socket. receive_reply() reads the replies in the order of sending, so
+  // a caller may send the next command while Redis still runs this one. Until every reply was
+  // read, command(), pipeline() and receive() fail with replies_pending, because they would read
+  // a reply meant for an earlier send(). Fails as command() does. After a transport failure the
+  // unread replies are lost (some of their commands may have run) and replies_pending() is 0.
+  boost::system::error_code send(const request& arguments);
+
+  // Reads the reply to the oldest send() whose reply is still unread. Fails with no_reply_pending
+  // when there is none, or with a transport errc, which drops the connection and the other
+  // unread replies.
+  boost::system::result<reply> receive_reply();
+
+  // The number of send() calls whose replies receive_reply() has not read yet.
+  std::size_t replies_pending() const noexcept { return replies_pending_; }
+
   // Waits for the next reply without sending a command, as a connection in SUBSCRIBE mode does.
   // Fails with not_connected when the connection dropped; it does not reconnect by itself.
   boost::system::result<reply> receive();
@@ -94,11 +110,13 @@ class connection {
   boost::system::error_code append(int count, const char** pointers, const std::size_t* lengths);
   boost::system::result<reply> read_reply();
   boost::system::result<reply> run(int count, const char** pointers, const std::size_t* lengths);
+  boost::system::error_code flush();
   boost::system::error_code drop(int saved_errno);
 
   redis_endpoint endpoint_;
   connection_options options_;
   std::unique_ptr<redisContext, context_deleter> context_;
+  std::size_t replies_pending_ = 0;
 };
 
 }  // namespace jobgate::redis

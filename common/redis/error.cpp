@@ -49,6 +49,11 @@ class redis_category final : public boost::system::error_category {
                "connection";
       case errc::closed:
         return "Redis connection closed by its owner";
+      case errc::replies_pending:
+        return "Redis commands sent without waiting have unread replies: read them before the "
+               "next blocking command";
+      case errc::no_reply_pending:
+        return "no Redis reply to read: every command sent was answered already";
     }
     return "unknown Redis client error " + std::to_string(value);
   }

@@ -31,6 +31,8 @@ enum class errc {
   out_of_memory,
   invalid_command,
   closed,
+  replies_pending,
+  no_reply_pending,
 };
 
 const boost::system::error_category& error_category() noexcept;

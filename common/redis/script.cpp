@@ -30,7 +30,7 @@ std::string sha1_hex(std::string_view text) {
 }
 
 bool is_noscript(const boost::system::result<reply>& outcome) {
-  return outcome && outcome->is_error() && outcome->error_prefix() == "NOSCRIPT";
+  return outcome && is_noscript(*outcome);
 }
 
 // The EVALSHA form of an EVAL request, or nullopt when the request is not an EVAL.
@@ -46,6 +46,15 @@ std::optional<request> by_digest(const request& eval) {
 }
 
 }  // namespace
+
+bool is_noscript(const reply& value) {
+  return value.is_error() && value.error_prefix() == "NOSCRIPT";
+}
+
+request evalsha_form(const request& eval) {
+  auto digest_form = by_digest(eval);
+  return digest_form ? std::move(*digest_form) : eval;
+}
 
 boost::system::result<reply> run_eval(connection& target, const request& eval) {
   if (auto digest_form = by_digest(eval)) {

@@ -78,6 +78,13 @@ class script {
 // as often per second in redis-benchmark on a 2-core machine. A request that is not an EVAL is
 // sent as it is.
 boost::system::result<reply> run_eval(connection& target, const request& eval);
+
+// The EVALSHA form of a prepared EVAL request, for callers that send it with connection::send()
+// and keep the EVAL for a NOSCRIPT reply. A request that is not an EVAL is returned as it is.
+request evalsha_form(const request& eval);
+
+// True for the NOSCRIPT error reply: the server does not have the script cached.
+bool is_noscript(const reply& value);
 boost::asio::awaitable<boost::system::result<reply>> async_run_eval(async_connection& target,
                                                                     request eval);
 

@@ -356,6 +356,98 @@ TEST_CASE("sync command timeout", "[redis][sync][timeout]") {
   CHECK(next->text() == "after");
 }
 
+TEST_CASE("sync send reads replies in order", "[redis][sync][send]") {
+  auto connection = connect_sync(shared_endpoint());
+  const std::string key = key_prefix("sync-send") + "counter";
+
+  REQUIRE_FALSE(connection.send(redis::request{"SET", key, "10"}));
+  REQUIRE_FALSE(connection.send(redis::request{"INCR", key}));
+  REQUIRE_FALSE(connection.send(redis::request{"GET", key}));
+  CHECK(connection.replies_pending() == 3);
+
+  // A blocking command would read the SET reply as its own, so it is rejected until all are read.
+  const auto blocked = connection.command({"PING"});
+  REQUIRE_FALSE(blocked.has_value());
+  CHECK(blocked.error() == redis::errc::replies_pending);
+  const std::vector<redis::request> batch{{"PING"}};
+  const auto blocked_pipeline = connection.pipeline(batch);
+  REQUIRE_FALSE(blocked_pipeline.has_value());
+  CHECK(blocked_pipeline.error() == redis::errc::replies_pending);
+  const auto blocked_receive = connection.receive();
+  REQUIRE_FALSE(blocked_receive.has_value());
+  CHECK(blocked_receive.error() == redis::errc::replies_pending);
+
+  const auto set = connection.receive_reply();
+  REQUIRE(set.has_value());
+  CHECK(set->text() == "OK");
+  const auto incremented = connection.receive_reply();
+  REQUIRE(incremented.has_value());
+  CHECK(incremented->integer() == 11);
+  const auto read = connection.receive_reply();
+  REQUIRE(read.has_value());
+  CHECK(read->text() == "11");
+  CHECK(connection.replies_pending() == 0);
+
+  const auto none = connection.receive_reply();
+  REQUIRE_FALSE(none.has_value());
+  CHECK(none.error() == redis::errc::no_reply_pending);
+  CHECK(connection.send(redis::request{}) == redis::errc::invalid_command);
+  CHECK(connection.replies_pending() == 0);
+
+  const auto after = connection.command({"DEL", key});
+  REQUIRE(after.has_value());
+  CHECK(after->integer() == 1);
+}
+
+TEST_CASE("sync send error reply keeps order", "[redis][sync][send]") {
+  auto connection = connect_sync(shared_endpoint());
+  const std::string key = key_prefix("sync-send-error") + "list";
+
+  REQUIRE_FALSE(connection.send(redis::request{"RPUSH", key, "a"}));
+  REQUIRE_FALSE(connection.send(redis::request{"INCR", key}));
+  REQUIRE_FALSE(connection.send(redis::request{"LLEN", key}));
+
+  const auto pushed = connection.receive_reply();
+  REQUIRE(pushed.has_value());
+  CHECK(pushed->integer() == 1);
+  const auto wrong_type = connection.receive_reply();
+  REQUIRE(wrong_type.has_value());
+  CHECK(wrong_type->error_prefix() == "WRONGTYPE");
+  const auto length = connection.receive_reply();
+  REQUIRE(length.has_value());
+  CHECK(length->integer() == 1);
+  REQUIRE(connection.command({"DEL", key}).has_value());
+}
+
+TEST_CASE("sync send after server loss", "[redis][sync][send][restart]") {
+  jobgate::test::redis_test_server server;
+  auto connection = connect_sync(endpoint_from_url(server.url()));
+  REQUIRE_FALSE(connection.send(redis::request{"PING"}));
+  const auto first = connection.receive_reply();
+  REQUIRE(first.has_value());
+  CHECK(first->text() == "PONG");
+
+  server.kill();
+  // The write may still succeed into the socket buffer, and then the read fails.
+  const auto sent = connection.send(redis::request{"PING"});
+  if (!sent) {
+    const auto lost = connection.receive_reply();
+    REQUIRE_FALSE(lost.has_value());
+    CHECK(lost.error() == redis::errc::connection_lost);
+  } else {
+    CHECK(redis::is_retryable(sent));
+  }
+  CHECK(connection.replies_pending() == 0);
+  CHECK_FALSE(connection.is_connected());
+
+  // The next send connects again.
+  server.restart();
+  REQUIRE_FALSE(connection.send(redis::request{"ECHO", "back"}));
+  const auto back = connection.receive_reply();
+  REQUIRE(back.has_value());
+  CHECK(back->text() == "back");
+}
+
 TEST_CASE("sync connect refused", "[redis][sync]") {
   redis::redis_endpoint endpoint;
   endpoint.port = jobgate::test::unused_local_port();

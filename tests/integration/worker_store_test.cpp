@@ -5,10 +5,14 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/blob/blob_store.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
@@ -17,6 +21,7 @@
 #include "common/records/property_catalog.hpp"
 #include "redis_test_server.hpp"
 #include "test_brokers.hpp"
+#include "worker/import_job.hpp"
 #include "worker/job_sweeper.hpp"
 
 // The worker's side of the job store against a real Redis: every state change runs one of the Lua
@@ -564,6 +569,448 @@ TEST_CASE("worker store keeps errors in order", "[redis][worker_store]") {
   CHECK((*errors)[0].text() == jobgate::worker::row_error_json(*rejected_row(2, "one").error));
   CHECK((*errors)[2].text() == jobgate::worker::row_error_json(*rejected_row(4, "three").error));
   CHECK(job_field(inspect, job.id, "failed") == "3");
+}
+
+namespace {
+
+// Five batches that each create two contacts, update contact c2 and reject one row, so the final
+// value of c2 depends on the order in which the batches are applied.
+std::vector<std::vector<records::import_row>> ordered_batches() {
+  std::vector<std::vector<records::import_row>> batches;
+  std::uint64_t row = 2;
+  for (int batch = 0; batch < 5; ++batch) {
+    std::vector<records::import_row> rows;
+    for (int n = 0; n < 2; ++n, ++row) {
+      const std::string email = "c" + std::to_string(row) + "@x.test";
+      rows.push_back(valid_row(row, email, {{"email", email}, {"firstname", "New"}}));
+    }
+    rows.push_back(valid_row(row, "c2@x.test",
+                             {{"email", "c2@x.test"}, {"firstname", "v" + std::to_string(batch)}}));
+    ++row;
+    rows.push_back(rejected_row(row++, "bad" + std::to_string(batch)));
+    batches.push_back(std::move(rows));
+  }
+  return batches;
+}
+
+// Sends each batch with send_batch(), chained from offset 0, and returns the first verdict that is
+// not ok, or ok.
+verdict send_all(worker_store& store, const job_record& job, std::int64_t attempt,
+                 const std::vector<std::vector<records::import_row>>& batches) {
+  std::uint64_t from_offset = 0;
+  for (const auto& rows : batches) {
+    auto sent = store.send_batch(target_for(job, attempt, from_offset, rows), rows);
+    REQUIRE(sent.has_value());
+    CHECK(store.batches_in_flight() <= worker_store::max_batches_in_flight);
+    if (sent->outcome != verdict::ok) {
+      return sent->outcome;
+    }
+    from_offset = rows.back().end_offset;
+  }
+  auto awaited = store.await_batches();
+  REQUIRE(awaited.has_value());
+  return awaited->outcome;
+}
+
+}  // namespace
+
+TEST_CASE("worker store pipelined batches match sequential", "[redis][worker_store][pipeline]") {
+  auto inspect = connect();
+  worker_store sequential(connect());
+  worker_store pipelined(connect());
+  const job_record sequential_job = make_job(unique_tenant("sequential"));
+  const job_record pipelined_job = make_job(unique_tenant("pipelined"));
+  create_job(inspect, sequential_job);
+  create_job(inspect, pipelined_job);
+  REQUIRE(sequential.start(sequential_job.id, lease_ms).has_value());
+  REQUIRE(pipelined.start(pipelined_job.id, lease_ms).has_value());
+  const auto batches = ordered_batches();
+
+  std::uint64_t from_offset = 0;
+  for (const auto& rows : batches) {
+    REQUIRE(apply(sequential, sequential_job, 1, from_offset, rows) == verdict::ok);
+    from_offset = rows.back().end_offset;
+  }
+  REQUIRE(send_all(pipelined, pipelined_job, 1, batches) == verdict::ok);
+  CHECK(pipelined.batches_in_flight() == 0);
+
+  const auto expected = hash_of(inspect, store_keys::job(sequential_job.id));
+  const auto actual = hash_of(inspect, store_keys::job(pipelined_job.id));
+  for (const char* field :
+       {"created", "updated", "failed", "rowsProcessed", "ckOffset", "ckRow", "ckLine"}) {
+    INFO("field " << field);
+    CHECK(actual.at(field) == expected.at(field));
+  }
+  CHECK(actual.at("created") == "10");
+  CHECK(actual.at("updated") == "5");
+  CHECK(actual.at("failed") == "5");
+  CHECK(contact(inspect, pipelined_job.tenant, "c2@x.test").at("firstname") == "v4");
+  for (const auto& rows : batches) {
+    for (const auto& row : rows) {
+      if (row.status != records::row_status::valid) {
+        continue;
+      }
+      auto stored = contact(inspect, pipelined_job.tenant, row.unique_key);
+      auto reference = contact(inspect, sequential_job.tenant, row.unique_key);
+      REQUIRE_FALSE(stored.empty());
+      CHECK(stored.at("id") == reference.at("id"));
+      CHECK(stored.at("firstname") == reference.at("firstname"));
+    }
+  }
+  auto errors = inspect.command("LRANGE", store_keys::job_errors(pipelined_job.id), "0", "-1");
+  REQUIRE(errors.has_value());
+  REQUIRE(errors->size() == 5);
+  CHECK((*errors)[4].text() == jobgate::worker::row_error_json(*batches[4].back().error));
+}
+
+TEST_CASE("worker store pipelined batches stop on cancel", "[redis][worker_store][pipeline]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("pipeline-cancel");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+  const auto batches = ordered_batches();
+
+  auto first = store.send_batch(target_for(job, 1, 0, batches[0]), batches[0]);
+  REQUIRE(first.has_value());
+  REQUIRE(store.await_batches().has_value());
+  const std::uint64_t checkpoint = batches[0].back().end_offset;
+  CHECK(cancel_job(inspect, job.id) == "PROCESSING");
+
+  // Two batches go out without a verdict read. The third send reads the oldest verdict.
+  auto second = store.send_batch(target_for(job, 1, checkpoint, batches[1]), batches[1]);
+  REQUIRE(second.has_value());
+  CHECK(second->outcome == verdict::ok);
+  auto third =
+      store.send_batch(target_for(job, 1, batches[1].back().end_offset, batches[2]), batches[2]);
+  REQUIRE(third.has_value());
+  CHECK(third->outcome == verdict::ok);
+  CHECK(store.batches_in_flight() == 2);
+  auto fourth =
+      store.send_batch(target_for(job, 1, batches[2].back().end_offset, batches[3]), batches[3]);
+  REQUIRE(fourth.has_value());
+  CHECK(fourth->outcome == verdict::terminal);
+  CHECK(fourth->status == job_status::canceled);
+  CHECK(store.batches_in_flight() == 0);
+
+  // Nothing after the first batch was applied, and the next command reads its own reply.
+  CHECK(job_field(inspect, job.id, "ckOffset") == std::to_string(checkpoint));
+  CHECK(job_field(inspect, job.id, "created") == "2");
+  CHECK(contact(inspect, tenant, batches[1][0].unique_key).empty());
+  auto update = store.update(job.id, 1, {{"rowsTotal", "10"}});
+  REQUIRE(update.has_value());
+  CHECK(update->outcome == verdict::terminal);
+}
+
+TEST_CASE("worker store pipelined batches stop when fenced", "[redis][worker_store][pipeline]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("pipeline-fenced");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+  worker_store newer(connect());
+  REQUIRE(newer.start(job.id, lease_ms).has_value());
+
+  CHECK(send_all(store, job, 1, ordered_batches()) == verdict::fenced);
+  CHECK(store.batches_in_flight() == 0);
+  CHECK(job_field(inspect, job.id, "ckOffset") == "0");
+  CHECK(job_field(inspect, job.id, "created") == "0");
+  auto update = store.update(job.id, 1, {{"rowsTotal", "10"}});
+  REQUIRE(update.has_value());
+  CHECK(update->outcome == verdict::fenced);
+}
+
+TEST_CASE("worker store pipelined stale batch", "[redis][worker_store][pipeline]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const job_record job = make_job(unique_tenant("pipeline-stale"));
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+  const auto batches = ordered_batches();
+
+  // The first batch starts past the checkpoint, so it and the one chained to it change nothing.
+  auto first = store.send_batch(target_for(job, 1, 100, batches[0]), batches[0]);
+  REQUIRE(first.has_value());
+  auto second =
+      store.send_batch(target_for(job, 1, batches[0].back().end_offset, batches[1]), batches[1]);
+  REQUIRE(second.has_value());
+  auto awaited = store.await_batches();
+  REQUIRE(awaited.has_value());
+  CHECK(awaited->outcome == verdict::stale);
+  CHECK(store.batches_in_flight() == 0);
+  CHECK(job_field(inspect, job.id, "ckOffset") == "0");
+  CHECK(job_field(inspect, job.id, "rowsProcessed") == "0");
+}
+
+TEST_CASE("worker store pipelined batches after script flush", "[redis][worker_store][pipeline]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  const std::string tenant = unique_tenant("pipeline-noscript");
+  const job_record job = make_job(tenant);
+  create_job(inspect, job);
+  REQUIRE(store.start(job.id, lease_ms).has_value());
+
+  // Every batch gets NOSCRIPT, so the store sends them again with their source, in order.
+  REQUIRE(inspect.command({"SCRIPT", "FLUSH"}).has_value());
+  const auto batches = ordered_batches();
+  CHECK(send_all(store, job, 1, batches) == verdict::ok);
+  CHECK(job_field(inspect, job.id, "created") == "10");
+  CHECK(job_field(inspect, job.id, "updated") == "5");
+  CHECK(job_field(inspect, job.id, "ckOffset") == std::to_string(batches[4].back().end_offset));
+  CHECK(contact(inspect, tenant, "c2@x.test").at("firstname") == "v4");
+}
+
+namespace {
+
+// A blob reader that calls a hook before each read of the import pass, which begins when the
+// record counting pass rewinds the file to offset 0. The hook gets the read's number from 1.
+class hooked_reader final : public jobgate::blob_reader {
+ public:
+  hooked_reader(std::unique_ptr<jobgate::blob_reader> inner, std::function<void(int)>& hook)
+      : inner_(std::move(inner)), hook_(hook) {}
+
+  boost::system::result<std::size_t> read(char* buffer, std::size_t size) override {
+    if (rewound_ && hook_) {
+      hook_(++reads_);
+    }
+    return inner_->read(buffer, size);
+  }
+  boost::system::result<void> seek(std::uint64_t offset) override {
+    rewound_ = rewound_ || offset == 0;
+    return inner_->seek(offset);
+  }
+  std::uint64_t size() const override { return inner_->size(); }
+
+ private:
+  std::unique_ptr<jobgate::blob_reader> inner_;
+  std::function<void(int)>& hook_;
+  bool rewound_ = false;
+  int reads_ = 0;
+};
+
+// A filesystem blob store in a fresh temporary directory whose readers call `hook`.
+class hooked_blob_store final : public jobgate::blob_store {
+ public:
+  hooked_blob_store()
+      : root_(std::filesystem::temp_directory_path() / jobgate::test::unique_name("import-blobs")),
+        inner_(root_) {}
+  ~hooked_blob_store() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  boost::system::result<std::unique_ptr<jobgate::blob_writer>> create(
+      std::string_view key) override {
+    return inner_.create(key);
+  }
+  boost::system::result<std::unique_ptr<jobgate::blob_reader>> open(std::string_view key) override {
+    auto opened = inner_.open(key);
+    if (!opened) {
+      return opened.error();
+    }
+    return std::unique_ptr<jobgate::blob_reader>(
+        std::make_unique<hooked_reader>(std::move(*opened), hook));
+  }
+  boost::system::result<void> remove(std::string_view key) override { return inner_.remove(key); }
+  std::optional<std::filesystem::path> local_path(std::string_view key) const override {
+    return inner_.local_path(key);
+  }
+
+  void put(std::string_view key, std::string_view bytes) {
+    auto writer = inner_.create(key);
+    REQUIRE(writer.has_value());
+    REQUIRE((*writer)->write(bytes).has_value());
+    REQUIRE((*writer)->commit().has_value());
+  }
+
+  std::function<void(int)> hook;
+
+ private:
+  std::filesystem::path root_;
+  jobgate::filesystem_blob_store inner_;
+};
+
+// A CSV of `rows` contacts. Every 10th row has an invalid email, every 7th repeats the email of the
+// row before it, and every 50th is blank.
+std::string contacts_csv(int rows) {
+  std::string csv = "email,firstname\n";
+  for (int i = 1; i <= rows; ++i) {
+    if (i % 50 == 0) {
+      csv += ",\n";
+    } else if (i % 10 == 0) {
+      csv += "bad" + std::to_string(i) + ",Bad\n";
+    } else if (i % 7 == 0) {
+      csv += "c" + std::to_string(i - 1) + "@x.test,Again" + std::to_string(i) + "\n";
+    } else {
+      csv += "c" + std::to_string(i) + "@x.test,Name" + std::to_string(i) + "\n";
+    }
+  }
+  return csv;
+}
+
+// One attempt at an import job through run_import. With more than 500 rows in each 64 KiB read
+// chunk, the worker sends one batch per chunk.
+struct import_run {
+  explicit import_run(std::string_view test)
+      : tenant(unique_tenant(test)), job(make_job(tenant)), store(connect()) {}
+
+  jobgate::worker::job_outcome run(const std::string& csv) {
+    create_job(inspect, job);
+    auto started = store.start(job.id, lease_ms);
+    REQUIRE(started.has_value());
+    REQUIRE(started->outcome == verdict::ok);
+    blobs.put("upload-" + job.id, csv);
+    auto request = jobgate::json::parse(R"({"objectType":"contacts"})");
+    REQUIRE(request.has_value());
+    jobgate::worker::job_context context{job.id,
+                                         tenant,
+                                         job_kind::imports,
+                                         "upload-" + job.id,
+                                         *request,
+                                         records::property_catalog::builtin(),
+                                         started->attempt,
+                                         *started,
+                                         store,
+                                         blobs,
+                                         config,
+                                         logger,
+                                         stopping,
+                                         liveness};
+    return jobgate::worker::run_import(context);
+  }
+
+  std::string tenant;
+  job_record job;
+  redis::connection inspect = connect();
+  worker_store store;
+  hooked_blob_store blobs;
+  jobgate::worker::worker_config config;
+  jobgate::log::logger logger;
+  std::atomic<bool> stopping{false};
+  jobgate::worker::job_liveness liveness;
+};
+
+using outcome_kind = jobgate::worker::job_outcome::kind;
+
+}  // namespace
+
+TEST_CASE("import run with pipelined batches", "[redis][worker_store][pipeline][import]") {
+  import_run attempt("import-pipelined");
+  constexpr int rows = 20000;
+  const std::string csv = contacts_csv(rows);
+  REQUIRE(csv.size() > 5 * 64 * 1024);
+
+  const auto outcome = attempt.run(csv);
+  CHECK(outcome.result == outcome_kind::done);
+  CHECK(outcome.error_detail.empty());
+  CHECK(attempt.store.batches_in_flight() == 0);
+
+  int created = 0;
+  int updated = 0;
+  int failed = 0;
+  int blank = 0;
+  for (int i = 1; i <= rows; ++i) {
+    if (i % 50 == 0) {
+      ++blank;
+    } else if (i % 10 == 0) {
+      ++failed;
+    } else if (i % 7 == 0) {
+      // The row before is a new contact unless it was itself invalid or blank.
+      ++((i - 1) % 10 == 0 ? created : updated);
+    } else {
+      ++created;
+    }
+  }
+  const auto fields = hash_of(attempt.inspect, store_keys::job(attempt.job.id));
+  CHECK(fields.at("rowsTotal") == std::to_string(rows));
+  CHECK(fields.at("created") == std::to_string(created));
+  CHECK(fields.at("updated") == std::to_string(updated));
+  CHECK(fields.at("failed") == std::to_string(failed));
+  CHECK(fields.at("skippedBlank") == std::to_string(blank));
+  CHECK(fields.at("rowsProcessed") == std::to_string(rows));
+  CHECK(fields.at("ckOffset") == std::to_string(csv.size()));
+  CHECK(fields.at("ckRow") == std::to_string(rows + 1));
+  CHECK(attempt.store.record_count(attempt.tenant, "contacts") == created);
+  CHECK(contact(attempt.inspect, attempt.tenant, "c6@x.test").at("firstname") == "Again7");
+  CHECK(contact(attempt.inspect, attempt.tenant, "c19998@x.test").at("firstname") == "Again19999");
+  CHECK(contact(attempt.inspect, attempt.tenant, "c19997@x.test").at("firstname") == "Name19997");
+  CHECK(contact(attempt.inspect, attempt.tenant, "c1@x.test").at("id") == "1");
+}
+
+TEST_CASE("import run stops with batches in flight", "[redis][worker_store][pipeline][import]") {
+  struct stop_case {
+    std::string name;
+    outcome_kind expected;
+  };
+  const std::vector<stop_case> cases = {{"cancel", outcome_kind::canceled},
+                                        {"lease", outcome_kind::superseded}};
+  for (const auto& item : cases) {
+    INFO("stop by " << item.name);
+    import_run attempt("import-stop-" + item.name);
+    const std::string csv = contacts_csv(20000);
+    REQUIRE(csv.size() > 5 * 64 * 1024);
+
+    // Before the fourth chunk is read, the first chunk's batch is applied and the next two are in
+    // flight. The job is canceled, or a newer attempt takes it over as after a lapsed lease.
+    std::size_t in_flight_at_stop = 0;
+    worker_store newer(connect());
+    const auto stop = [&] {
+      in_flight_at_stop = attempt.store.batches_in_flight();
+      if (item.name == "cancel") {
+        CHECK(cancel_job(attempt.inspect, attempt.job.id) == "PROCESSING");
+        return;
+      }
+      auto taken = newer.start(attempt.job.id, lease_ms);
+      REQUIRE(taken.has_value());
+      CHECK(taken->attempt == 2);
+    };
+    attempt.blobs.hook = [&](int read) {
+      if (read == 4) {
+        stop();
+      }
+    };
+
+    const auto outcome = attempt.run(csv);
+    CHECK(outcome.result == item.expected);
+    CHECK(in_flight_at_stop == worker_store::max_batches_in_flight);
+    CHECK(attempt.store.batches_in_flight() == 0);
+
+    // Every applied batch moved the checkpoint with it: the rows up to ckRow are stored, later
+    // rows are not, and the counts add up to the rows before the checkpoint.
+    const auto fields = hash_of(attempt.inspect, store_keys::job(attempt.job.id));
+    const auto checkpoint_row = std::stoull(fields.at("ckRow"));
+    REQUIRE(checkpoint_row > 2);
+    CHECK(checkpoint_row < 20001);
+    CHECK(std::stoull(fields.at("rowsProcessed")) == checkpoint_row - 1);
+    const long long counted = std::stoll(fields.at("created")) + std::stoll(fields.at("updated")) +
+                              std::stoll(fields.at("failed")) +
+                              std::stoll(fields.at("skippedBlank"));
+    CHECK(counted == static_cast<long long>(checkpoint_row - 1));
+    CHECK(attempt.store.record_count(attempt.tenant, "contacts") ==
+          std::stoll(fields.at("created")));
+
+    // Data row i is spreadsheet row i + 1. Rows that are invalid, blank or repeat an email store no
+    // contact of their own, so the nearest plain rows on each side are checked.
+    std::uint64_t stored = checkpoint_row - 1;
+    while (stored % 10 == 0 || stored % 7 == 0) {
+      --stored;
+    }
+    CHECK_FALSE(
+        contact(attempt.inspect, attempt.tenant, "c" + std::to_string(stored) + "@x.test").empty());
+    std::uint64_t absent = checkpoint_row;
+    while (absent % 10 == 0 || absent % 7 == 0) {
+      ++absent;
+    }
+    CHECK(
+        contact(attempt.inspect, attempt.tenant, "c" + std::to_string(absent) + "@x.test").empty());
+
+    // The store's next command reads its own reply.
+    auto update = attempt.store.update(attempt.job.id, 1, {{"lastError", "x"}});
+    REQUIRE(update.has_value());
+    CHECK(update->outcome != verdict::ok);
+  }
 }
 
 TEST_CASE("worker store finish sets retention", "[redis][worker_store]") {
