@@ -30,7 +30,7 @@ command_result dispatch(const command_session& run) {
     case cli_action::list:
       return run_list(run);
     case cli_action::download:
-      // Without this check the gateway answers 404 job-not-found, because the id names no export.
+      // Without this check the gateway returns 404 job-not-found, because the id names no export.
       if (run.command.job_id.starts_with("imp_")) {
         return command_error{"jobgate: " + run.command.job_id +
                                  " is an import, and only export jobs have a file to download; "

@@ -8,7 +8,7 @@ export function apiKey() {
   return sessionStorage.getItem(KEY_STORAGE_NAME);
 }
 
-// Why the key changed, passed to the listeners of onKeyChange.
+// Reasons for a key change, passed to the listeners of onKeyChange.
 export const KEY_SET = 'set';
 export const KEY_FORGOTTEN = 'forgotten';
 export const KEY_REJECTED = 'rejected';
@@ -27,7 +27,7 @@ export function forgetApiKey() {
   notifyKeyListeners(KEY_FORGOTTEN);
 }
 
-// Removes a key that the gateway answered with 401. Requests still in flight with the same key
+// Removes a key for which the gateway returned 401. Requests still in flight with the same key
 // get 401 too, and only the first one acts, so a key typed in the meantime is kept.
 function rejectApiKey(key) {
   if (apiKey() !== key) {

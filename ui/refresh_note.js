@@ -1,5 +1,5 @@
 // What a page that refreshes on its own shows when a refresh fails: it keeps the data of the
-// last successful read, says why the refresh failed, and tells how old the data is.
+// last successful read, shows why the refresh failed, and shows how old the data is.
 
 import { isNetworkError } from './api.js';
 import { errorBox, h } from './dom.js';
