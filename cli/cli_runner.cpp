@@ -30,6 +30,14 @@ command_result dispatch(const command_session& run) {
     case cli_action::list:
       return run_list(run);
     case cli_action::download:
+      // Without this check the gateway returns 404 job-not-found, because the id names no export.
+      if (run.command.job_id.starts_with("imp_")) {
+        return command_error{"jobgate: " + run.command.job_id +
+                                 " is an import, and only export jobs have a file to download; "
+                                 "write an import's rejected rows with 'jobgate errors " +
+                                 run.command.job_id + " -o FILE'\n",
+                             exit_usage};
+      }
       return download_export(run, run.command.job_id);
   }
   return exit_usage;

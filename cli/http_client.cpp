@@ -79,6 +79,11 @@ bool is_retryable_status(const http_response& response) {
 }  // namespace
 
 boost::system::result<gateway_address, client_error> parse_gateway_url(std::string_view url) {
+  // Without a scheme, "127.0.0.1:8080" would parse as scheme "127.0.0.1" and fail with a
+  // grammar error that does not name the fix.
+  if (url.find("://") == std::string_view::npos) {
+    return client_error{"the URL '" + std::string(url) + "' must start with http:// or https://"};
+  }
   const auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) {
     return client_error{"the URL '" + std::string(url) +
@@ -102,6 +107,20 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
   address.base_path = std::string(parsed->encoded_path());
   while (!address.base_path.empty() && address.base_path.back() == '/') {
     address.base_path.pop_back();
+  }
+  // The dashboard's address is a natural thing to copy from the browser, but the API is not
+  // under it, so every request would get 404.
+  if (address.base_path == "/ui" || address.base_path.ends_with("/ui")) {
+    std::string base(url);
+    while (base.back() == '/') {
+      base.pop_back();
+    }
+    if (base.ends_with("/ui")) {
+      base.resize(base.size() - 3);
+    }
+    return client_error{"the URL '" + std::string(url) +
+                        "' is the dashboard's address; use the gateway's base URL, such as '" +
+                        base + "'"};
   }
   return address;
 }

@@ -8,19 +8,52 @@ export function apiKey() {
   return sessionStorage.getItem(KEY_STORAGE_NAME);
 }
 
+// Reasons for a key change, passed to the listeners of onKeyChange.
+export const KEY_SET = 'set';
+export const KEY_FORGOTTEN = 'forgotten';
+export const KEY_REJECTED = 'rejected';
+
+function notifyKeyListeners(reason) {
+  keyListeners.forEach((listener) => listener(reason));
+}
+
 export function setApiKey(key) {
   sessionStorage.setItem(KEY_STORAGE_NAME, key);
-  keyListeners.forEach((listener) => listener(true));
+  notifyKeyListeners(KEY_SET);
 }
 
 export function forgetApiKey() {
   sessionStorage.removeItem(KEY_STORAGE_NAME);
-  keyListeners.forEach((listener) => listener(false));
+  notifyKeyListeners(KEY_FORGOTTEN);
 }
 
-// Calls `listener(hasKey)` whenever the key is set or forgotten, including after a 401.
+// Removes a key for which the gateway returned 401. Requests still in flight with the same key
+// get 401 too, and only the first one acts, so a key typed in the meantime is kept.
+function rejectApiKey(key) {
+  if (apiKey() !== key) {
+    return;
+  }
+  sessionStorage.removeItem(KEY_STORAGE_NAME);
+  notifyKeyListeners(KEY_REJECTED);
+}
+
+// Calls `listener(reason)` whenever the key is set, forgotten or rejected with a 401.
 export function onKeyChange(listener) {
   keyListeners.add(listener);
+}
+
+// Returns a new Idempotency-Key value: a random UUID (version 4). crypto.randomUUID exists only
+// in secure contexts, so a dashboard served over plain HTTP from another host builds the UUID
+// from crypto.getRandomValues, which every context has.
+export function newIdempotencyKey() {
+  if (typeof crypto.randomUUID === 'function') {
+    return crypto.randomUUID();
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 // An HTTP error with the response's problem document (RFC 9457) when it had one.
@@ -41,7 +74,8 @@ async function problemOf(response) {
 }
 
 // Sends a request with the API key and returns the response, or throws ApiError for a status of
-// 400 and above. A 401 removes the stored key, so the key form shows again.
+// 400 and above. A 401 removes the stored key, so the key form shows again. A network failure
+// (no HTTP response) rejects with fetch's TypeError; see isNetworkError.
 export async function request(path, { method = 'GET', body, headers = {}, signal } = {}) {
   const key = apiKey();
   if (!key) {
@@ -57,7 +91,7 @@ export async function request(path, { method = 'GET', body, headers = {}, signal
   if (response.status >= 400) {
     const problem = await problemOf(response);
     if (response.status === 401) {
-      forgetApiKey();
+      rejectApiKey(key);
     }
     throw new ApiError(response.status, problem);
   }
@@ -69,11 +103,16 @@ export async function getJson(path, options) {
   return response.json();
 }
 
-export async function postJson(path, value) {
+// True when a request got no HTTP response at all, for example because the gateway is down.
+export function isNetworkError(error) {
+  return error instanceof TypeError || (error instanceof ApiError && error.status === 0);
+}
+
+export async function postJson(path, value, headers = {}) {
   const response = await request(path, {
     method: 'POST',
     body: JSON.stringify(value),
-    headers: { 'Content-Type': 'application/json' },
+    headers: { ...headers, 'Content-Type': 'application/json' },
   });
   return response.json();
 }
@@ -173,11 +212,13 @@ export async function downloadWithKey(path, fileName) {
 
 // Submits a multipart import with XMLHttpRequest, because fetch reports no upload progress.
 // Calls `onUpload(fraction)` while the file is sent and resolves with the 202 body.
-export function submitImport(formData, onUpload) {
+export function submitImport(formData, idempotencyKey, onUpload) {
   return new Promise((resolve, reject) => {
+    const key = apiKey();
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/v1/imports');
-    xhr.setRequestHeader('Authorization', `Bearer ${apiKey()}`);
+    xhr.setRequestHeader('Authorization', `Bearer ${key}`);
+    xhr.setRequestHeader('Idempotency-Key', idempotencyKey);
     xhr.responseType = 'json';
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) {
@@ -187,7 +228,7 @@ export function submitImport(formData, onUpload) {
     xhr.addEventListener('load', () => {
       if (xhr.status >= 400) {
         if (xhr.status === 401) {
-          forgetApiKey();
+          rejectApiKey(key);
         }
         reject(new ApiError(xhr.status, xhr.response));
       } else {

@@ -2,8 +2,8 @@
 // page at a time into <main>. Each page module exports render(main, route) and may return a
 // function that stops its timers and streams when the page is left.
 
-import { apiKey, forgetApiKey, onKeyChange, setApiKey } from './api.js';
-import { announce, h, replaceChildren } from './dom.js';
+import { KEY_REJECTED, KEY_SET, apiKey, forgetApiKey, onKeyChange, setApiKey } from './api.js';
+import { announce, h, replaceChildren, safeDecode } from './dom.js';
 import * as overview from './pages/overview.js';
 import * as jobs from './pages/jobs.js';
 import * as jobDetail from './pages/job_detail.js';
@@ -12,11 +12,13 @@ import * as exportsPage from './pages/exports.js';
 
 const main = document.getElementById('main');
 let leavePage = null;
+// True after the gateway returned 401 for the stored key, until a key is entered or forgotten.
+let keyRejected = false;
 
 // Maps a location hash such as "#/jobs/imp_...?status=FAILED" to a page and its parameters.
 function parseRoute(hash) {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = path.split('/').filter(Boolean).map(safeDecode);
   const params = new URLSearchParams(query);
   if (segments.length === 0) {
     return { page: overview, name: 'overview', params };
@@ -36,6 +38,9 @@ function keyForm() {
   });
   const form = h('form', { class: 'card key-form' },
     h('h1', {}, 'Sign in with an API key'),
+    keyRejected ? h('div', { class: 'error-box', role: 'alert' },
+      h('strong', {}, 'The gateway rejected the API key (HTTP 401).'),
+      h('p', {}, 'The key is wrong, revoked or expired. Enter a valid key to continue.')) : null,
     h('p', { id: 'api-key-help' },
       'The key stays in this browser tab only (session storage) and is sent in the ',
       h('code', {}, 'Authorization'), ' header of each API request.'),
@@ -100,8 +105,13 @@ function show() {
 }
 
 window.addEventListener('hashchange', show);
-onKeyChange((hasKey) => {
-  announce(hasKey ? 'API key set.' : 'API key forgotten. Enter a key to continue.');
+onKeyChange((reason) => {
+  keyRejected = reason === KEY_REJECTED;
+  const messages = {
+    [KEY_SET]: 'API key set.',
+    [KEY_REJECTED]: 'The gateway rejected the API key (HTTP 401). Enter a valid key.',
+  };
+  announce(messages[reason] ?? 'API key forgotten. Enter a key to continue.');
   show();
 });
 show();

@@ -66,13 +66,14 @@ function legend(keys, colours) {
   }));
 }
 
-// A visually hidden table with the chart's numbers.
+// A visually hidden table with the chart's numbers. A table grows to fit its cells whatever its
+// width, so the hiding box is a div around it, or the table would widen a narrow page.
 function dataTable(caption, header, rows) {
-  return h('table', { class: 'visually-hidden' },
+  return h('div', { class: 'visually-hidden' }, h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, header.map((cell) => h('th', { scope: 'col' }, cell)))),
     h('tbody', {}, rows.map((row) => h('tr', {}, row.map((cell, index) => (index === 0
-      ? h('th', { scope: 'row' }, cell) : h('td', {}, formatNumber(cell))))))));
+      ? h('th', { scope: 'row' }, cell) : h('td', {}, formatNumber(cell)))))))));
 }
 
 // Draws paired columns per time bucket, e.g. submissions and completions per minute.
@@ -85,7 +86,8 @@ export function timeColumns({ title, buckets, series }) {
   const top = 10;
   const plotHeight = height - bottom - top;
   const largest = Math.max(1, ...buckets.flatMap((bucket) => bucket.values));
-  const ceiling = niceCeiling(largest);
+  const step = countStep(largest);
+  const ceiling = step * Math.ceil(largest / step);
   const slot = (width - left - 4) / buckets.length;
   const columnWidth = Math.max(1, (slot - 2) / series.length);
 
@@ -95,13 +97,12 @@ export function timeColumns({ title, buckets, series }) {
     'aria-label': `${title}: ${series.map((item, index) => `${totals[index]} ${item.name}`).join(', ')}`,
   });
 
-  // Horizontal grid lines with their values.
-  for (let step = 0; step <= 4; step += 1) {
-    const value = (ceiling * step) / 4;
+  // Horizontal grid lines with their values, whole numbers because the columns are counts.
+  for (let value = 0; value <= ceiling; value += step) {
     const y = top + plotHeight - (value / ceiling) * plotHeight;
     svg.appendChild(h('line', { x1: left, x2: width, y1: y, y2: y, class: 'chart-grid' }));
-    svg.appendChild(h('text', { x: left - 6, y: y + 4, class: 'chart-axis', 'text-anchor': 'end' },
-      Number.isInteger(value) ? value : value.toFixed(1)));
+    svg.appendChild(h('text', { x: left - 6, y: y + 4, class: 'chart-axis chart-y-tick', 'text-anchor': 'end' },
+      formatNumber(value)));
   }
 
   buckets.forEach((bucket, index) => {
@@ -132,11 +133,13 @@ export function timeColumns({ title, buckets, series }) {
         .map((bucket) => [clock(bucket.start), ...bucket.values])));
 }
 
-// Rounds a chart's maximum up to 1, 2 or 5 times a power of ten.
-function niceCeiling(value) {
-  const power = 10 ** Math.floor(Math.log10(value));
+// The distance between grid lines for counts up to `largest`: a whole number of 1, 2 or 5 times a
+// power of ten that gives at most 5 intervals.
+function countStep(largest) {
+  const target = Math.max(1, largest / 5);
+  const power = 10 ** Math.floor(Math.log10(target));
   for (const factor of [1, 2, 5, 10]) {
-    if (value <= factor * power) {
+    if (target <= factor * power) {
       return factor * power;
     }
   }

@@ -45,6 +45,30 @@ export function replaceChildren(element, ...children) {
   append(element, children);
 }
 
+// Decodes a percent-encoded address segment, or returns it unchanged when it is malformed (such
+// as a lone "%"), where decodeURIComponent would throw URIError.
+export function safeDecode(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+// A property's name for people: "First Name (firstname)", or the bare name when the label adds
+// nothing.
+export function propertyLabel(property) {
+  return property.label && property.label !== property.name
+    ? `${property.label} (${property.name})`
+    : property.name;
+}
+
+// Wraps a table in a box that scrolls sideways, so a wide table stays inside its card on a narrow
+// screen. The box is focusable, so keyboard users can scroll it too.
+export function scrollBox(label, table) {
+  return h('div', { class: 'table-wide', tabindex: '0', role: 'region', 'aria-label': label }, table);
+}
+
 const numberFormat = new Intl.NumberFormat('en');
 
 export function formatNumber(value) {

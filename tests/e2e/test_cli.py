@@ -135,6 +135,28 @@ def test_usage_errors_exit_2(fresh):
     assert help_text.stdout.startswith("Usage: jobgate export")
 
 
+def test_download_of_import_names_kind(fresh, tmp_path):
+    import_id = "imp_" + "0" * 32
+    downloaded = run_cli(fresh, "download", import_id, "-o", str(tmp_path / "out.csv"))
+    assert downloaded.returncode == 2, downloaded.stderr
+    assert "is an import" in downloaded.stderr
+    assert "only export jobs have a file to download" in downloaded.stderr
+    assert f"jobgate errors {import_id} -o FILE" in downloaded.stderr
+    assert "job-not-found" not in downloaded.stderr
+
+
+def test_url_without_scheme_names_fix(fresh):
+    address = fresh.url.removeprefix("http://")
+    no_scheme = run_cli(fresh, "--url", address, "list")
+    assert no_scheme.returncode == 2, no_scheme.stderr
+    assert "must start with http:// or https://" in no_scheme.stderr
+    assert "mismatch" not in no_scheme.stderr
+
+    dashboard = run_cli(fresh, "--url", fresh.url + "/ui/", "list")
+    assert dashboard.returncode == 2, dashboard.stderr
+    assert f"use the gateway's base URL, such as '{fresh.url}'" in dashboard.stderr
+
+
 def test_json_output_parses(fresh, tmp_path):
     path = write_contacts(tmp_path)
     submitted = run_cli(fresh, "import", path, "--object", "contacts", "--json", "--wait")

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -12,10 +13,16 @@ import pytest
 
 UI_TEST_DIR = pathlib.Path(__file__).resolve().parent / "ui"
 CHROMIUM = os.environ.get("JOBGATE_CHROMIUM", "/usr/bin/chromium")
-PAGES = ["import-check", "job-detail", "exports", "jobs", "overview"]
-INVALID_ROWS = {11, 101, 201}
+PAGES = ["key-rejected", "import-rejected-csv", "import-rejected-png", "import-check", "job-detail",
+         "exports", "jobs", "overview", "overview-unreachable", "narrow-overview", "narrow-exports",
+         "narrow-jobs"]
 # Enough rows that the import still runs when its page opens, so the bar is seen moving.
 ROW_COUNT = 100_000
+# Invalid rows spread over the whole file, so the failed count keeps changing while the job runs.
+INVALID_ROWS = {11, 101, 201} | set(range(2_000, ROW_COUNT, 2_000))
+# The job page reads the failed rows at most once per this many seconds while the import runs.
+ERRORS_REFRESH_SECONDS = 5
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 def node_modules_dir():
@@ -71,14 +78,32 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
     assert summary["pageErrors"] == []
     assert summary["finalUrl"] == fresh.url + "/ui/"
     assert summary["keyFormFocus"] == "api-key"
+    assert "rejected the API key (HTTP 401)" in summary["rejectedKeyAlert"]
+    assert "rejected the API key" in summary["rejectedKeyNotice"]
+    assert "forgotten" not in summary["rejectedKeyNotice"]
+
+    for name, rejected in summary["rejectedFiles"].items():
+        assert "This file cannot be imported" in rejected["alert"], name
+        assert "Cannot read properties" not in rejected["alert"], name
+        assert rejected["startImportDisabled"], name
+    assert "empty" in summary["rejectedFiles"]["empty.csv"]["alert"]
+    assert "binary" in summary["rejectedFiles"]["image.png"]["alert"]
+    assert summary["startImportEnabledAgain"]
     assert summary["suggestedMapping"] == {"Email": "email", "First Name": "firstname", "Notes": ""}
+    assert len(summary["importKeys"]) == 1
+    assert UUID_PATTERN.match(summary["importKeys"][0] or ""), summary["importKeys"]
 
     # The page followed the import to its end, and the job agrees.
     assert summary["progressSeen"] == "100"
     shown = [int(value) for value in summary["progressValues"] if value is not None]
     assert min(shown, default=100) < 100, summary["progressValues"]
-    assert summary["rejectedHeading"] == f"Rejected rows ({len(INVALID_ROWS)})"
+    assert summary["failedHeading"] == f"Failed rows ({len(INVALID_ROWS)})"
     assert summary["errorTableRows"] == len(INVALID_ROWS)
+    assert summary["failedTileLabel"] == "failed"
+    assert not summary["noticeOverlapsMain"]
+    # One read at the start, one per refresh interval while the job runs, one when it ends.
+    max_reads = 2 + summary["importSeconds"] / ERRORS_REFRESH_SECONDS
+    assert 1 <= summary["errorReads"] <= max_reads, summary
     job = fresh.client.get(f"/v1/imports/{summary['importId']}").json()
     assert job["status"] == "DONE"
     assert job["counts"]["failed"] == len(INVALID_ROWS)
@@ -93,9 +118,30 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
     assert len(exported) == 1 + ROW_COUNT - len(INVALID_ROWS)
     assert any(line.startswith("ada0@example.com,") for line in exported)
 
+    assert "First Name (firstname)" in summary["exportPropertyLabels"]
+    assert len(summary["exportKeys"]) == 2
+    assert UUID_PATTERN.match(summary["exportKeys"][0] or ""), summary["exportKeys"]
+    assert summary["exportKeys"][1] == summary["exportKeys"][0]
+
     assert summary["filteredRows"] == 1
     assert "imports" in summary["chartLabel"]
     assert summary["queueTableRows"] == 2
+    assert summary["perMinuteTicks"], summary
+    for tick in summary["perMinuteTicks"]:
+        assert re.fullmatch(r"[0-9,]+", tick), summary["perMinuteTicks"]
+
+    assert summary["outageOverview"]["tiles"] == 5
+    assert summary["outageOverview"]["updated"].startswith("Last updated ")
+    assert "Retrying" in summary["outageOverview"]["note"]
+    assert "Failed to fetch" not in summary["outageJobs"]["main"]
+    assert "The gateway is unreachable." in summary["outageJobs"]["main"]
+    assert summary["outageJobs"]["recovered"]
+
+    assert "No job with id <b>x</b>." in summary["unknownJob"]["text"]
+    assert summary["unknownJob"]["boldElements"] == 0
+
+    for name, overflow in summary["narrowOverflow"].items():
+        assert overflow == 0, f"the {name} page is {overflow} px wider than a 390 px screen"
 
     copy_to = os.environ.get("JOBGATE_UI_SCREENSHOT_DIR")
     for name in PAGES:

@@ -45,3 +45,22 @@ TEST_CASE("gateway url: invalid URLs", "[cli]") {
   REQUIRE_FALSE(no_host.has_value());
   CHECK_THAT(no_host.error().message, Catch::Contains("has no host"));
 }
+
+TEST_CASE("gateway url: missing scheme", "[cli]") {
+  for (const char* url : {"127.0.0.1:32585", "gw.example:8080", "localhost", "gw.example/v1"}) {
+    INFO(url);
+    const auto address = parse_gateway_url(url);
+    REQUIRE_FALSE(address.has_value());
+    CHECK_THAT(address.error().message, Catch::Contains("must start with http:// or https://"));
+  }
+}
+
+TEST_CASE("gateway url: dashboard address", "[cli]") {
+  for (const char* url : {"http://127.0.0.1:32585/ui", "http://127.0.0.1:32585/ui/"}) {
+    INFO(url);
+    const auto address = parse_gateway_url(url);
+    REQUIRE_FALSE(address.has_value());
+    CHECK_THAT(address.error().message, Catch::Contains("the dashboard"));
+    CHECK_THAT(address.error().message, Catch::Contains("'http://127.0.0.1:32585'"));
+  }
+}

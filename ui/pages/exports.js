@@ -1,11 +1,11 @@
 // Exports: a form that creates one, and the list of exports with a download link for each
 // finished one. The list refreshes every 3 seconds while an export is still running.
 
-import { getJson, listJobs, postJson } from '../api.js';
+import { getJson, listJobs, newIdempotencyKey, postJson } from '../api.js';
 import { exportDownloadLink } from '../download_link.js';
 import {
   TERMINAL_STATUSES, announce, errorBox, formatNumber, formatTime, h, jobLink, jobPercent,
-  progressBar, replaceChildren, statusBadge,
+  progressBar, propertyLabel, replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
 
 const REFRESH_MS = 3000;
@@ -46,9 +46,9 @@ export function render(main) {
       replaceChildren(properties, h('legend', {}, 'Properties'),
         body.results.map((property) => h('label', { class: 'check', for: `export-property-${property.name}` },
           h('input', { type: 'checkbox', id: `export-property-${property.name}`, name: 'properties', value: property.name, checked: true }),
-          property.name)));
+          propertyLabel(property))));
       replaceChildren(filterProperty, h('option', { value: '' }, '(no filter)'),
-        body.results.map((property) => h('option', { value: property.name }, property.name)));
+        body.results.map((property) => h('option', { value: property.name }, propertyLabel(property))));
     } catch (error) {
       replaceChildren(properties, h('legend', {}, 'Properties'), errorBox(error));
     }
@@ -79,6 +79,16 @@ export function render(main) {
   };
   refresh();
 
+  // One Idempotency-Key per submission: a retry of the same form after a failed request sends
+  // the same key, so the gateway creates at most one export. Any change to the form starts a
+  // new submission, and so does a success.
+  let idempotencyKey = null;
+  const newSubmission = () => {
+    idempotencyKey = null;
+  };
+  form.addEventListener('input', newSubmission);
+  form.addEventListener('change', newSubmission);
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const chosen = [...properties.querySelectorAll('input:checked')].map((box) => box.value);
@@ -98,8 +108,10 @@ export function render(main) {
       body.filters = [{ propertyName: filterProperty.value, operator: 'EQ', value: filterValue.value }];
     }
     submit.disabled = true;
+    idempotencyKey ??= newIdempotencyKey();
     try {
-      const job = await postJson('/v1/exports', body);
+      const job = await postJson('/v1/exports', body, { 'Idempotency-Key': idempotencyKey });
+      newSubmission();
       replaceChildren(formStatus, h('p', {}, 'Export ', jobLink(job), ' created.'));
       announce('Export created.');
       refresh();
@@ -128,7 +140,7 @@ function exportTable(jobs, results) {
   if (jobs.length === 0) {
     return h('p', {}, 'No exports yet.');
   }
-  return h('table', { class: 'table' },
+  return scrollBox('Exports', h('table', { class: 'table' },
     h('caption', { class: 'visually-hidden' }, 'Exports, newest first'),
     h('thead', {}, h('tr', {}, ['export', 'object', 'status', 'progress', 'rows', 'created', 'file']
       .map((label) => h('th', { scope: 'col' }, label)))),
@@ -139,7 +151,7 @@ function exportTable(jobs, results) {
       h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
       h('td', {}, formatNumber(job.result?.rows ?? job.progress?.rowsProcessed)),
       h('td', {}, formatTime(job.createdAt)),
-      h('td', {}, fileCell(job, results[index]))))));
+      h('td', {}, fileCell(job, results[index])))))));
 }
 
 function fileCell(job, result) {

@@ -1,8 +1,10 @@
 // The import form: pick a CSV file and object type, check it with a dry run that suggests the
 // column mapping, adjust the mapping, then submit and follow the job on its own page.
 
-import { getJson, request, submitImport } from '../api.js';
-import { announce, countTile, errorBox, formatBytes, formatNumber, h, progressBar, replaceChildren } from '../dom.js';
+import { getJson, newIdempotencyKey, request, submitImport } from '../api.js';
+import {
+  announce, countTile, errorBox, formatBytes, formatNumber, h, progressBar, propertyLabel, replaceChildren, scrollBox,
+} from '../dom.js';
 
 export function render(main) {
   const file = h('input', { id: 'import-file', name: 'file', type: 'file', accept: '.csv,text/csv', required: true });
@@ -32,10 +34,25 @@ export function render(main) {
     h('p', { class: 'muted' }, 'Check the file first to see how its columns map to properties. Rows are upserted by email (contacts) or domain (companies).'),
     form, report);
 
-  // The mapping selects from the last dry run, dropped when the file or object type changes.
+  // One Idempotency-Key per submission: a retry of the same form after a failed upload sends the
+  // same key, so the gateway creates at most one job. Any change to the form or the mapping
+  // starts a new submission.
+  let idempotencyKey = null;
+  const newSubmission = () => {
+    idempotencyKey = null;
+  };
+  for (const element of [form, report]) {
+    element.addEventListener('input', newSubmission);
+    element.addEventListener('change', newSubmission);
+  }
+
+  // The mapping selects from the last dry run, dropped when the file or object type changes. A
+  // file that the dry run rejected outright (empty, binary, too many columns) cannot be
+  // submitted until another file or object type is chosen or a new check passes.
   let mapping = null;
   const resetMapping = () => {
     mapping = null;
+    submit.disabled = false;
     replaceChildren(report);
   };
   file.addEventListener('change', resetMapping);
@@ -77,7 +94,16 @@ export function render(main) {
         request('/v1/imports?dryRun=true', { method: 'POST', body: formData() }).then((response) => response.json()),
         getJson(`/v1/properties/${objectType.value}`),
       ]);
+      if (!Array.isArray(dryRun.columns)) {
+        // Without a header there is nothing to map, and the import would fail the same way.
+        submit.disabled = true;
+        replaceChildren(report, rejectedFileReport(dryRun));
+        announce('The file cannot be imported.');
+        check.disabled = false;
+        return;
+      }
       mapping = dryRun.columns.map((column) => ({ header: column.header, select: propertySelect(column, properties.results) }));
+      submit.disabled = false;
       replaceChildren(report, ...dryRunReport(dryRun, mapping));
       announce(dryRun.valid ? 'The file passed the check.' : 'The check found problems.');
     } catch (error) {
@@ -97,8 +123,9 @@ export function render(main) {
     const size = file.files[0].size;
     const bar = h('div', {}, h('p', {}, `Uploading ${formatBytes(size)}…`), progressBar(0, 'Upload progress'));
     replaceChildren(upload, bar);
+    idempotencyKey ??= newIdempotencyKey();
     try {
-      const job = await submitImport(formData(), (fraction) => {
+      const job = await submitImport(formData(), idempotencyKey, (fraction) => {
         replaceChildren(bar, h('p', {}, `Uploading ${formatBytes(size)}…`), progressBar(fraction * 100, 'Upload progress'));
       });
       announce('Import accepted.');
@@ -117,8 +144,23 @@ function propertySelect(column, properties) {
   const select = h('select', { id: `map-${column.index}`, name: `map-${column.index}` },
     h('option', { value: '' }, '(ignore this column)'),
     properties.map((property) => h('option', { value: property.name, selected: property.name === column.propertyName },
-      property.label && property.label !== property.name ? `${property.label} (${property.name})` : property.name)));
+      propertyLabel(property))));
   return select;
+}
+
+// The check result of a file that has no usable header, so no mapping: the failure's type and
+// detail, which the import job would end with too.
+function rejectedFileReport(dryRun) {
+  const failure = dryRun.failure ?? {};
+  const slug = String(failure.type ?? '').split('/').pop();
+  return h('section', { class: 'card', 'aria-label': 'Check result' },
+    h('h2', {}, 'Check result'),
+    h('div', { class: 'error-box', role: 'alert' },
+      h('strong', {}, 'This file cannot be imported'),
+      h('p', {}, failure.detail ?? 'The gateway could not read a header line from the file.'),
+      failure.subject ? h('p', {}, 'Concerns: ', h('code', {}, failure.subject)) : null,
+      slug ? h('p', { class: 'mono muted' }, slug) : null),
+    h('p', {}, 'Choose another file, or fix this one and check it again, to start an import.'));
 }
 
 function dryRunReport(dryRun, mapping) {
@@ -131,18 +173,18 @@ function dryRunReport(dryRun, mapping) {
   const verdict = h('p', { class: dryRun.valid ? 'verdict verdict-ok' : 'verdict verdict-bad' },
     dryRun.valid ? 'The checked rows are valid.' : 'The check found problems; see below.');
 
-  const mappingTable = h('table', { class: 'table' },
+  const mappingTable = scrollBox('Column mapping', h('table', { class: 'table' },
     h('caption', {}, 'Column mapping (suggested; change it before you start the import)'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'column in the file'), h('th', { scope: 'col' }, 'property'))),
     h('tbody', {}, mapping.map(({ header, select }) => h('tr', {},
-      h('th', { scope: 'row' }, h('label', { for: select.id }, header || '(no header)')), h('td', {}, select)))));
+      h('th', { scope: 'row' }, h('label', { for: select.id }, header || '(no header)')), h('td', {}, select))))));
 
-  const errors = dryRun.errors?.length ? h('table', { class: 'table error-table' },
+  const errors = dryRun.errors?.length ? scrollBox('Rows with errors', h('table', { class: 'table error-table' },
     h('caption', {}, 'Rows with errors in the checked part of the file'),
     h('thead', {}, h('tr', {}, ['row', 'error', 'column', 'value', 'detail'].map((label) => h('th', { scope: 'col' }, label)))),
     h('tbody', {}, dryRun.errors.map((entry) => h('tr', {},
       h('td', {}, formatNumber(entry.row)), h('td', {}, h('code', {}, entry.kind)), h('td', {}, entry.column ?? ''),
-      h('td', { class: 'mono' }, entry.value ?? ''), h('td', {}, entry.detail ?? ''))))) : null;
+      h('td', { class: 'mono' }, entry.value ?? ''), h('td', {}, entry.detail ?? '')))))) : null;
 
   return [h('section', { class: 'card', 'aria-label': 'Check result' },
     h('h2', {}, 'Check result'), verdict, failure, summary, mappingTable, errors,

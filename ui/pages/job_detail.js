@@ -1,5 +1,5 @@
 // One job: a live progress bar fed by the job's Server-Sent Events, its counts and timings, the
-// rejected rows of an import with the CSV report, and the download link of a finished export.
+// failed rows of an import with the CSV report, and the download link of a finished export.
 
 import { ApiError, downloadWithKey, followJobEvents, getJson, request } from '../api.js';
 import { exportDownloadLink } from '../download_link.js';
@@ -10,6 +10,9 @@ import {
 
 const ERROR_ROWS_SHOWN = 100;
 const MAX_RECONNECTS = 5;
+// While an import runs, its failed rows are read at most this often, because a large import with
+// many failed rows sends several events a second. They are read once more when the job ends.
+const ERRORS_REFRESH_MS = 5000;
 
 export function render(main, route) {
   const id = route.id;
@@ -18,7 +21,34 @@ export function render(main, route) {
   main.append(view.root);
 
   let job = null;
+  // The failed count of the last read of the error list, its time, a pending throttled read, and
+  // whether the read after the job ended was made.
   let failedRowsShown = -1;
+  let errorsReadAt = 0;
+  let errorsTimer = null;
+  let finalErrorsRead = false;
+  const readErrors = () => {
+    errorsTimer = null;
+    errorsReadAt = Date.now();
+    failedRowsShown = job.counts?.failed ?? 0;
+    view.loadErrors(job, controller.signal);
+  };
+  // The error list grows while an import runs, so it is read again when the failed count moves.
+  const scheduleErrors = () => {
+    if (job.kind !== 'imports' || finalErrorsRead) {
+      return;
+    }
+    if (TERMINAL_STATUSES.includes(job.status)) {
+      finalErrorsRead = true;
+      clearTimeout(errorsTimer);
+      readErrors();
+      return;
+    }
+    if ((job.counts?.failed ?? 0) === failedRowsShown || errorsTimer !== null) {
+      return;
+    }
+    errorsTimer = setTimeout(readErrors, Math.max(0, errorsReadAt + ERRORS_REFRESH_MS - Date.now()));
+  };
   const update = (next) => {
     const changedStatus = job && job.status !== next.status;
     job = next;
@@ -26,12 +56,7 @@ export function render(main, route) {
     if (changedStatus) {
       announce(`The job is ${job.status}.`);
     }
-    // The error list grows while an import runs, so it is read again when the failed count moves.
-    const failed = job.counts?.failed ?? 0;
-    if (job.kind === 'imports' && (failed !== failedRowsShown || TERMINAL_STATUSES.includes(job.status))) {
-      failedRowsShown = failed;
-      view.loadErrors(job, controller.signal);
-    }
+    scheduleErrors();
     if (job.status === 'DONE') {
       view.loadResult(job, controller.signal);
     }
@@ -42,7 +67,8 @@ export function render(main, route) {
       update(await getJson(`/v1/jobs/${encodeURIComponent(id)}`, { signal: controller.signal }));
     } catch (error) {
       if (!controller.signal.aborted) {
-        replaceChildren(view.root, h('h1', {}, 'Job'), errorBox(error), h('p', {}, h('a', { href: '#/jobs' }, 'Back to the job list')));
+        replaceChildren(view.root, h('h1', {}, 'Job'), jobReadError(id, error),
+          h('p', {}, h('a', { href: '#/jobs' }, 'Back to the job list')));
       }
       return;
     }
@@ -69,7 +95,21 @@ export function render(main, route) {
     }
   };
   follow();
-  return () => controller.abort();
+  return () => {
+    controller.abort();
+    clearTimeout(errorsTimer);
+  };
+}
+
+// The gateway's 404 detail quotes the id as it appeared in the request path, still
+// percent-encoded, so the page states the decoded id itself, as text.
+function jobReadError(id, error) {
+  if (error instanceof ApiError && error.status === 404) {
+    return h('div', { class: 'error-box', role: 'alert' },
+      h('strong', {}, error.problem?.title ?? 'No such job'),
+      h('p', {}, 'No job with id ', h('code', { class: 'job-id' }, id), '.'));
+  }
+  return errorBox(error);
 }
 
 // Creates the page's elements once. show() updates them in place, so the progress bar keeps its
@@ -168,7 +208,7 @@ function createView(id) {
         }
       } catch (error) {
         if (!signal.aborted && mine === errorsRequest) {
-          replaceChildren(errors, h('h2', { id: 'errors-title' }, 'Rejected rows'), errorBox(error));
+          replaceChildren(errors, h('h2', { id: 'errors-title' }, 'Failed rows'), errorBox(error));
           errors.hidden = false;
         }
       }
@@ -212,7 +252,7 @@ function factsCard(heading, rows) {
 
 function countsCard(counts) {
   const entries = [['read', counts.rowsRead], ['created', counts.created], ['updated', counts.updated],
-    ['rejected', counts.failed], ['blank', counts.skippedBlank]];
+    ['failed', counts.failed], ['blank', counts.skippedBlank]];
   return h('section', { class: 'card card-wide' }, h('h2', {}, 'Rows'),
     h('ul', { class: 'tiles tiles-small' }, entries.map(([label, value]) => countTile(label, value, label))));
 }
@@ -229,15 +269,15 @@ function resultContent(job, body) {
   }
   const counts = body.counts ?? {};
   return h('p', {}, `${formatNumber(counts.created)} created, ${formatNumber(counts.updated)} updated, `
-    + `${formatNumber(counts.failed)} rejected out of ${formatNumber(counts.rowsRead)} rows read.`);
+    + `${formatNumber(counts.failed)} failed out of ${formatNumber(counts.rowsRead)} rows read.`);
 }
 
 function errorRows(job, body) {
-  const heading = h('h2', { id: 'errors-title' }, `Rejected rows (${formatNumber(body.total)})`);
+  const heading = h('h2', { id: 'errors-title' }, `Failed rows (${formatNumber(body.total)})`);
   if (body.total === 0) {
-    return [heading, h('p', {}, TERMINAL_STATUSES.includes(job.status) ? 'Every row was accepted.' : 'No rejected rows so far.')];
+    return [heading, h('p', {}, TERMINAL_STATUSES.includes(job.status) ? 'Every row was accepted.' : 'No failed rows so far.')];
   }
-  const download = h('button', { type: 'button' }, 'Download rejected rows as CSV');
+  const download = h('button', { type: 'button' }, 'Download failed rows as CSV');
   download.addEventListener('click', async () => {
     download.disabled = true;
     try {
@@ -250,8 +290,8 @@ function errorRows(job, body) {
   const shown = body.results.length < body.total ? `The first ${body.results.length} are shown. ` : '';
   return [
     h('div', { class: 'section-head' }, heading, download),
-    h('p', { class: 'muted' }, `${shown}The CSV holds every rejected row with its original cells, ready to fix and import again.`),
-    h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Rejected rows' },
+    h('p', { class: 'muted' }, `${shown}The CSV holds every failed row with its original cells, ready to fix and import again.`),
+    h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Failed rows' },
       h('table', { class: 'table error-table' },
         h('thead', {}, h('tr', {}, ['row', 'error', 'column', 'value', 'detail'].map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, body.results.map((entry) => h('tr', {},

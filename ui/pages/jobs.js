@@ -1,11 +1,15 @@
 // The job list: filters by kind and status kept in the address, and cursor paging. The cursors
-// of the pages already seen are kept, so "Previous page" returns to the same page.
+// of the pages already seen are kept, so "Previous page" returns to the same page. A failed
+// read keeps the table shown before and is retried every 5 seconds.
 
-import { listJobs } from '../api.js';
+import { isNetworkError, listJobs } from '../api.js';
 import {
   STATUSES, between, errorBox, formatDuration, formatTime, h, jobLink, jobPercent, progressBar,
-  replaceChildren, statusBadge,
+  replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
+import { readTimeText, refreshFailure } from '../refresh_note.js';
+
+const RETRY_MS = 5000;
 
 export function render(main, route) {
   const kind = ['imports', 'exports'].includes(route.params.get('kind')) ? route.params.get('kind') : 'jobs';
@@ -42,18 +46,23 @@ export function render(main, route) {
   };
   filters.addEventListener('submit', applyFilters);
 
+  const updated = h('p', { class: 'muted', 'aria-live': 'off' });
+  const failure = h('div');
   const results = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
   const previous = h('button', { type: 'button', disabled: true }, 'Previous page');
   const next = h('button', { type: 'button', disabled: true }, 'Next page');
   const pageLabel = h('span', { class: 'muted' });
-  main.append(h('h1', {}, 'Jobs'), filters, results,
-    h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, pageLabel, next));
+  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), updated), filters, failure,
+    results, h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, pageLabel, next));
 
   // cursors[i] is the `after` value that loads page i. Page 0 has none.
   const cursors = [null];
   let page = 0;
   let stopped = false;
+  let retryTimer = null;
+  let lastRead = null;
   const load = async () => {
+    clearTimeout(retryTimer);
     results.setAttribute('aria-busy', 'true');
     previous.disabled = true;
     next.disabled = true;
@@ -65,11 +74,27 @@ export function render(main, route) {
       const after = body.paging?.next?.after;
       cursors[page + 1] = after ?? undefined;
       replaceChildren(results, jobTable(body.results));
+      replaceChildren(failure);
+      lastRead = new Date();
+      updated.textContent = readTimeText(lastRead, false);
       previous.disabled = page === 0;
       next.disabled = !after;
       pageLabel.textContent = `Page ${page + 1}`;
     } catch (error) {
-      replaceChildren(results, errorBox(error));
+      if (stopped) {
+        return;
+      }
+      // The gateway being down or overloaded passes, so those reads are retried. Any other
+      // error (such as an invalid cursor) would only repeat.
+      if (isNetworkError(error) || error.status >= 500 || error.status === 429) {
+        replaceChildren(failure, refreshFailure(error, RETRY_MS / 1000, lastRead !== null));
+        updated.textContent = readTimeText(lastRead, true);
+        retryTimer = setTimeout(load, RETRY_MS);
+      } else {
+        replaceChildren(failure);
+        replaceChildren(results, errorBox(error));
+      }
+      previous.disabled = page === 0;
     }
     results.setAttribute('aria-busy', 'false');
   };
@@ -84,6 +109,7 @@ export function render(main, route) {
   load();
   return () => {
     stopped = true;
+    clearTimeout(retryTimer);
   };
 }
 
@@ -91,7 +117,7 @@ function jobTable(jobs) {
   if (jobs.length === 0) {
     return h('p', {}, 'No jobs on this page match the filters.');
   }
-  return h('table', { class: 'table' },
+  return scrollBox('Jobs', h('table', { class: 'table' },
     h('caption', { class: 'visually-hidden' }, 'Jobs, newest first'),
     h('thead', {}, h('tr', {}, ['job', 'kind', 'object', 'status', 'progress', 'created', 'run time']
       .map((name) => h('th', { scope: 'col' }, name)))),
@@ -102,5 +128,5 @@ function jobTable(jobs) {
       h('td', {}, statusBadge(job.status)),
       h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
       h('td', {}, formatTime(job.createdAt)),
-      h('td', {}, formatDuration(between(job.startedAt, job.completedAt)))))));
+      h('td', {}, formatDuration(between(job.startedAt, job.completedAt))))))));
 }

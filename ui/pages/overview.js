@@ -1,12 +1,14 @@
 // The overview: job counts by state and kind, submissions and completions per minute, queue
 // depth from /metrics, and the newest jobs. It refreshes every 10 seconds while the tab is visible.
+// A failed refresh keeps the last data on screen, marked with how old it is.
 
 import { readMetrics, recentJobs } from '../api.js';
 import { STATUS_COLOURS, stackedBars, timeColumns } from '../charts.js';
 import {
-  STATUSES, countTile, errorBox, formatNumber, formatTime, h, jobLink, jobPercent, progressBar,
-  replaceChildren, statusBadge,
+  STATUSES, countTile, formatNumber, formatTime, h, jobLink, jobPercent, progressBar,
+  replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
+import { readTimeText, refreshFailure } from '../refresh_note.js';
 
 const REFRESH_MS = 10_000;
 const WINDOW_MINUTES = 30;
@@ -16,10 +18,12 @@ const MAX_PAGES = 10;
 export function render(main) {
   const content = h('div', { class: 'overview' }, h('p', {}, 'Loading…'));
   const updated = h('p', { class: 'muted', 'aria-live': 'off' });
-  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated), content);
+  const failure = h('div');
+  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated), failure, content);
 
   let timer = null;
   let stopped = false;
+  let lastRead = null;
   const refresh = async () => {
     try {
       const since = new Date(Date.now() - 24 * 3600_000).toISOString();
@@ -28,10 +32,16 @@ export function render(main) {
         return;
       }
       replaceChildren(content, ...renderOverview(jobs, complete, metrics));
-      updated.textContent = `Updated ${new Date().toLocaleTimeString('en-GB')}`;
+      replaceChildren(failure);
+      lastRead = new Date();
+      updated.textContent = readTimeText(lastRead, false);
     } catch (error) {
       if (!stopped) {
-        replaceChildren(content, errorBox(error));
+        replaceChildren(failure, refreshFailure(error, REFRESH_MS / 1000, lastRead !== null));
+        updated.textContent = readTimeText(lastRead, true);
+        if (!lastRead) {
+          replaceChildren(content);
+        }
       }
     }
     if (!stopped) {
@@ -123,10 +133,10 @@ function queueSection(metrics) {
     h('td', {}, formatNumber(value('jobgate_jobs_pending', kind))),
     h('td', {}, formatNumber(value('jobgate_jobs_running', kind))),
     h('td', {}, kind === 'imports' ? formatNumber(value('jobgate_rows_remaining', kind)) : '–')));
-  section.append(h('table', { class: 'table' },
+  section.append(scrollBox('Queue depth', h('table', { class: 'table' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'kind'), h('th', { scope: 'col' }, 'waiting'),
       h('th', { scope: 'col' }, 'running'), h('th', { scope: 'col' }, 'rows left'))),
-    h('tbody', {}, rows)));
+    h('tbody', {}, rows))));
   return section;
 }
 
@@ -137,11 +147,11 @@ function recentSection(jobs) {
     section.append(h('p', {}, 'No jobs yet. ', h('a', { href: '#/import' }, 'Import a CSV file'), ' to start one.'));
     return section;
   }
-  section.append(h('table', { class: 'table' },
+  section.append(scrollBox('Newest jobs', h('table', { class: 'table' },
     h('thead', {}, h('tr', {}, ['job', 'kind', 'status', 'progress', 'created'].map((name) => h('th', { scope: 'col' }, name)))),
     h('tbody', {}, jobs.map((job) => h('tr', {},
       h('td', {}, jobLink(job)), h('td', {}, job.kind), h('td', {}, statusBadge(job.status)),
       h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
-      h('td', {}, formatTime(job.createdAt)))))));
+      h('td', {}, formatTime(job.createdAt))))))));
   return section;
 }
