@@ -1,5 +1,5 @@
-"""The PNG summary of a run: throughput and p99 latency of the gateway beside its references,
-end-to-end latency, drain times, the gateway's resident memory, and import and export
+"""The PNG summary of a run: throughput and p99 latency of the gateway beside the nginx
+responder and the peers that ran, end-to-end latency, drain times, the gateway's resident memory, and import and export
 throughput."""
 import pathlib
 import sys
@@ -36,26 +36,41 @@ def matplotlib_version():
     return matplotlib.__version__
 
 
-def _pairs(results, scenario, reference, metric):
-    """Return (labels, gateway values, responder values) of one metric per connection count."""
-    labels, ours, theirs = [], [], []
-    if scenario not in results or reference not in results:
-        return labels, ours, theirs
-    for entry in results[scenario].measurements:
-        other = results[reference].find("responder", entry.label)
-        if other is None:
+# The peers that serve the same routes, and the label of each in the plot.
+_PEERS = (("bullmq", "BullMQ"), ("celery-flower", "Celery+Flower"))
+
+
+def _series(results, scenario, reference, peer_target, metric):
+    """Return the connection counts and one (name, values) series per system that ran them.
+
+    jobgate's scenario comes first, then the nginx responder, then each peer that was measured
+    at the same connection counts. A system without a figure at some count gets 0 there.
+    """
+    if scenario not in results:
+        return [], []
+    entries = results[scenario].measurements
+    labels = [str(entry.parameters["connections"]) for entry in entries]
+    series = [("jobgate", [entry.median().get(metric, 0.0) for entry in entries])]
+    others = [(reference, "nginx responder", "responder")]
+    others += [(name, title, peer_target) for name, title in _PEERS]
+    for name, title, target in others:
+        if name not in results:
             continue
-        labels.append(str(entry.parameters["connections"]))
-        ours.append(entry.median().get(metric, 0.0))
-        theirs.append(other.median().get(metric, 0.0))
-    return labels, ours, theirs
+        values = []
+        for entry in entries:
+            other = results[name].find(target, entry.label)
+            values.append(other.median().get(metric, 0.0) if other is not None else 0.0)
+        if any(values):
+            series.append((title, values))
+    return labels, series
 
 
-def _bars(axis, labels, ours, theirs, title, unit):
+def _bars(axis, labels, series, title, unit):
     positions = range(len(labels))
-    width = 0.38
-    axis.bar([p - width / 2 for p in positions], ours, width, label="jobgate")
-    axis.bar([p + width / 2 for p in positions], theirs, width, label="nginx responder")
+    width = 0.8 / len(series)
+    for index, (name, values) in enumerate(series):
+        offset = (index - (len(series) - 1) / 2) * width
+        axis.bar([p + offset for p in positions], values, width, label=name)
     axis.set_xticks(list(positions), labels)
     axis.set_xlabel("wrk connections")
     axis.set_ylabel(unit)
@@ -155,17 +170,19 @@ def write_plot(results, path, title):
     pyplot = import_pyplot()
     figure, axes = pyplot.subplots(4, 3, figsize=(15, 16.5))
     panels = [
-        ("submit", "responder-202", "requests_per_s", "Submit throughput (POST /v1/exports)",
-         "requests/s"),
-        ("submit", "responder-202", "p99_ms", "Submit p99 latency", "ms"),
-        ("status-reads", "responder-200", "requests_per_s",
+        ("submit", "responder-202", "submit", "requests_per_s",
+         "Submit throughput (POST /v1/exports)", "requests/s"),
+        ("submit", "responder-202", "submit", "p99_ms", "Submit p99 latency", "ms"),
+        ("status-reads", "responder-200", "status-read", "requests_per_s",
          "Status read throughput (GET /v1/jobs/{id})", "requests/s"),
-        ("status-reads", "responder-200", "p99_ms", "Status read p99 latency", "ms"),
+        ("status-reads", "responder-200", "status-read", "p99_ms", "Status read p99 latency",
+         "ms"),
     ]
-    for axis, (scenario, reference, metric, panel_title, unit) in zip(axes.flat, panels):
-        labels, ours, theirs = _pairs(results, scenario, reference, metric)
+    for axis, (scenario, reference, peer_target, metric, panel_title, unit) in zip(
+            axes.flat, panels):
+        labels, series = _series(results, scenario, reference, peer_target, metric)
         if labels:
-            _bars(axis, labels, ours, theirs, panel_title, unit)
+            _bars(axis, labels, series, panel_title, unit)
         else:
             axis.set_title(panel_title + " (not run)", fontsize=10)
 
