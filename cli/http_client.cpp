@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/scheme.hpp>
 #include <charconv>
 #include <fstream>
 #include <ostream>
@@ -84,12 +85,18 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
   if (url.find("://") == std::string_view::npos) {
     return client_error{"the URL '" + std::string(url) + "' must start with http:// or https://"};
   }
-  const auto parsed = boost::urls::parse_absolute_uri(url);
+  // A base URL has no fragment, but the dashboard's addresses do ("/ui/#/jobs"), and
+  // parse_absolute_uri would reject them with a bare "leftover" grammar error.
+  const std::size_t fragment = url.find('#');
+  const std::string_view without_fragment = url.substr(0, fragment);
+  const auto parsed = boost::urls::parse_absolute_uri(without_fragment);
   if (!parsed) {
     return client_error{"the URL '" + std::string(url) +
                         "' is invalid: " + parsed.error().message()};
   }
-  if (parsed->scheme() != "http" && parsed->scheme() != "https") {
+  // URL schemes are case-insensitive, and scheme_id() ignores letter case ("HTTPS://" is https).
+  const boost::urls::scheme scheme = parsed->scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) {
     return client_error{"the URL '" + std::string(url) + "' must start with http:// or https://"};
   }
   if (parsed->host().empty()) {
@@ -98,7 +105,7 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
   gateway_address address;
   // The host without the brackets of an IPv6 literal, as the resolver takes it.
   address.host = std::string(parsed->host_address());
-  address.tls = parsed->scheme() == "https";
+  address.tls = scheme == boost::urls::scheme::https;
   if (parsed->has_port()) {
     address.port = std::string(parsed->port());
   } else {
@@ -108,19 +115,21 @@ boost::system::result<gateway_address, client_error> parse_gateway_url(std::stri
   while (!address.base_path.empty() && address.base_path.back() == '/') {
     address.base_path.pop_back();
   }
+
   // The dashboard's address is a natural thing to copy from the browser, but the API is not
   // under it, so every request would get 404.
-  if (address.base_path == "/ui" || address.base_path.ends_with("/ui")) {
-    std::string base(url);
-    while (base.back() == '/') {
+  const bool dashboard = address.base_path == "/ui" || address.base_path.ends_with("/ui");
+  if (dashboard || fragment != std::string_view::npos) {
+    std::string base(without_fragment);
+    while (base.ends_with('/')) {
       base.pop_back();
     }
-    if (base.ends_with("/ui")) {
+    if (dashboard && base.ends_with("/ui")) {
       base.resize(base.size() - 3);
     }
-    return client_error{"the URL '" + std::string(url) +
-                        "' is the dashboard's address; use the gateway's base URL, such as '" +
-                        base + "'"};
+    const std::string problem = dashboard ? "is the dashboard's address" : "has a fragment ('#')";
+    return client_error{"the URL '" + std::string(url) + "' " + problem +
+                        "; use the gateway's base URL, such as '" + base + "'"};
   }
   return address;
 }

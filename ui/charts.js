@@ -53,7 +53,7 @@ export function stackedBars({ title, rows, keys, colours }) {
 }
 
 function summarise(rows, keys) {
-  return rows.map((row) => `${row.label} ${keys.map((key) => `${row.counts[key] ?? 0} ${key}`).join(', ')}`).join('; ');
+  return rows.map((row) => `${row.label} ${keys.map((key) => `${formatNumber(row.counts[key] ?? 0)} ${key}`).join(', ')}`).join('; ');
 }
 
 // Swatches get their colour through CSSOM, which the Content-Security-Policy allows where it
@@ -94,7 +94,7 @@ export function timeColumns({ title, buckets, series }) {
   const totals = series.map((_, index) => buckets.reduce((sum, bucket) => sum + bucket.values[index], 0));
   const svg = h('svg', {
     viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img',
-    'aria-label': `${title}: ${series.map((item, index) => `${totals[index]} ${item.name}`).join(', ')}`,
+    'aria-label': `${title}: ${series.map((item, index) => `${formatNumber(totals[index])} ${item.name}`).join(', ')}`,
   });
 
   // Horizontal grid lines with their values, whole numbers because the columns are counts.

@@ -75,6 +75,15 @@ export function formatNumber(value) {
   return value === undefined || value === null ? '–' : numberFormat.format(value);
 }
 
+// Adds thousands separators to the counts and limits inside a sentence from the API, such as
+// "Importing rows: 11364 of 300000 processed." Only a run of 4 or more digits between spaces or
+// sentence punctuation changes, so ids, quoted cell values, decimals and dates stay as sent.
+// NOTE: a bare 4-digit year in a sentence would be grouped too ("2,026"); no API text has one.
+export function groupDigits(text) {
+  return String(text ?? '').replace(/(^|[\s(])(\d{4,})(?=$|[\s),:;]|\.(?!\d))/g,
+    (match, before, digits) => before + numberFormat.format(Number(digits)));
+}
+
 export function formatTime(timestamp) {
   if (!timestamp) {
     return '–';
@@ -131,20 +140,41 @@ export function statusBadge(status) {
   return h('span', { class: `badge badge-${String(status).toLowerCase()}` }, status);
 }
 
-// A progress bar with its ARIA values. `percent` null means the total is not known yet.
-export function progressBar(percent, label) {
-  const known = percent !== null && percent !== undefined;
+// A progress bar with its ARIA values. `percent` null means the total is not known yet. `status`
+// is the job's status, or null for a bar that is not a job's: a DONE bar is green, a FAILED bar
+// red and a CANCELED bar grey, so a job that stopped never looks like a success.
+export function progressBar(percent, label, status = null) {
   const fill = h('span', { class: 'progress-fill' });
-  fill.style.width = `${known ? Math.min(100, Math.max(0, percent)) : 0}%`;
-  return h('div', {
-    class: known ? 'progress' : 'progress progress-unknown',
-    role: 'progressbar',
-    'aria-label': label,
-    'aria-valuemin': 0,
-    'aria-valuemax': 100,
-    'aria-valuenow': known ? Math.round(percent) : null,
-    'aria-valuetext': known ? `${Math.round(percent)}%` : 'total not known yet',
+  const bar = h('div', {
+    class: 'progress', role: 'progressbar', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': 100,
   }, fill);
+  setProgress(bar, percent, status);
+  return bar;
+}
+
+// Updates a bar made by progressBar() in place, so it keeps its focus and element.
+export function setProgress(bar, percent, status = null) {
+  const known = percent !== null && percent !== undefined;
+  const shown = known ? Math.min(100, Math.max(0, Math.round(percent))) : 0;
+  bar.querySelector('.progress-fill').style.width = `${shown}%`;
+  bar.classList.toggle('progress-unknown', !known && !TERMINAL_STATUSES.includes(status));
+  for (const terminal of TERMINAL_STATUSES) {
+    bar.classList.toggle(`progress-${terminal.toLowerCase()}`, status === terminal);
+  }
+  if (known) {
+    bar.setAttribute('aria-valuenow', String(shown));
+  } else {
+    bar.removeAttribute('aria-valuenow');
+  }
+  bar.setAttribute('aria-valuetext', progressValueText(known ? shown : null, status));
+}
+
+function progressValueText(percent, status) {
+  if (status === 'FAILED' || status === 'CANCELED') {
+    const outcome = status === 'FAILED' ? 'failed' : 'canceled';
+    return percent === null ? outcome : `${outcome} at ${percent}%`;
+  }
+  return percent === null ? 'total not known yet' : `${percent}%`;
 }
 
 // A job's progress in percent: the API's value, 100 for DONE, or null while the total is unknown.
@@ -153,6 +183,11 @@ export function jobPercent(job) {
     return 100;
   }
   return job.progress?.percent ?? null;
+}
+
+// A job's progress bar in a table row.
+export function jobProgressBar(job) {
+  return progressBar(jobPercent(job), `Progress of ${job.name || job.id}`, job.status);
 }
 
 // A list item that shows a count in large type above its label. `variant` picks the colour of
@@ -183,5 +218,5 @@ export function errorBox(error) {
   const title = problem?.title ?? error?.message ?? 'The request failed.';
   const detail = problem?.detail;
   return h('div', { class: 'error-box', role: 'alert' },
-    h('strong', {}, title), detail ? h('p', {}, detail) : null);
+    h('strong', {}, title), detail ? h('p', {}, groupDigits(detail)) : null);
 }

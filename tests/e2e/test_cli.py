@@ -156,6 +156,20 @@ def test_url_without_scheme_names_fix(fresh):
     assert dashboard.returncode == 2, dashboard.stderr
     assert f"use the gateway's base URL, such as '{fresh.url}'" in dashboard.stderr
 
+    # The address bar of a dashboard page, copied as it is.
+    dashboard_page = run_cli(fresh, "--url", fresh.url + "/ui/#/jobs", "list")
+    assert dashboard_page.returncode == 2, dashboard_page.stderr
+    assert "is the dashboard's address" in dashboard_page.stderr
+    assert f"use the gateway's base URL, such as '{fresh.url}'" in dashboard_page.stderr
+    assert "leftover" not in dashboard_page.stderr
+
+
+def test_url_scheme_in_any_case(fresh):
+    address = fresh.url.removeprefix("http://")
+    for scheme in ("HTTP://", "Http://"):
+        listed = run_cli(fresh, "--url", scheme + address, "list")
+        assert listed.returncode == 0, f"{scheme}: {listed.stderr}"
+
 
 def test_json_output_parses(fresh, tmp_path):
     path = write_contacts(tmp_path)

@@ -14,7 +14,7 @@ import pytest
 UI_TEST_DIR = pathlib.Path(__file__).resolve().parent / "ui"
 CHROMIUM = os.environ.get("JOBGATE_CHROMIUM", "/usr/bin/chromium")
 PAGES = ["key-rejected", "import-rejected-csv", "import-rejected-png", "import-check", "job-detail",
-         "exports", "jobs", "overview", "overview-unreachable", "narrow-overview", "narrow-exports",
+         "exports", "jobs", "job-failed", "overview", "overview-unreachable", "narrow-overview", "narrow-exports",
          "narrow-jobs"]
 # Enough rows that the import still runs when its page opens, so the bar is seen moving.
 ROW_COUNT = 100_000
@@ -123,7 +123,28 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
     assert UUID_PATTERN.match(summary["exportKeys"][0] or ""), summary["exportKeys"]
     assert summary["exportKeys"][1] == summary["exportKeys"][0]
 
+    empty_filter = summary["emptyFilterValue"]
+    assert "The value is missing" in empty_filter["message"]
+    assert empty_filter["invalid"] == "true"
+    assert empty_filter["focused"] == "export-filter-value"
+    assert empty_filter["posts"] == 0
+    assert empty_filter["clearedOnChange"]
+
+    # The failed import appeared in the open job list by its timed refresh.
+    failed_job = fresh.client.get(f"/v1/imports/{summary['failedJobId']}").json()
+    assert failed_job["status"] == "FAILED"
+    assert "progress-failed" in summary["failedJobListBar"]["classes"]
+    assert "progress-done" not in summary["failedJobListBar"]["classes"]
+    assert summary["failedJobListBar"]["valueText"].startswith("failed")
+    assert "progress-failed" in summary["failedJobOverviewBar"]
+    assert "progress-failed" in summary["failedJobPage"]["classes"]
+    assert summary["failedJobPage"]["progressText"].startswith("Failed · ")
+    assert "%" not in summary["failedJobPage"]["progressText"]
+    assert "Every row was accepted" not in summary["failedJobPage"]["failedRowsText"]
+    assert "before the job failed" in summary["failedJobPage"]["failedRowsText"]
+
     assert summary["filteredRows"] == 1
+    assert summary["applyUnchangedReread"]
     assert "imports" in summary["chartLabel"]
     assert summary["queueTableRows"] == 2
     assert summary["perMinuteTicks"], summary
@@ -140,6 +161,8 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
     assert "No job with id <b>x</b>." in summary["unknownJob"]["text"]
     assert summary["unknownJob"]["boldElements"] == 0
 
+    assert summary["narrowStatusBadges"] > 0
+    assert summary["narrowStatusHidden"] == 0
     for name, overflow in summary["narrowOverflow"].items():
         assert overflow == 0, f"the {name} page is {overflow} px wider than a 390 px screen"
 

@@ -64,3 +64,40 @@ TEST_CASE("gateway url: dashboard address", "[cli]") {
     CHECK_THAT(address.error().message, Catch::Contains("'http://127.0.0.1:32585'"));
   }
 }
+
+TEST_CASE("gateway url: dashboard address with fragment", "[cli]") {
+  for (const char* url : {"http://127.0.0.1:32585/ui/#/jobs", "http://127.0.0.1:32585/ui#/",
+                          "http://127.0.0.1:32585/ui/#/jobs?status=FAILED"}) {
+    INFO(url);
+    const auto address = parse_gateway_url(url);
+    REQUIRE_FALSE(address.has_value());
+    CHECK_THAT(address.error().message, Catch::Contains("the dashboard"));
+    CHECK_THAT(address.error().message, Catch::Contains("'http://127.0.0.1:32585'"));
+    CHECK_THAT(address.error().message, !Catch::Contains("leftover"));
+  }
+}
+
+TEST_CASE("gateway url: fragment on a base URL", "[cli]") {
+  const auto address = parse_gateway_url("http://127.0.0.1:32585/#top");
+  REQUIRE_FALSE(address.has_value());
+  CHECK_THAT(address.error().message, Catch::Contains("has a fragment"));
+  CHECK_THAT(address.error().message, Catch::Contains("such as 'http://127.0.0.1:32585'"));
+}
+
+TEST_CASE("gateway url: scheme in any letter case", "[cli]") {
+  for (const char* url :
+       {"HTTP://127.0.0.1:8080", "Http://127.0.0.1:8080", "hTtP://127.0.0.1:8080"}) {
+    INFO(url);
+    const auto address = parse_gateway_url(url);
+    REQUIRE(address.has_value());
+    CHECK_FALSE(address->tls);
+    CHECK(address->port == "8080");
+  }
+  for (const char* url : {"HTTPS://gw.example", "Https://gw.example"}) {
+    INFO(url);
+    const auto address = parse_gateway_url(url);
+    REQUIRE(address.has_value());
+    CHECK(address->tls);
+    CHECK(address->port == "443");
+  }
+}

@@ -4,8 +4,8 @@
 import { getJson, listJobs, newIdempotencyKey, postJson } from '../api.js';
 import { exportDownloadLink } from '../download_link.js';
 import {
-  TERMINAL_STATUSES, announce, errorBox, formatNumber, formatTime, h, jobLink, jobPercent,
-  progressBar, propertyLabel, replaceChildren, scrollBox, statusBadge,
+  TERMINAL_STATUSES, announce, errorBox, formatNumber, formatTime, h, jobLink, jobProgressBar,
+  propertyLabel, replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
 
 const REFRESH_MS = 3000;
@@ -19,7 +19,11 @@ export function render(main) {
   }));
   const properties = h('fieldset', { class: 'property-list' }, h('legend', {}, 'Properties'));
   const filterProperty = h('select', { id: 'export-filter-property', name: 'filterProperty' });
-  const filterValue = h('input', { id: 'export-filter-value', name: 'filterValue', type: 'text', autocomplete: 'off' });
+  const filterValue = h('input', {
+    id: 'export-filter-value', name: 'filterValue', type: 'text', autocomplete: 'off',
+    'aria-describedby': 'export-filter-value-error',
+  });
+  const filterValueError = h('p', { id: 'export-filter-value-error', class: 'field-error' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create export');
   const formStatus = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'card form', 'aria-labelledby': 'export-form-title' },
@@ -32,7 +36,8 @@ export function render(main) {
     properties,
     h('div', { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { for: 'export-filter-property' }, 'Only records whose property'), filterProperty),
-      h('div', { class: 'field' }, h('label', { for: 'export-filter-value' }, 'equals (optional)'), filterValue)),
+      h('div', { class: 'field' }, h('label', { for: 'export-filter-value' }, 'equals'), filterValue,
+        filterValueError)),
     h('div', { class: 'actions' }, submit), formStatus);
 
   const list = h('div', { 'aria-busy': 'true' });
@@ -89,8 +94,26 @@ export function render(main) {
   form.addEventListener('input', newSubmission);
   form.addEventListener('change', newSubmission);
 
+  const showFilterValueError = (message) => {
+    filterValueError.textContent = message;
+    if (message) {
+      filterValue.setAttribute('aria-invalid', 'true');
+    } else {
+      filterValue.removeAttribute('aria-invalid');
+    }
+  };
+  filterValue.addEventListener('input', () => showFilterValueError(''));
+  filterProperty.addEventListener('change', () => showFilterValueError(''));
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    // An empty value is most likely a field left blank, and sending no filter would export every
+    // record, so the form requires a value.
+    if (filterProperty.value && filterValue.value === '') {
+      showFilterValueError('The value is missing. Enter the value to match, or choose "(no filter)".');
+      filterValue.focus();
+      return;
+    }
     const chosen = [...properties.querySelectorAll('input:checked')].map((box) => box.value);
     if (chosen.length === 0) {
       replaceChildren(formStatus, errorBox({ message: 'Choose at least one property.' }));
@@ -104,7 +127,7 @@ export function render(main) {
     if (name.value.trim()) {
       body.name = name.value.trim();
     }
-    if (filterProperty.value && filterValue.value !== '') {
+    if (filterProperty.value) {
       body.filters = [{ propertyName: filterProperty.value, operator: 'EQ', value: filterValue.value }];
     }
     submit.disabled = true;
@@ -148,7 +171,7 @@ function exportTable(jobs, results) {
       h('td', {}, jobLink(job)),
       h('td', {}, job.objectType),
       h('td', {}, statusBadge(job.status)),
-      h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
+      h('td', {}, jobProgressBar(job)),
       h('td', {}, formatNumber(job.result?.rows ?? job.progress?.rowsProcessed)),
       h('td', {}, formatTime(job.createdAt)),
       h('td', {}, fileCell(job, results[index])))))));

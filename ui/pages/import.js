@@ -3,7 +3,7 @@
 
 import { getJson, newIdempotencyKey, request, submitImport } from '../api.js';
 import {
-  announce, countTile, errorBox, formatBytes, formatNumber, h, progressBar, propertyLabel, replaceChildren, scrollBox,
+  announce, countTile, errorBox, formatBytes, formatNumber, groupDigits, h, progressBar, propertyLabel, replaceChildren, scrollBox,
 } from '../dom.js';
 
 export function render(main) {
@@ -184,7 +184,7 @@ function dryRunReport(dryRun, mapping) {
     h('thead', {}, h('tr', {}, ['row', 'error', 'column', 'value', 'detail'].map((label) => h('th', { scope: 'col' }, label)))),
     h('tbody', {}, dryRun.errors.map((entry) => h('tr', {},
       h('td', {}, formatNumber(entry.row)), h('td', {}, h('code', {}, entry.kind)), h('td', {}, entry.column ?? ''),
-      h('td', { class: 'mono' }, entry.value ?? ''), h('td', {}, entry.detail ?? '')))))) : null;
+      h('td', { class: 'mono' }, entry.value ?? ''), h('td', {}, groupDigits(entry.detail))))))) : null;
 
   return [h('section', { class: 'card', 'aria-label': 'Check result' },
     h('h2', {}, 'Check result'), verdict, failure, summary, mappingTable, errors,

@@ -5,7 +5,7 @@ import { ApiError, downloadWithKey, followJobEvents, getJson, request } from '..
 import { exportDownloadLink } from '../download_link.js';
 import {
   TERMINAL_STATUSES, announce, between, countTile, errorBox, formatBytes, formatDuration, formatNumber,
-  formatTime, h, jobPercent, replaceChildren, statusBadge,
+  formatTime, groupDigits, h, jobPercent, progressBar, replaceChildren, setProgress, statusBadge,
 } from '../dom.js';
 
 const ERROR_ROWS_SHOWN = 100;
@@ -118,11 +118,8 @@ function createView(id) {
   const title = h('h1', {}, 'Job');
   const status = h('p', { class: 'job-status' });
   const live = h('span', { class: 'live', role: 'status' });
-  const fill = h('span', { class: 'progress-fill' });
-  const bar = h('div', {
-    class: 'progress progress-large', role: 'progressbar', 'aria-label': 'Job progress',
-    'aria-valuemin': '0', 'aria-valuemax': '100',
-  }, fill);
+  const bar = progressBar(null, 'Job progress');
+  bar.classList.add('progress-large');
   const progressText = h('p', { class: 'progress-text' });
   const actions = h('div', { class: 'actions' });
   const facts = h('div', { class: 'grid-2' });
@@ -163,21 +160,13 @@ function createView(id) {
     },
     show(job) {
       title.textContent = job.name || job.id;
-      replaceChildren(status, statusBadge(job.status), ' ', job.statusDescription ?? '');
+      replaceChildren(status, statusBadge(job.status), ' ', groupDigits(job.statusDescription));
       const percent = jobPercent(job);
-      fill.style.width = `${percent ?? 0}%`;
-      bar.classList.toggle('progress-unknown', percent === null);
-      if (percent === null) {
-        bar.removeAttribute('aria-valuenow');
-        bar.setAttribute('aria-valuetext', 'total not known yet');
-      } else {
-        bar.setAttribute('aria-valuenow', String(Math.round(percent)));
-        bar.setAttribute('aria-valuetext', `${Math.round(percent)}%`);
-      }
+      setProgress(bar, percent, job.status);
       progressText.textContent = progressSentence(job, percent);
       replaceChildren(actions, TERMINAL_STATUSES.includes(job.status) ? null : cancelButton);
       replaceChildren(failure, job.errorDetails ? h('div', { class: 'error-box', role: 'alert' },
-        h('strong', {}, 'The job failed'), h('p', {}, job.errorDetails.detail ?? ''),
+        h('strong', {}, 'The job failed'), h('p', {}, groupDigits(job.errorDetails.detail)),
         h('p', { class: 'mono muted' }, job.errorDetails.type ?? '')) : null);
       replaceChildren(facts, factsCard('Details', details(job)), factsCard('Timings', timings(job)),
         job.counts ? countsCard(job.counts) : null);
@@ -220,6 +209,14 @@ function progressSentence(job, percent) {
   const processed = formatNumber(job.progress?.rowsProcessed ?? 0);
   const total = job.progress?.rowsTotal;
   const rows = total === undefined ? `${processed} rows processed` : `${processed} of ${formatNumber(total)} rows`;
+  // A job that stopped states its outcome in place of a percentage, which would read as success
+  // at 100% (a FAILED import of an empty file has processed 0 of 0 rows).
+  if (job.status === 'FAILED') {
+    return `Failed · ${rows}`;
+  }
+  if (job.status === 'CANCELED') {
+    return `Canceled · ${rows}`;
+  }
   return percent === null ? `${rows}; the total is not known yet.` : `${Math.round(percent)}% · ${rows}`;
 }
 
@@ -275,7 +272,7 @@ function resultContent(job, body) {
 function errorRows(job, body) {
   const heading = h('h2', { id: 'errors-title' }, `Failed rows (${formatNumber(body.total)})`);
   if (body.total === 0) {
-    return [heading, h('p', {}, TERMINAL_STATUSES.includes(job.status) ? 'Every row was accepted.' : 'No failed rows so far.')];
+    return [heading, h('p', {}, noFailedRowsText(job.status))];
   }
   const download = h('button', { type: 'button' }, 'Download failed rows as CSV');
   download.addEventListener('click', async () => {
@@ -287,7 +284,7 @@ function errorRows(job, body) {
     }
     download.disabled = false;
   });
-  const shown = body.results.length < body.total ? `The first ${body.results.length} are shown. ` : '';
+  const shown = body.results.length < body.total ? `The first ${formatNumber(body.results.length)} are shown. ` : '';
   return [
     h('div', { class: 'section-head' }, heading, download),
     h('p', { class: 'muted' }, `${shown}The CSV holds every failed row with its original cells, ready to fix and import again.`),
@@ -297,6 +294,19 @@ function errorRows(job, body) {
         h('tbody', {}, body.results.map((entry) => h('tr', {},
           h('td', {}, formatNumber(entry.row)), h('td', {}, h('code', {}, entry.kind)),
           h('td', {}, entry.column ?? ''), h('td', { class: 'mono' }, entry.value ?? ''),
-          h('td', {}, entry.detail ?? '')))))),
+          h('td', {}, groupDigits(entry.detail))))))),
   ];
+}
+
+function noFailedRowsText(status) {
+  if (status === 'DONE') {
+    return 'Every row was accepted.';
+  }
+  if (status === 'FAILED') {
+    return 'No row was rejected before the job failed.';
+  }
+  if (status === 'CANCELED') {
+    return 'No row was rejected before the job was canceled.';
+  }
+  return 'No failed rows so far.';
 }

@@ -1,14 +1,16 @@
 // The job list: filters by kind and status kept in the address, and cursor paging. The cursors
-// of the pages already seen are kept, so "Previous page" returns to the same page. A failed
+// of the pages already seen are kept, so "Previous page" returns to the same page. The shown page
+// is read again every 10 seconds while the tab is visible (every 30 s while hidden). A failed
 // read keeps the table shown before and is retried every 5 seconds.
 
 import { isNetworkError, listJobs } from '../api.js';
 import {
-  STATUSES, between, errorBox, formatDuration, formatTime, h, jobLink, jobPercent, progressBar,
+  STATUSES, between, errorBox, formatDuration, formatTime, h, jobLink, jobProgressBar,
   replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
 import { readTimeText, refreshFailure } from '../refresh_note.js';
 
+const REFRESH_MS = 10_000;
 const RETRY_MS = 5000;
 
 export function render(main, route) {
@@ -28,7 +30,9 @@ export function render(main, route) {
       statusBoxes.map((box) => h('label', { class: 'check', for: box.id }, box, box.value))),
     h('button', { type: 'submit' }, 'Apply filters'));
   // Filters apply on submit only, so moving through the checkboxes never reloads the page. The
-  // address keeps them for reload and sharing.
+  // address keeps them for reload and sharing. A new address renders the page again, and
+  // unchanged filters read the first page again.
+  let reloadFirstPage = null;
   const applyFilters = (event) => {
     event?.preventDefault();
     const query = new URLSearchParams();
@@ -42,6 +46,8 @@ export function render(main, route) {
     const hash = `#/jobs${query.size > 0 ? `?${query}` : ''}`;
     if (window.location.hash !== hash) {
       window.location.hash = hash;
+    } else {
+      reloadFirstPage();
     }
   };
   filters.addEventListener('submit', applyFilters);
@@ -61,27 +67,45 @@ export function render(main, route) {
   let stopped = false;
   let retryTimer = null;
   let lastRead = null;
-  const load = async () => {
+  let shownJson = null;
+  let latestRead = 0;
+  // `background` marks a timed refresh: it keeps the paging buttons usable and, when the page is
+  // unchanged, the table too, so a refresh neither moves the focus nor makes screen readers read
+  // the table again.
+  const load = async ({ background = false } = {}) => {
     clearTimeout(retryTimer);
-    results.setAttribute('aria-busy', 'true');
-    previous.disabled = true;
-    next.disabled = true;
+    // Only the newest read may draw, since a refresh that started before a click on "Next page"
+    // returns the page shown before.
+    latestRead += 1;
+    const read = latestRead;
+    if (!background) {
+      results.setAttribute('aria-busy', 'true');
+      previous.disabled = true;
+      next.disabled = true;
+    }
     try {
       const body = await listJobs({ kind, statuses, after: cursors[page], limit: 20 });
-      if (stopped) {
+      if (stopped || read !== latestRead) {
         return;
       }
       const after = body.paging?.next?.after;
       cursors[page + 1] = after ?? undefined;
-      replaceChildren(results, jobTable(body.results));
+      const json = JSON.stringify(body.results);
+      if (!background || json !== shownJson) {
+        results.setAttribute('aria-live', background ? 'off' : 'polite');
+        replaceChildren(results, jobTable(body.results));
+        shownJson = json;
+      }
       replaceChildren(failure);
       lastRead = new Date();
       updated.textContent = readTimeText(lastRead, false);
       previous.disabled = page === 0;
       next.disabled = !after;
       pageLabel.textContent = `Page ${page + 1}`;
+      retryTimer = setTimeout(() => load({ background: true }),
+        document.hidden ? REFRESH_MS * 3 : REFRESH_MS);
     } catch (error) {
-      if (stopped) {
+      if (stopped || read !== latestRead) {
         return;
       }
       // The gateway being down or overloaded passes, so those reads are retried. Any other
@@ -89,7 +113,7 @@ export function render(main, route) {
       if (isNetworkError(error) || error.status >= 500 || error.status === 429) {
         replaceChildren(failure, refreshFailure(error, RETRY_MS / 1000, lastRead !== null));
         updated.textContent = readTimeText(lastRead, true);
-        retryTimer = setTimeout(load, RETRY_MS);
+        retryTimer = setTimeout(() => load({ background }), RETRY_MS);
       } else {
         replaceChildren(failure);
         replaceChildren(results, errorBox(error));
@@ -106,6 +130,11 @@ export function render(main, route) {
     page += 1;
     load();
   });
+  reloadFirstPage = () => {
+    cursors.length = 1;
+    page = 0;
+    load();
+  };
   load();
   return () => {
     stopped = true;
@@ -126,7 +155,7 @@ function jobTable(jobs) {
       h('td', {}, job.kind),
       h('td', {}, job.objectType),
       h('td', {}, statusBadge(job.status)),
-      h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
+      h('td', {}, jobProgressBar(job)),
       h('td', {}, formatTime(job.createdAt)),
       h('td', {}, formatDuration(between(job.startedAt, job.completedAt))))))));
 }

@@ -5,7 +5,7 @@
 import { readMetrics, recentJobs } from '../api.js';
 import { STATUS_COLOURS, stackedBars, timeColumns } from '../charts.js';
 import {
-  STATUSES, countTile, formatNumber, formatTime, h, jobLink, jobPercent, progressBar,
+  STATUSES, countTile, formatNumber, formatTime, h, jobLink, jobProgressBar,
   replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
 import { readTimeText, refreshFailure } from '../refresh_note.js';
@@ -147,11 +147,19 @@ function recentSection(jobs) {
     section.append(h('p', {}, 'No jobs yet. ', h('a', { href: '#/import' }, 'Import a CSV file'), ' to start one.'));
     return section;
   }
-  section.append(scrollBox('Newest jobs', h('table', { class: 'table' },
-    h('thead', {}, h('tr', {}, ['job', 'kind', 'status', 'progress', 'created'].map((name) => h('th', { scope: 'col' }, name)))),
+  // On a narrow screen style.css hides the secondary columns, then the progress column, and wraps
+  // long job names, so the status column stays in view without scrolling sideways.
+  const secondary = { class: 'column-secondary' };
+  const progress = { class: 'column-progress' };
+  section.append(scrollBox('Newest jobs', h('table', { class: 'table newest-jobs' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'job'), h('th', { scope: 'col', ...secondary }, 'kind'),
+      h('th', { scope: 'col' }, 'status'), h('th', { scope: 'col', ...progress }, 'progress'),
+      h('th', { scope: 'col', ...secondary }, 'created'))),
     h('tbody', {}, jobs.map((job) => h('tr', {},
-      h('td', {}, jobLink(job)), h('td', {}, job.kind), h('td', {}, statusBadge(job.status)),
-      h('td', {}, progressBar(jobPercent(job), `Progress of ${job.name || job.id}`)),
-      h('td', {}, formatTime(job.createdAt))))))));
+      h('td', { class: 'job-name' }, jobLink(job)), h('td', secondary, job.kind),
+      h('td', {}, statusBadge(job.status)),
+      h('td', progress, jobProgressBar(job)),
+      h('td', secondary, formatTime(job.createdAt))))))));
   return section;
 }

@@ -161,6 +161,19 @@ try {
   await page.getByLabel('Email (email)', { exact: true }).waitFor();
   summary.exportPropertyLabels = await page.locator('.property-list label.check').allTextContents();
   await page.getByLabel('Name (optional)').fill('dashboard export');
+  // A filter property with an empty value is rejected next to the field, and nothing is sent.
+  await page.getByLabel('Only records whose property').selectOption('email');
+  await page.getByRole('button', { name: 'Create export' }).click();
+  const filterValueError = page.locator('#export-filter-value-error');
+  await filterValueError.filter({ hasText: /\S/ }).waitFor();
+  summary.emptyFilterValue = {
+    message: await filterValueError.textContent(),
+    invalid: await page.getByLabel('equals', { exact: true }).getAttribute('aria-invalid'),
+    focused: await page.evaluate(() => document.activeElement?.id),
+    posts: exportKeys.length,
+  };
+  await page.getByLabel('Only records whose property').selectOption('');
+  summary.emptyFilterValue.clearedOnChange = (await filterValueError.textContent()) === '';
   let exportsRefused = 0;
   await page.route('**/v1/exports', async (route) => {
     if (route.request().method() === 'POST' && exportsRefused === 0) {
@@ -189,10 +202,20 @@ try {
   await page.unroute('**/v1/exports');
   summary.exportKeys = exportKeys;
 
-  // Job list: filter to finished imports. The unfiltered list is marked first, because it stays
-  // in the page until the hashchange event renders the filtered one.
+  // Job list: a job submitted while the list is open appears by the list's own refresh. It is an
+  // import of an empty file, which fails, and its bar must not look like a success.
   await nav.getByRole('link', { name: 'Jobs' }).click();
   await page.locator('.table tbody tr', { hasText: summary.importId }).waitFor();
+  summary.failedJobId = await submitEmptyImport();
+  const failedRow = page.locator('.table tbody tr', { hasText: summary.failedJobId });
+  await failedRow.locator('.progress-failed').waitFor({ timeout: 30_000 });
+  summary.failedJobListBar = {
+    classes: await failedRow.getByRole('progressbar').getAttribute('class'),
+    valueText: await failedRow.getByRole('progressbar').getAttribute('aria-valuetext'),
+  };
+
+  // Filter to finished imports. The unfiltered list is marked first, because it stays in the
+  // page until the hashchange event renders the filtered one.
   await page.locator('.table').evaluate((table) => table.classList.add('unfiltered'));
   await page.getByLabel('Kind', { exact: true }).selectOption('imports');
   await page.getByLabel('DONE', { exact: true }).check();
@@ -201,10 +224,31 @@ try {
   await page.locator('.table:not(.unfiltered) tbody tr', { hasText: summary.importId }).waitFor();
   summary.filteredRows = await page.locator('.table:not(.unfiltered) tbody tr').count();
   await shoot('jobs');
+  // "Apply filters" with the filters unchanged reads the list again and redraws the table. A
+  // timed refresh would not redraw it, because the finished imports on it do not change.
+  await page.locator('.table').evaluate((table) => table.classList.add('before-apply'));
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  summary.applyUnchangedReread = await page.locator('.table:not(.before-apply)').waitFor({ timeout: 5000 })
+    .then(() => true, () => false);
+
+  // The failed job's page states the failure, not "100%" and not "Every row was accepted".
+  await page.evaluate((id) => { window.location.hash = `#/jobs/${id}`; }, summary.failedJobId);
+  const failedBar = page.getByRole('progressbar', { name: 'Job progress' });
+  await page.locator('.progress-large.progress-failed').waitFor();
+  await page.getByRole('heading', { name: /^Failed rows/ }).waitFor();
+  summary.failedJobPage = {
+    classes: await failedBar.getAttribute('class'),
+    progressText: await page.locator('.progress-text').textContent(),
+    failedRowsText: await page.locator('section:has(#errors-title)').textContent(),
+  };
+  await shoot('job-failed');
 
   // Overview: both charts and the queue table from /metrics.
   await nav.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('figure', { name: 'Jobs by state and kind' }).waitFor();
+  summary.failedJobOverviewBar = await page.locator('section:has(#recent-title) tbody tr')
+    .filter({ has: page.locator(`a[href="#/jobs/${summary.failedJobId}"]`) })
+    .getByRole('progressbar').getAttribute('class');
   await page.getByRole('heading', { name: 'Queue depth, all tenants' }).waitFor();
   summary.chartLabel = await page.locator('svg.chart').first().getAttribute('aria-label');
   summary.queueTableRows = await page.locator('section:has(#queue-title) tbody tr').count();
@@ -259,6 +303,17 @@ try {
     await ready.waitFor();
     summary.narrowOverflow[name] = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (name === 'overview') {
+      // The status badges of "Newest jobs" lie inside the table's scroll box without scrolling.
+      summary.narrowStatusHidden = await page.locator('section:has(#recent-title) .table-wide').evaluate((box) => {
+        const visible = box.getBoundingClientRect();
+        return [...box.querySelectorAll('.badge')].filter((badge) => {
+          const shown = badge.getBoundingClientRect();
+          return shown.width === 0 || shown.left < visible.left || shown.right > visible.right;
+        }).length;
+      });
+      summary.narrowStatusBadges = await page.locator('section:has(#recent-title) .badge').count();
+    }
     await shoot(`narrow-${name}`);
   }
 } finally {
@@ -266,3 +321,18 @@ try {
   await browser.close();
 }
 console.log(JSON.stringify(summary));
+
+// Submits an import of an empty file through the API, which the worker fails, and returns its id.
+async function submitEmptyImport() {
+  const form = new FormData();
+  form.append('importRequest', new Blob([JSON.stringify({ objectType: 'contacts' })],
+    { type: 'application/json' }));
+  form.append('files', new Blob([], { type: 'text/csv' }), 'empty.csv');
+  const response = await fetch(`${baseUrl}/v1/imports`, {
+    method: 'POST', headers: { Authorization: `Bearer ${apiKey}` }, body: form,
+  });
+  if (response.status !== 202) {
+    throw new Error(`the import of an empty file returned HTTP ${response.status}: ${await response.text()}`);
+  }
+  return (await response.json()).id;
+}
