@@ -855,12 +855,24 @@ async_connection::~async_connection() {
 }
 
 const std::shared_ptr<async_connection::impl>& async_connection::lane() const noexcept {
+  std::size_t own = 0;
   for (std::size_t i = 1; i < contexts_.size(); ++i) {
     if (contexts_[i]->get_executor().running_in_this_thread()) {
-      return lanes_[i];
+      own = i;
+      break;
     }
   }
-  return lanes_.front();
+  if (lanes_[own]->is_connected()) {
+    return lanes_[own];
+  }
+  // After a Redis restart the lanes reconnect at different moments; until this thread's lane is
+  // back, its commands go to a lane that is, and their completions are posted back here.
+  for (const auto& other : lanes_) {
+    if (other->is_connected()) {
+      return other;
+    }
+  }
+  return lanes_[own];
 }
 
 void async_connection::start() {

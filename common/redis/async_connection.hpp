@@ -67,8 +67,9 @@ struct async_connection_options {
 // Lanes: built over several io_contexts, each run by one thread, the object opens one connection
 // per context. A caller on one of those threads uses its own context's connection, so the command,
 // its reply and the resumed coroutine stay on that thread and no thread has to wake another. Other
-// callers use the first context's connection. Commands of one caller keep their order; commands
-// of callers on different threads have no order between them.
+// callers use the first context's connection. While a caller's connection is down and another is
+// connected, its commands go to the connected one. Commands of one caller keep their order;
+// commands of callers on different threads have no order between them.
 //
 // The process must ignore SIGPIPE: hiredis 0.14 sends with write(2), so writing to a connection
 // the server has closed raises SIGPIPE.
@@ -171,7 +172,7 @@ class async_connection {
   // Waits for the current connection attempt of one lane.
   static boost::asio::awaitable<std::tuple<boost::system::error_code>> connect_lane(
       const std::shared_ptr<impl>& state);
-  // The lane of the calling thread, else the first.
+  // The lane of the calling thread, else the first; a connected lane when that one is down.
   const std::shared_ptr<impl>& lane() const noexcept;
 
   std::vector<std::shared_ptr<impl>> lanes_;
