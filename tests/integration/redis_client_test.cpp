@@ -683,6 +683,65 @@ TEST_CASE("async lanes keep each thread on its own connection", "[redis][async][
   CHECK(second_thread.join_within(10s));
 }
 
+TEST_CASE("async lane that lost its connection uses a connected one", "[redis][async][lanes]") {
+  asio::io_context first(1);
+  asio::io_context second(1);
+  const std::array<asio::io_context*, 2> contexts{&first, &second};
+  redis::async_connection_options options;
+  // A long backoff keeps the second lane down while the test sends through it.
+  options.reconnect_delay_min = 4000ms;
+  options.reconnect_delay_max = 4000ms;
+  redis::async_connection connection{contexts, shared_endpoint(), options};
+  auto control = connect_sync(shared_endpoint());
+
+  // Declared before the threads, so a failed REQUIRE joins them before this state goes away.
+  std::promise<boost::system::result<void>> connected;
+  std::promise<long long> second_id_before;
+  std::promise<long long> second_id_after;
+  io_threads first_thread{first, 1};
+  io_threads second_thread{second, 1};
+
+  asio::co_spawn(
+      first,
+      [&]() -> asio::awaitable<boost::system::result<void>> {
+        co_return co_await connection.async_connect();
+      },
+      [&](std::exception_ptr, boost::system::result<void> outcome) {
+        connected.set_value(outcome);
+      });
+  REQUIRE(connected.get_future().get().has_value());
+  const auto client_id_on = [&](asio::io_context& context, std::promise<long long>& out) {
+    asio::co_spawn(
+        context,
+        [&]() -> asio::awaitable<void> {
+          const auto id = co_await connection.async_command("CLIENT", "ID");
+          out.set_value(id && !id->is_error() ? id->integer() : -1);
+        },
+        asio::detached);
+  };
+  const long long first_id =
+      connection.async_command(redis::request{"CLIENT", "ID"}, asio::use_future).get().integer();
+  client_id_on(second, second_id_before);
+  const long long second_id = second_id_before.get_future().get();
+  REQUIRE(second_id > 0);
+  REQUIRE(second_id != first_id);
+
+  // The server drops the second lane's connection; the lane notices and waits out its backoff.
+  REQUIRE(control.command("CLIENT", "KILL", "ID", std::to_string(second_id)).has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (connection.is_connected() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE_FALSE(connection.is_connected());
+
+  client_id_on(second, second_id_after);
+  CHECK(second_id_after.get_future().get() == first_id);
+
+  connection.close();
+  CHECK(first_thread.join_within(10s));
+  CHECK(second_thread.join_within(10s));
+}
+
 TEST_CASE("async command timeout", "[redis][async][timeout]") {
   asio::io_context io;
   redis::async_connection_options options;
