@@ -7,7 +7,7 @@ from test_cancel_and_expiry import path_of
 from test_import_export import generate
 from test_long_jobs import client_time, wait_for_assignments
 
-# One row per batch makes each import take a few seconds. Two workers with two import slots each,
+# One row per batch slows each import down. Two workers with two import slots each,
 # and a cap of two running imports per tenant.
 SETTINGS = {"JOBGATE_BATCH_ROWS": 1, "JOBGATE_CONCURRENCY": 2, "JOBGATE_RUNNING_IMPORTS": 2,
             "JOBGATE_MAX_UPLOAD_BYTES": 64 * 1024 * 1024}
@@ -48,6 +48,8 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
     max_running = 0
     waiting_seen = None
     deferred_seen = 0
+    flooder_done = None
+    other_job = {"status": "not read"}
     deadline = time.monotonic() + 120
     while True:
         max_running = max(max_running, len(imports_with_status(flooder, "PROCESSING")))
@@ -56,12 +58,18 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
             if waiting["status"] == "PENDING" and "queuePosition" in waiting:
                 waiting_seen = waiting
         deferred_seen = max(deferred_seen, deferred_gauge(flooder, flooder_tenant))
-        other_job = other.get(other_location).json()
-        if other_job["status"] in ("DONE", "FAILED", "CANCELED"):
+        if flooder_done is None:
+            other_job = other.get(other_location).json()
+            if other_job["status"] in ("DONE", "FAILED", "CANCELED"):
+                flooder_done = len(imports_with_status(flooder, "DONE"))
+        # A waiting import shows its queue position only once a worker has read its message, and
+        # that can happen after the other tenant's import has ended.
+        if flooder_done is not None and waiting_seen is not None and deferred_seen >= FLOOD // 2:
             break
-        assert time.monotonic() < deadline, "the other tenant's import did not finish"
+        assert time.monotonic() < deadline, (
+            f"after 120 s: other tenant's import {other_job['status']}, waiting import seen "
+            f"{waiting_seen is not None}, most deferred {deferred_seen}")
         time.sleep(0.1)
-    flooder_done = len(imports_with_status(flooder, "DONE"))
 
     assert other_job["status"] == "DONE", other_job
     assert other_job["counts"] == expected["counts"]
