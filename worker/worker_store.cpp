@@ -182,12 +182,8 @@ boost::system::result<worker_store::change_result> worker_store::send_batch(
     const batch_target& target, const std::vector<records::import_row>& rows) {
   if (batches_in_flight_.size() >= max_batches_in_flight) {
     auto oldest = receive_batch();
-    if (!oldest) {
-      return oldest.error();
-    }
-    if (oldest->outcome != verdict::ok) {
-      discard_batches();
-      return *oldest;
+    if (!oldest || oldest->outcome != verdict::ok) {
+      return oldest;
     }
   }
 
@@ -204,18 +200,15 @@ boost::system::result<worker_store::change_result> worker_store::send_batch(
 boost::system::result<worker_store::change_result> worker_store::await_batches() {
   while (!batches_in_flight_.empty()) {
     auto next = receive_batch();
-    if (!next) {
-      return next.error();
-    }
-    if (next->outcome != verdict::ok) {
-      discard_batches();
-      return *next;
+    if (!next || next->outcome != verdict::ok) {
+      return next;
     }
   }
   return change_result{};
 }
 
-// Reads the verdict of the oldest batch in flight. A NOSCRIPT reply means that a restart or SCRIPT
+// Reads the verdict of the oldest batch in flight. After a verdict that is not ok, the verdicts of
+// the later batches are read and dropped. A NOSCRIPT reply means that a restart or SCRIPT
 // FLUSH emptied the script cache, so that batch changed nothing. Neither did any later batch,
 // because each got NOSCRIPT too or was rejected as stale, since it starts where the unapplied
 // batch ends. So the later replies are read and dropped, and the batches are sent again one at a
@@ -232,7 +225,11 @@ boost::system::result<worker_store::change_result> worker_store::receive_batch()
       discard_batches();
       return unexpected_reply();
     }
-    return read_change(*reply);
+    const change_result result = read_change(*reply);
+    if (result.outcome != verdict::ok) {
+      discard_batches();
+    }
+    return result;
   }
 
   while (redis_.replies_pending() > 0) {
