@@ -77,7 +77,7 @@ export function formatNumber(value) {
 
 // Adds thousands separators to the counts and limits inside a sentence from the API, such as
 // "Importing rows: 11364 of 300000 processed." Only a run of 4 or more digits between spaces or
-// sentence punctuation changes, so ids, quoted cell values, decimals and dates stay as sent.
+// sentence punctuation changes. Ids, quoted cell values, decimals and dates stay as sent.
 // NOTE: a bare 4-digit year in a sentence would be grouped too ("2,026"); no API text has one.
 export function groupDigits(text) {
   return String(text ?? '').replace(/(^|[\s(])(\d{4,})(?=$|[\s),:;]|\.(?!\d))/g,
@@ -155,18 +155,18 @@ export function progressBar(percent, label, status = null) {
 // Updates a bar made by progressBar() in place, so it keeps its focus and element.
 export function setProgress(bar, percent, status = null) {
   const known = percent !== null && percent !== undefined;
-  const shown = known ? Math.min(100, Math.max(0, Math.round(percent))) : 0;
-  bar.querySelector('.progress-fill').style.width = `${shown}%`;
+  const filledPercent = known ? Math.min(100, Math.max(0, Math.round(percent))) : 0;
+  bar.querySelector('.progress-fill').style.width = `${filledPercent}%`;
   bar.classList.toggle('progress-unknown', !known && !TERMINAL_STATUSES.includes(status));
   for (const terminal of TERMINAL_STATUSES) {
     bar.classList.toggle(`progress-${terminal.toLowerCase()}`, status === terminal);
   }
   if (known) {
-    bar.setAttribute('aria-valuenow', String(shown));
+    bar.setAttribute('aria-valuenow', String(filledPercent));
   } else {
     bar.removeAttribute('aria-valuenow');
   }
-  bar.setAttribute('aria-valuetext', progressValueText(known ? shown : null, status));
+  bar.setAttribute('aria-valuetext', progressValueText(known ? filledPercent : null, status));
 }
 
 function progressValueText(percent, status) {

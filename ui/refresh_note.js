@@ -1,14 +1,14 @@
-// What a page that refreshes on its own shows when a refresh fails: it keeps the data of the
-// last successful read, shows why the refresh failed, and shows how old the data is.
+// The note of a page that refreshes on its own when a refresh fails. The page keeps the data of
+// its last successful read, and the note gives the reason for the failure and the age of the data.
 
 import { isNetworkError } from './api.js';
 import { errorBox, h } from './dom.js';
 
 // Returns a note for a failed refresh that the page retries every `retrySeconds`. A network
 // failure reads "The gateway is unreachable"; an HTTP error shows its problem document.
-export function refreshFailure(error, retrySeconds, keptData) {
-  const kept = keptData ? ' The data below is from the last successful read.' : '';
-  const retry = `Retrying every ${retrySeconds} s.${kept}`;
+export function refreshFailure(error, retrySeconds, hasLastRead) {
+  const lastReadNote = hasLastRead ? ' The data below is from the last successful read.' : '';
+  const retry = `Retrying every ${retrySeconds} s.${lastReadNote}`;
   if (isNetworkError(error)) {
     return h('div', { class: 'stale-note', role: 'status' },
       h('strong', {}, 'The gateway is unreachable.'), ` ${retry}`);

@@ -865,8 +865,8 @@ const std::shared_ptr<async_connection::impl>& async_connection::lane() const no
   if (lanes_[own]->is_connected()) {
     return lanes_[own];
   }
-  // After a Redis restart the lanes reconnect at different moments; until this thread's lane is
-  // back, its commands go to a lane that is, and their completions are posted back here.
+  // After a Redis restart the lanes reconnect at different moments. Until this thread's lane is
+  // back, its commands go to a connected lane, which posts their completions back to this thread.
   for (const auto& other : lanes_) {
     if (other->is_connected()) {
       return other;

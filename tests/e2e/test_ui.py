@@ -95,8 +95,8 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
 
     # The page followed the import to its end, and the job agrees.
     assert summary["progressSeen"] == "100"
-    shown = [int(value) for value in summary["progressValues"] if value is not None]
-    assert min(shown, default=100) < 100, summary["progressValues"]
+    percents = [int(value) for value in summary["progressValues"] if value is not None]
+    assert min(percents, default=100) < 100, summary["progressValues"]
     assert summary["failedHeading"] == f"Failed rows ({len(INVALID_ROWS)})"
     assert summary["errorTableRows"] == len(INVALID_ROWS)
     assert summary["failedTileLabel"] == "failed"

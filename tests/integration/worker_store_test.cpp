@@ -962,9 +962,9 @@ TEST_CASE("import run stops with batches in flight", "[redis][worker_store][pipe
         CHECK(cancel_job(attempt.inspect, attempt.job.id) == "PROCESSING");
         return;
       }
-      auto taken = newer.start(attempt.job.id, lease_ms);
-      REQUIRE(taken.has_value());
-      CHECK(taken->attempt == 2);
+      auto started = newer.start(attempt.job.id, lease_ms);
+      REQUIRE(started.has_value());
+      CHECK(started->attempt == 2);
     };
     attempt.blobs.hook = [&](int read) {
       if (read == 4) {

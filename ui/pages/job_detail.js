@@ -284,10 +284,10 @@ function errorRows(job, body) {
     }
     download.disabled = false;
   });
-  const shown = body.results.length < body.total ? `The first ${formatNumber(body.results.length)} are shown. ` : '';
+  const partialNote = body.results.length < body.total ? `The first ${formatNumber(body.results.length)} are shown. ` : '';
   return [
     h('div', { class: 'section-head' }, heading, download),
-    h('p', { class: 'muted' }, `${shown}The CSV holds every failed row with its original cells, ready to fix and import again.`),
+    h('p', { class: 'muted' }, `${partialNote}The CSV contains every failed row with its original cells, ready to fix and import again.`),
     h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Failed rows' },
       h('table', { class: 'table error-table' },
         h('thead', {}, h('tr', {}, ['row', 'error', 'column', 'value', 'detail'].map((name) => h('th', { scope: 'col' }, name)))),

@@ -115,8 +115,8 @@ function perMinute(jobs) {
   return buckets;
 }
 
-// TODO: worker utilisation (busy slots over slots per kind) needs the workers to publish their
-// slots where the gateway can read them; today only each worker's own /metrics has them.
+// TODO: show worker utilisation (busy slots over slots per kind). Only each worker's own /metrics
+// reports its slots, so the workers need to publish them where the gateway can read them.
 function queueSection(metrics) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'queue-title' },
     h('h2', { id: 'queue-title' }, 'Queue depth, all tenants'));

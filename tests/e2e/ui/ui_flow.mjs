@@ -174,10 +174,10 @@ try {
   };
   await page.getByLabel('Only records whose property').selectOption('');
   summary.emptyFilterValue.clearedOnChange = (await filterValueError.textContent()) === '';
-  let exportsRefused = 0;
+  let failedExports = 0;
   await page.route('**/v1/exports', async (route) => {
-    if (route.request().method() === 'POST' && exportsRefused === 0) {
-      exportsRefused += 1;
+    if (route.request().method() === 'POST' && failedExports === 0) {
+      failedExports += 1;
       await route.fulfill({
         status: 503,
         contentType: 'application/problem+json',
@@ -259,9 +259,9 @@ try {
   // The gateway becomes unreachable: the overview keeps its data and shows how old it is, and the
   // job list shows what is wrong instead of "Failed to fetch". Both recover on their own.
   expectFailedLoads = true;
-  const refuse = (route) => route.abort('connectionrefused');
-  await page.route('**/v1/**', refuse);
-  await page.route('**/metrics', refuse);
+  const dropRequest = (route) => route.abort('connectionrefused');
+  await page.route('**/v1/**', dropRequest);
+  await page.route('**/metrics', dropRequest);
   const unreachable = page.locator('.stale-note', { hasText: 'The gateway is unreachable.' });
   await unreachable.waitFor({ timeout: 15_000 });
   summary.outageOverview = {
@@ -274,8 +274,8 @@ try {
   await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
   await unreachable.waitFor();
   summary.outageJobs = { main: await page.locator('main').textContent() };
-  await page.unroute('**/v1/**', refuse);
-  await page.unroute('**/metrics', refuse);
+  await page.unroute('**/v1/**', dropRequest);
+  await page.unroute('**/metrics', dropRequest);
   await page.locator('.table tbody tr').first().waitFor({ timeout: 15_000 });
   summary.outageJobs.recovered = await unreachable.count() === 0;
   expectFailedLoads = false;
@@ -308,8 +308,8 @@ try {
       summary.narrowStatusHidden = await page.locator('section:has(#recent-title) .table-wide').evaluate((box) => {
         const visible = box.getBoundingClientRect();
         return [...box.querySelectorAll('.badge')].filter((badge) => {
-          const shown = badge.getBoundingClientRect();
-          return shown.width === 0 || shown.left < visible.left || shown.right > visible.right;
+          const badgeBox = badge.getBoundingClientRect();
+          return badgeBox.width === 0 || badgeBox.left < visible.left || badgeBox.right > visible.right;
         }).length;
       });
       summary.narrowStatusBadges = await page.locator('section:has(#recent-title) .badge').count();
