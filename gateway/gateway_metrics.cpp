@@ -108,28 +108,48 @@ std::string gateway_metrics::render(
       const auto found = totals->find(kind);
       return found == totals->end() ? job_kind_totals{} : found->second;
     };
-    const auto write_gauge = [&](std::string_view name, std::string_view help,
-                                 std::int64_t job_kind_totals::*field,
+    const auto write_gauge = [&](std::string_view name, std::string_view help, auto field,
                                  std::initializer_list<job_kind> kinds) {
       out.begin_family(name, help, "gauge");
       for (const auto kind : kinds) {
         out.sample(name, {{"kind", std::string(to_string(kind))}},
-                   static_cast<double>(totals_of(kind).*field));
+                   static_cast<double>(field(totals_of(kind))));
       }
     };
     write_gauge("jobgate_jobs_pending",
                 "Jobs accepted and not started, across tenants, by kind. Every gateway replica "
                 "reports the same Redis-wide value.",
-                &job_kind_totals::pending, {job_kind::imports, job_kind::exports});
+                [](const job_kind_totals& kind) { return kind.pending; },
+                {job_kind::imports, job_kind::exports});
     write_gauge("jobgate_jobs_running",
                 "Jobs in PROCESSING, across tenants, by kind. Every gateway replica reports the "
                 "same Redis-wide value.",
-                &job_kind_totals::processing, {job_kind::imports, job_kind::exports});
+                [](const job_kind_totals& kind) { return kind.processing; },
+                {job_kind::imports, job_kind::exports});
     // Only imports count their rows before they run; an export's row count is known at its end.
     write_gauge("jobgate_rows_remaining",
                 "Rows of pending and running imports not applied yet, counting the imports whose "
                 "row count is known.",
-                &job_kind_totals::rows_remaining, {job_kind::imports});
+                [](const job_kind_totals& kind) { return kind.rows_remaining; },
+                {job_kind::imports});
+    // Named apart from jobgate_worker_slots and jobgate_worker_busy_slots, which each worker
+    // reports for itself, so a query over all jobgate_worker_* series never counts a slot twice.
+    write_gauge("jobgate_fleet_workers",
+                "Worker processes whose slot report is live, by the kind they serve. Every gateway "
+                "replica reports the same Redis-wide value.",
+                [](const job_kind_totals& kind) { return kind.fleet.workers; },
+                {job_kind::imports, job_kind::exports});
+    write_gauge("jobgate_fleet_slots",
+                "Processing slots of the live worker processes, by kind. Every gateway replica "
+                "reports the same Redis-wide value.",
+                [](const job_kind_totals& kind) { return kind.fleet.slots; },
+                {job_kind::imports, job_kind::exports});
+    write_gauge("jobgate_fleet_busy_slots",
+                "Processing slots of the live worker processes that run a job, by kind, as of "
+                "each worker's last report. Every gateway replica reports the same Redis-wide "
+                "value.",
+                [](const job_kind_totals& kind) { return kind.fleet.busy; },
+                {job_kind::imports, job_kind::exports});
     out.begin_family("jobgate_jobs_deferred",
                      "Jobs that wait because their tenant runs as many jobs of the kind as its "
                      "cap allows, by kind and tenant; tenants with none have no sample.",

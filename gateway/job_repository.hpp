@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/jobs/job.hpp"
+#include "common/jobs/worker_slots.hpp"
 
 namespace jobgate::gateway {
 
@@ -72,6 +73,8 @@ struct job_kind_totals {
   std::int64_t rows_remaining = 0;  // rows of active imports whose total is known, not yet applied
   // Jobs waiting for a place under their tenant's running-jobs cap, by tenant.
   std::map<std::string, std::int64_t> deferred;
+  // The slots of the live worker processes that serve the kind.
+  worker_slots::fleet_slots fleet;
 };
 
 // The job state the gateway reads and writes. Errors are transport errors of the store; callers map

@@ -1,11 +1,13 @@
 #include "gateway/redis_job_repository.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdlib>
 
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
+#include "common/jobs/worker_slots.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/eviction_policy.hpp"
 #include "common/redis/script.hpp"
@@ -19,6 +21,27 @@ namespace {
 // A Redis error reply means the script or command is wrong, which is ours, not a transport fault.
 boost::system::error_code server_error() {
   return redis::make_error_code(redis::errc::protocol_error);
+}
+
+// Calls visit(kind, name, value) for each field "KIND:NAME" of an HGETALL reply whose kind is known
+// and whose value is an integer.
+template <typename Visit>
+bool visit_kind_fields(const redis::reply& fields, Visit visit) {
+  if (!fields.is_array()) {
+    return false;
+  }
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    const std::string_view field = fields[i].text();
+    const auto separator = field.find(':');
+    const auto kind = parse_job_kind(field.substr(0, separator));
+    std::int64_t value = 0;
+    const std::string_view text = fields[i + 1].text();
+    if (kind && separator != std::string_view::npos &&
+        std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc{}) {
+      visit(*kind, field.substr(separator + 1), value);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -441,52 +464,46 @@ redis_job_repository::expired_job_tenant(const std::string& id) {
 
 asio::awaitable<boost::system::result<std::map<job_kind, job_kind_totals>>>
 redis_job_repository::totals() {
-  auto reply = co_await redis_.async_command("HGETALL", store_keys::job_stats);
-  if (!reply) {
-    co_return reply.error();
-  }
-  if (!reply->is_array()) {
-    co_return server_error();
+  auto stats = co_await redis_.async_command("HGETALL", store_keys::job_stats);
+  if (!stats) {
+    co_return stats.error();
   }
   std::map<job_kind, job_kind_totals> result;
-  for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
-    const std::string_view field = (*reply)[i].text();
-    const auto separator = field.find(':');
-    const auto kind = parse_job_kind(field.substr(0, separator));
-    std::int64_t value = 0;
-    const std::string_view text = (*reply)[i + 1].text();
-    if (!kind || separator == std::string_view::npos ||
-        std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) {
-      continue;
-    }
-    const std::string_view name = field.substr(separator + 1);
-    auto& totals = result[*kind];
-    if (name == "PENDING") {
-      totals.pending = value;
-    } else if (name == "PROCESSING") {
-      totals.processing = value;
-    } else if (name == "rows") {
-      totals.rows_remaining = value;
-    }
-  }
+  const bool stats_read = visit_kind_fields(
+      *stats, [&result](job_kind kind, std::string_view name, std::int64_t value) {
+        auto& totals = result[kind];
+        if (name == "PENDING") {
+          totals.pending = value;
+        } else if (name == "PROCESSING") {
+          totals.processing = value;
+        } else if (name == "rows") {
+          totals.rows_remaining = value;
+        }
+      });
   auto deferred = co_await redis_.async_command("HGETALL", store_keys::deferred_counts);
   if (!deferred) {
     co_return deferred.error();
   }
-  if (!deferred->is_array()) {
+  const bool deferred_read = visit_kind_fields(
+      *deferred, [&result](job_kind kind, std::string_view tenant, std::int64_t value) {
+        if (value > 0) {
+          result[kind].deferred[std::string(tenant)] = value;
+        }
+      });
+  static const redis::script read_slots(worker_slots::read_script);
+  const std::array<std::string_view, 2> slot_keys{store_keys::worker_slots,
+                                                  store_keys::worker_slot_lapses};
+  const std::array<std::string_view, 0> no_arguments{};
+  auto reports = co_await read_slots.async_run(redis_, std::span<const std::string_view>(slot_keys),
+                                               std::span<const std::string_view>(no_arguments));
+  if (!reports) {
+    co_return reports.error();
+  }
+  if (!stats_read || !deferred_read || !reports->is_array()) {
     co_return server_error();
   }
-  for (std::size_t i = 0; i + 1 < deferred->size(); i += 2) {
-    const std::string_view field = (*deferred)[i].text();
-    const auto separator = field.find(':');
-    const auto kind = parse_job_kind(field.substr(0, separator));
-    std::int64_t value = 0;
-    const std::string_view text = (*deferred)[i + 1].text();
-    if (kind && separator != std::string_view::npos &&
-        std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc{} &&
-        value > 0) {
-      result[*kind].deferred[std::string(field.substr(separator + 1))] = value;
-    }
+  for (const auto& [kind, fleet] : worker_slots::sum_reports(*reports)) {
+    result[kind].fleet = fleet;
   }
   co_return result;
 }

@@ -1,7 +1,5 @@
 #include "worker/job_sweeper.hpp"
 
-#include <thread>
-
 #include "common/clock.hpp"
 #include "common/jobs/job.hpp"
 #include "common/jobs/job_codec.hpp"
@@ -9,6 +7,7 @@
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/error.hpp"
 #include "common/redis/script.hpp"
+#include "worker/backoff.hpp"
 #include "worker/running_caps.hpp"
 
 namespace jobgate::worker {
@@ -202,10 +201,7 @@ void job_sweeper::run(std::chrono::milliseconds interval, const std::atomic<bool
       logger_.warn("sweep failed; retrying", {{"error", swept.error().message()}});
     }
     failing = !swept;
-    const auto until = std::chrono::steady_clock::now() + interval;
-    while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    sleep_unless_stopping(interval, stopping);
   }
 }
 

@@ -25,6 +25,7 @@
 #include "worker/event_fan_out.hpp"
 #include "worker/job_sweeper.hpp"
 #include "worker/metrics_server.hpp"
+#include "worker/slot_reporter.hpp"
 #include "worker/webhook_dispatcher.hpp"
 #include "worker/webhook_sender.hpp"
 #include "worker/worker_config.hpp"
@@ -166,6 +167,19 @@ int main(int argc, char** argv) {
       }
     }
     if (!config.kinds.empty()) {
+      slots.emplace_back([&] {
+        worker::slot_reporter reporter(
+            *endpoint, worker::make_worker_id(),
+            [&] {
+              std::vector<worker_slots::kind_slots> usage;
+              for (const auto kind : config.kinds) {
+                usage.push_back(process_metrics.slot_usage(kind));
+              }
+              return usage;
+            },
+            std::chrono::milliseconds(config.slots_report_interval_ms));
+        reporter.run(stopping);
+      });
       // Sweepers of all workers share the work, so one per process is enough. It sweeps every
       // quarter of the lease (at least every 250 ms, at most every 5 s), which bounds the takeover
       // delay.

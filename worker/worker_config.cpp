@@ -101,6 +101,9 @@ worker_config read_worker_config(settings_reader& reader) {
   config.lease_ms = reader.integer(
       "lease", defaults.lease_ms, 1000, 3600000, "ms",
       "time a running job may go without progress before another worker takes it over");
+  config.slots_report_interval_ms = reader.integer(
+      "slots-report-interval", defaults.slots_report_interval_ms, 100, 60000, "ms",
+      "time between two reports of this worker's slots to Redis; a report lapses after three");
   config.max_poll_interval_ms = reader.integer(
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");
@@ -130,6 +133,7 @@ std::string describe(const worker_config& config) {
          " group_prefix=" + config.group_prefix + " blob_dir=" + config.blob_dir +
          " batch_rows=" + std::to_string(config.batch_rows) +
          " lease_ms=" + std::to_string(config.lease_ms) +
+         " slots_report_interval_ms=" + std::to_string(config.slots_report_interval_ms) +
          describe_limits(config.limits, tenants::limit_owner::worker) +
          " metrics=" + config.metrics_address + ":" + std::to_string(config.metrics_port);
 }

@@ -28,6 +28,8 @@ struct worker_config {
   std::int64_t max_poll_interval_ms = 1800000;
   std::int64_t max_attempts = 10;
   std::int64_t lease_ms = 30000;
+  // How often the worker writes its slots and busy slots to Redis for the gateway's fleet metrics.
+  std::int64_t slots_report_interval_ms = 5000;
   // The running-jobs caps of tenants without their own; the other fields are the gateway's.
   tenants::tenant_limits limits;
   // Webhook delivery, on when kinds lists "webhooks".

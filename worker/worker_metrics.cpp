@@ -76,6 +76,12 @@ void worker_metrics::slot_busy(job_kind kind, bool busy) {
   busy_slots_.with({std::string(to_string(kind))}).add(busy ? 1 : -1);
 }
 
+worker_slots::kind_slots worker_metrics::slot_usage(job_kind kind) const {
+  const std::string name(to_string(kind));
+  return {kind, static_cast<std::int64_t>(slots_.with({name}).value()),
+          static_cast<std::int64_t>(busy_slots_.with({name}).value())};
+}
+
 void worker_metrics::webhook_attempt(std::string_view outcome, std::chrono::milliseconds elapsed) {
   webhook_attempts_.with({std::string(outcome)}).increment();
   webhook_seconds_.with({}).observe(std::chrono::duration<double>(elapsed).count());

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/jobs/job.hpp"
+#include "common/jobs/worker_slots.hpp"
 #include "common/metrics/metrics_registry.hpp"
 
 namespace jobgate::worker {
@@ -28,6 +29,8 @@ class worker_metrics {
   // Processing slots of a kind, and one slot starting or ending a job.
   void add_slots(job_kind kind, int count);
   void slot_busy(job_kind kind, bool busy);
+  // The slots of a kind and how many of them run a job now.
+  worker_slots::kind_slots slot_usage(job_kind kind) const;
   // One webhook attempt with its outcome (succeeded, retry, exhausted, gone, dropped).
   void webhook_attempt(std::string_view outcome, std::chrono::milliseconds elapsed);
 

@@ -176,4 +176,10 @@ inline std::string webhook_log(std::string_view tenant, std::string_view subscri
 // Sorted set of pending delivery ids scored by the time their next attempt is due (millis).
 inline constexpr std::string_view due_deliveries = "jg:wh-due";
 
+// Hash from a worker process's id to its last slot report (see common/jobs/worker_slots.hpp).
+inline constexpr std::string_view worker_slots = "jg:worker-slots";
+
+// Sorted set of worker process ids scored by the time their slot report lapses (millis).
+inline constexpr std::string_view worker_slot_lapses = "jg:worker-slot-lapses";
+
 }  // namespace jobgate::store_keys

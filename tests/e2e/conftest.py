@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import pytest
 
@@ -25,6 +26,13 @@ LOG_FLUSH_WAIT_S = 0.1
 # all workers consume the same topics in the same consumer groups, so any worker may take any job.
 BLOB_DIR = tempfile.mkdtemp(prefix="jobgate-e2e-blobs-")
 atexit.register(shutil.rmtree, BLOB_DIR, True)
+
+
+def redis_cli(*arguments):
+    """Runs redis-cli against the shared test Redis and returns its output."""
+    url = urllib.parse.urlsplit(os.environ["JOBGATE_TEST_REDIS_URL"])
+    return subprocess.run(["redis-cli", "-h", url.hostname, "-p", str(url.port), *arguments],
+                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
 
 
 def free_port():

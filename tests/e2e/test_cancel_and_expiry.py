@@ -1,19 +1,12 @@
 """Cancel semantics (pending, running, racing completion) and reads after a job expired."""
 import concurrent.futures
 import contextlib
-import os
 import signal
-import subprocess
 import time
 import urllib.parse
 
+from conftest import redis_cli
 from test_import_export import export_records, generate
-
-
-def redis_cli(*arguments):
-    url = urllib.parse.urlsplit(os.environ["JOBGATE_TEST_REDIS_URL"])
-    return subprocess.run(["redis-cli", "-h", url.hostname, "-p", str(url.port), *arguments],
-                           check=True, capture_output=True, text=True).stdout.strip()
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from conftest import redis_cli
 from test_import_export import generate
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
@@ -46,13 +47,19 @@ def worker_metrics_url(stack):
     raise AssertionError("the worker logged no metrics port:\n" + stack.log("worker0.log")[-2000:])
 
 
-def wait_for_sample(url, key, value, timeout=30):
+def wait_until(url, condition, timeout=30):
+    """Scrapes url until condition(samples) is true or the timeout passes, and returns the last
+    scrape."""
     deadline = time.monotonic() + timeout
     while True:
         samples = scrape(url)
-        if samples.get(key) == value or time.monotonic() > deadline:
+        if condition(samples) or time.monotonic() > deadline:
             return samples
-        time.sleep(0.2)
+        time.sleep(0.1)
+
+
+def wait_for_sample(url, key, value, timeout=30):
+    return wait_until(url, lambda samples: samples.get(key) == value, timeout)
 
 
 def test_counts_after_known_jobs(make_stack, tmp_path):
@@ -193,3 +200,53 @@ def test_rows_remaining_counts_pending_imports(make_stack):
     assert client.wait(location)["status"] == "DONE"
     drained = wait_for_sample(stack.url, rows, before)
     assert drained[rows] == before
+
+
+def fleet(samples, kind):
+    labels = f'{{kind="{kind}"}}'
+    return tuple(samples[(name, labels)] for name in
+                 ("jobgate_fleet_workers", "jobgate_fleet_slots", "jobgate_fleet_busy_slots"))
+
+
+def test_fleet_gauges_follow_the_workers(make_stack, tmp_path):
+    stack = make_stack({"JOBGATE_SLOTS_REPORT_INTERVAL": "200", "JOBGATE_CONCURRENCY": "3"},
+                       worker_count=2)
+    client = stack.new_client()
+    # Workers that earlier tests killed leave reports that lapse only later, so the test deletes
+    # all reports. This stack's workers write theirs again within 200 ms.
+    redis_cli("DEL", "jg:worker-slots", "jg:worker-slot-lapses")
+    both = wait_until(stack.url, lambda samples: fleet(samples, "imports") == (2, 6, 0)
+                      and fleet(samples, "exports") == (2, 6, 0))
+    assert fleet(both, "imports") == (2, 6, 0)
+    assert fleet(both, "exports") == (2, 6, 0)
+
+    data, _ = generate(tmp_path, 200000, 5)
+    response = client.submit_import(data, {"objectType": "contacts"})
+    assert response.status == 202, response.body
+    location = response.header("Location")
+    client.wait(location, until=("PROCESSING", "DONE", "FAILED", "CANCELED"))
+    running = wait_until(stack.url, lambda samples: fleet(samples, "imports")[2] == 1)
+    assert fleet(running, "imports") == (2, 6, 1)
+    assert fleet(running, "exports") == (2, 6, 0)
+    response = client.request("POST", urllib.parse.urlsplit(location).path + "/cancel")
+    assert response.status == 202, response.body
+    idle = wait_until(stack.url, lambda samples: fleet(samples, "imports")[2] == 0)
+    assert fleet(idle, "imports") == (2, 6, 0)
+
+    # A worker that stops removes its report at once, long before it would lapse.
+    stack.workers[1].send_signal(signal.SIGTERM)
+    stack.workers[1].wait(timeout=30)
+    after_stop = scrape(stack.url)
+    assert fleet(after_stop, "imports") == (1, 3, 0)
+    assert fleet(after_stop, "exports") == (1, 3, 0)
+
+    # A worker that hangs stops reporting, and its report lapses after three intervals.
+    stack.workers[0].send_signal(signal.SIGSTOP)
+    try:
+        hung = wait_until(stack.url, lambda samples: fleet(samples, "imports")[0] == 0, timeout=5)
+        assert fleet(hung, "imports") == (0, 0, 0)
+        assert fleet(hung, "exports") == (0, 0, 0)
+    finally:
+        stack.workers[0].send_signal(signal.SIGCONT)
+    back = wait_until(stack.url, lambda samples: fleet(samples, "imports")[0] == 1)
+    assert fleet(back, "imports") == (1, 3, 0)

@@ -168,6 +168,12 @@ def test_prometheus_scrapes_known_jobs(scraped_stack):
                                   lambda samples: len(samples) == 2,
                                   "expected pending totals for imports and exports")
     assert sorted(dict(labels)["kind"] for labels in pending) == ["exports", "imports"]
+    # The stack's worker reports its slots to Redis; workers of earlier tests may still count.
+    fleet = prometheus.wait_for('kind:jobgate_fleet_workers:max{kind="exports"}',
+                                lambda samples: len(samples) == 1 and
+                                list(samples.values())[0] >= 1,
+                                "expected at least one live exports worker")
+    assert list(fleet.values())[0] >= 1
 
     # Recording rules: exports were submitted, none failed, and every slot is idle again.
     rate = prometheus.wait_for('kind:jobgate_jobs_submitted:rate5m{kind="exports"}',

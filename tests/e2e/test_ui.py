@@ -147,6 +147,19 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
     assert summary["applyUnchangedReread"]
     assert "imports" in summary["chartLabel"]
     assert summary["queueTableRows"] == 2
+    # The stack's two workers serve both kinds with two slots each; workers of other tests may
+    # still be reporting, so the counts are lower bounds.
+    assert [row["kind"] for row in summary["workers"]] == ["imports", "exports"], summary["workers"]
+    for row in summary["workers"]:
+        assert int(row["workers"].replace(",", "")) >= 2, row
+        busy, slots = (int(part.replace(",", "")) for part in row["busy"].split(" of "))
+        assert slots >= 4 and 0 <= busy <= slots, row
+        assert re.fullmatch(r"\d+%", row["utilisation"]), row
+    without = summary["withoutExportWorkers"]
+    assert "No worker serves exports, so new exports wait until one starts." in without["note"]
+    assert without["rows"][1]["workers"] == "0"
+    assert without["rows"][1]["busy"] == "0 of 0"
+    assert without["rows"][1]["utilisation"] is None
     assert summary["perMinuteTicks"], summary
     for tick in summary["perMinuteTicks"]:
         assert re.fullmatch(r"[0-9,]+", tick), summary["perMinuteTicks"]

@@ -1,8 +1,10 @@
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "async_redis_fixture.hpp"
@@ -10,8 +12,10 @@
 #include "common/jobs/job_scripts.hpp"
 #include "common/jobs/store_keys.hpp"
 #include "common/redis/connection.hpp"
+#include "common/redis/redis_endpoint.hpp"
 #include "gateway/redis_job_repository.hpp"
 #include "redis_test_server.hpp"
+#include "worker/slot_reporter.hpp"
 #include "worker/worker_store.hpp"
 
 // The gateway's side of the job store against a real Redis, on an io_context as the gateway runs
@@ -533,4 +537,110 @@ TEST_CASE("job store totals after cancel and remove", "[redis][job_store]") {
   const auto after = store.totals(job_kind::exports);
   CHECK(after.pending == before.pending);
   CHECK(after.processing == before.processing);
+}
+
+// Other tests and workers may report slots to the same Redis, so these compare with the fleet read
+// before each change.
+TEST_CASE("job store totals sum live worker slots", "[redis][job_store][slots]") {
+  using jobgate::worker::slot_reporter;
+  using jobgate::worker_slots::kind_slots;
+  async_store store;
+  auto redis = connect_sync();
+  const auto before_imports = store.totals(job_kind::imports).fleet;
+  const auto before_exports = store.totals(job_kind::exports).fleet;
+  const std::string first = jobgate::test::unique_name("worker-a");
+  const std::string second = jobgate::test::unique_name("worker-b");
+  const std::vector<kind_slots> both{{job_kind::imports, 4, 1}, {job_kind::exports, 2, 0}};
+  const std::vector<kind_slots> imports_busy{{job_kind::imports, 2, 2}};
+  const std::vector<kind_slots> imports_idle{{job_kind::imports, 2, 0}};
+  const std::chrono::minutes lapse(1);
+
+  REQUIRE(slot_reporter::report(redis, first, both, lapse).has_value());
+  REQUIRE(slot_reporter::report(redis, second, imports_busy, lapse).has_value());
+  auto imports = store.totals(job_kind::imports).fleet;
+  CHECK(imports.workers == before_imports.workers + 2);
+  CHECK(imports.slots == before_imports.slots + 6);
+  CHECK(imports.busy == before_imports.busy + 3);
+  auto exports = store.totals(job_kind::exports).fleet;
+  CHECK(exports.workers == before_exports.workers + 1);
+  CHECK(exports.slots == before_exports.slots + 2);
+  CHECK(exports.busy == before_exports.busy);
+
+  // A new report replaces the worker's last one.
+  REQUIRE(slot_reporter::report(redis, second, imports_idle, lapse).has_value());
+  CHECK(store.totals(job_kind::imports).fleet.busy == before_imports.busy + 1);
+
+  // A stopping worker removes its report at once.
+  REQUIRE(slot_reporter::remove(redis, first).has_value());
+  imports = store.totals(job_kind::imports).fleet;
+  CHECK(imports.workers == before_imports.workers + 1);
+  CHECK(imports.slots == before_imports.slots + 2);
+  CHECK(store.totals(job_kind::exports).fleet.workers == before_exports.workers);
+
+  REQUIRE(slot_reporter::remove(redis, second).has_value());
+  CHECK(store.totals(job_kind::imports).fleet.workers == before_imports.workers);
+}
+
+TEST_CASE("slot report of silent worker lapses", "[redis][job_store][slots]") {
+  using jobgate::worker::slot_reporter;
+  using jobgate::worker_slots::kind_slots;
+  async_store store;
+  auto redis = connect_sync();
+  const auto before = store.totals(job_kind::imports).fleet;
+  const std::string silent = jobgate::test::unique_name("worker-silent");
+  const std::string live = jobgate::test::unique_name("worker-live");
+  const std::vector<kind_slots> slots{{job_kind::imports, 3, 1}};
+
+  REQUIRE(slot_reporter::report(redis, silent, slots, std::chrono::milliseconds(200)).has_value());
+  CHECK(store.totals(job_kind::imports).fleet.workers == before.workers + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Lapsed reports are left out at once, and the next report of any worker deletes them.
+  CHECK(store.totals(job_kind::imports).fleet.workers == before.workers);
+  auto stored = redis.command("HEXISTS", store_keys::worker_slots, silent);
+  REQUIRE(stored.has_value());
+  CHECK(stored->integer() == 1);
+  REQUIRE(slot_reporter::report(redis, live, slots, std::chrono::minutes(1)).has_value());
+  stored = redis.command("HEXISTS", store_keys::worker_slots, silent);
+  REQUIRE(stored.has_value());
+  CHECK(stored->integer() == 0);
+  auto lapse = redis.command("ZSCORE", store_keys::worker_slot_lapses, silent);
+  REQUIRE(lapse.has_value());
+  CHECK(lapse->is_nil());
+  REQUIRE(slot_reporter::remove(redis, live).has_value());
+}
+
+TEST_CASE("slot reporter removes its report on stop", "[redis][job_store][slots]") {
+  using jobgate::worker_slots::kind_slots;
+  async_store store;
+  const auto before = store.totals(job_kind::exports).fleet;
+  std::atomic<int> busy{0};
+  jobgate::worker::slot_reporter reporter(
+      *redis::parse_redis_url(jobgate::test::shared_redis_url()),
+      jobgate::test::unique_name("worker-run"),
+      [&busy] {
+        return std::vector<kind_slots>{{job_kind::exports, 2, busy.load()}};
+      },
+      std::chrono::milliseconds(100));
+  std::atomic<bool> stopping{false};
+  std::thread reporting([&] { reporter.run(stopping); });
+
+  const auto wait_for = [&](auto condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!condition(store.totals(job_kind::exports).fleet) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return condition(store.totals(job_kind::exports).fleet);
+  };
+  CHECK(wait_for([&](const auto& fleet) {
+    return fleet.workers == before.workers + 1 && fleet.slots == before.slots + 2;
+  }));
+  busy = 2;
+  CHECK(wait_for([&](const auto& fleet) { return fleet.busy == before.busy + 2; }));
+
+  stopping = true;
+  reporting.join();
+  const auto after = store.totals(job_kind::exports).fleet;
+  CHECK(after.workers == before.workers);
+  CHECK(after.slots == before.slots);
 }

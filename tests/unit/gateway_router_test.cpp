@@ -184,7 +184,7 @@ class fake_job_repository final : public jobgate::gateway::job_repository {
       co_return unavailable();
     }
     std::map<job_kind, jobgate::gateway::job_kind_totals> result;
-    result[job_kind::imports] = {2, 1, 40, {{"acme", 3}}};
+    result[job_kind::imports] = {2, 1, 40, {{"acme", 3}}, {2, 8, 3}};
     co_return result;
   }
 
@@ -733,12 +733,18 @@ TEST_CASE("router metrics include job totals", "[gateway][router]") {
   CHECK(scraped.body.find("jobgate_rows_remaining{kind=\"imports\"} 40\n") != std::string::npos);
   CHECK(scraped.body.find("jobgate_jobs_deferred{kind=\"imports\",tenant=\"acme\"} 3\n") !=
         std::string::npos);
+  CHECK(scraped.body.find("jobgate_fleet_workers{kind=\"imports\"} 2\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_fleet_slots{kind=\"imports\"} 8\n") != std::string::npos);
+  CHECK(scraped.body.find("jobgate_fleet_busy_slots{kind=\"imports\"} 3\n") != std::string::npos);
+  // A kind without a live worker reads 0, so an alert can fire on it.
+  CHECK(scraped.body.find("jobgate_fleet_workers{kind=\"exports\"} 0\n") != std::string::npos);
 
   gateway.repository.store_down = true;
   const auto down = gateway.send(http::verb::get, "/metrics", {}, {}, {});
   CHECK(down.status == http::status::ok);
   CHECK(down.body.find("jobgate_job_totals_up 0\n") != std::string::npos);
   CHECK(down.body.find("jobgate_jobs_pending") == std::string::npos);
+  CHECK(down.body.find("jobgate_fleet_slots") == std::string::npos);
 }
 
 TEST_CASE("router serves openapi document", "[gateway][router]") {

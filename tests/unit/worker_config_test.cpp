@@ -56,6 +56,7 @@ TEST_CASE("worker config defaults match struct", "[config][worker]") {
   CHECK(read.progress_interval_ms == defaults.progress_interval_ms);
   CHECK(read.job_retention_hours == defaults.job_retention_hours);
   CHECK(read.max_poll_interval_ms == defaults.max_poll_interval_ms);
+  CHECK(read.slots_report_interval_ms == defaults.slots_report_interval_ms);
   CHECK(read.log_format == defaults.log_format);
   CHECK(read.log_level == defaults.log_level);
 }
@@ -72,14 +73,16 @@ TEST_CASE("worker config documented defaults", "[config][worker]") {
   CHECK(defaults.progress_interval_ms == 500);
   CHECK(defaults.job_retention_hours == 72);
   CHECK(defaults.max_poll_interval_ms == 1800000);
+  CHECK(defaults.slots_report_interval_ms == 5000);
 }
 
 TEST_CASE("worker config reads every setting", "[config][worker]") {
-  const auto outcome = read_with(
-      {"--kinds=exports", "--concurrency=8", "--redis-url=redis://127.0.0.1:7000",
-       "--kafka-brokers=127.0.0.1:9093", "--group-prefix=test-group", "--blob-dir=/tmp/blobs",
-       "--batch-rows=100", "--progress-interval=50", "--job-retention=2",
-       "--max-poll-interval=10000", "--log-format=json", "--log-level=error"});
+  const auto outcome =
+      read_with({"--kinds=exports", "--concurrency=8", "--redis-url=redis://127.0.0.1:7000",
+                 "--kafka-brokers=127.0.0.1:9093", "--group-prefix=test-group",
+                 "--blob-dir=/tmp/blobs", "--batch-rows=100", "--progress-interval=50",
+                 "--job-retention=2", "--max-poll-interval=10000", "--slots-report-interval=250",
+                 "--log-format=json", "--log-level=error"});
   REQUIRE(outcome.errors.empty());
   const auto& config = outcome.config;
   CHECK(config.kinds == std::vector<job_kind>{job_kind::exports});
@@ -92,6 +95,7 @@ TEST_CASE("worker config reads every setting", "[config][worker]") {
   CHECK(config.progress_interval_ms == 50);
   CHECK(config.job_retention_hours == 2);
   CHECK(config.max_poll_interval_ms == 10000);
+  CHECK(config.slots_report_interval_ms == 250);
   CHECK(config.log_format == jobgate::log::output_format::json);
   CHECK(config.log_level == jobgate::log::level::error);
 }
@@ -122,6 +126,8 @@ TEST_CASE("worker config rejects bad values", "[config][worker]") {
   check_rejected("--job-retention=0", "job-retention");
   check_rejected("--max-poll-interval=9999", "max-poll-interval");
   check_rejected("--max-poll-interval=86400001", "max-poll-interval");
+  check_rejected("--slots-report-interval=99", "slots-report-interval");
+  check_rejected("--slots-report-interval=60001", "slots-report-interval");
   check_rejected("--log-level=loud", "log-level");
 }
 

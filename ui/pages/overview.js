@@ -1,11 +1,11 @@
 // The overview: job counts by state and kind, submissions and completions per minute, queue
-// depth from /metrics, and the newest jobs. It refreshes every 10 seconds while the tab is visible.
+// depth and worker utilisation from /metrics, and the newest jobs. It refreshes every 10 seconds while the tab is visible.
 // A failed refresh keeps the last data on screen, marked with how old it is.
 
 import { readMetrics, recentJobs } from '../api.js';
 import { STATUS_COLOURS, stackedBars, timeColumns } from '../charts.js';
 import {
-  STATUSES, countTile, formatNumber, formatTime, h, jobLink, jobProgressBar,
+  STATUSES, countTile, formatNumber, formatTime, h, jobLink, jobProgressBar, progressBar,
   replaceChildren, scrollBox, statusBadge,
 } from '../dom.js';
 import { readTimeText, refreshFailure } from '../refresh_note.js';
@@ -89,7 +89,7 @@ function renderOverview(jobs, complete, metrics) {
           buckets: perMinute(jobs),
           series: [{ name: 'submitted', colour: '#1d4ed8' }, { name: 'finished', colour: '#15803d' }],
         }))),
-    queueSection(metrics),
+    h('div', { class: 'grid-2' }, queueSection(metrics), workersSection(metrics)),
     recentSection(jobs.slice(0, 8)),
   ];
 }
@@ -115,31 +115,69 @@ function perMinute(jobs) {
   return buckets;
 }
 
-// TODO: show worker utilisation (busy slots over slots per kind). Only each worker's own /metrics
-// reports its slots, so the workers need to publish them where the gateway can read them.
-function queueSection(metrics) {
-  const section = h('section', { class: 'card', 'aria-labelledby': 'queue-title' },
-    h('h2', { id: 'queue-title' }, 'Queue depth, all tenants'));
+// Returns a card with the gauges from GET /metrics that `content` renders, or with a note on why
+// they cannot be shown. `content` gets a reader of one gauge by name and kind.
+function metricsCard(id, title, subject, metrics, content) {
+  const section = h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title));
   if (!metrics) {
-    section.append(h('p', { class: 'muted' }, 'GET /metrics is not reachable from this browser, so queue depth is not shown.'));
-    return section;
-  }
-  const value = (name, kind) => metrics.find((sample) => sample.name === name
-    && (kind === undefined || sample.labels.kind === kind))?.value;
-  if (value('jobgate_job_totals_up') === 0) {
+    section.append(h('p', { class: 'muted' }, `GET /metrics is not reachable from this browser, so ${subject} is not shown.`));
+  } else if (gauge(metrics, 'jobgate_job_totals_up') === 0) {
     section.append(h('p', { class: 'muted' }, 'The gateway could not read the job totals from Redis.'));
-    return section;
+  } else {
+    section.append(...content((name, kind) => gauge(metrics, name, kind)));
   }
-  const rows = ['imports', 'exports'].map((kind) => h('tr', {},
-    h('th', { scope: 'row' }, kind),
-    h('td', {}, formatNumber(value('jobgate_jobs_pending', kind))),
-    h('td', {}, formatNumber(value('jobgate_jobs_running', kind))),
-    h('td', {}, kind === 'imports' ? formatNumber(value('jobgate_rows_remaining', kind)) : '–')));
-  section.append(scrollBox('Queue depth', h('table', { class: 'table' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'kind'), h('th', { scope: 'col' }, 'waiting'),
-      h('th', { scope: 'col' }, 'running'), h('th', { scope: 'col' }, 'rows left'))),
-    h('tbody', {}, rows))));
   return section;
+}
+
+function gauge(metrics, name, kind) {
+  return metrics.find((sample) => sample.name === name
+    && (kind === undefined || sample.labels.kind === kind))?.value;
+}
+
+// Returns a table with one row per job kind that scrolls inside its card on a narrow screen.
+function kindTable(label, columns, rows) {
+  return scrollBox(label, h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, ['kind', ...columns].map((column) => h('th', { scope: 'col' }, column)))),
+    h('tbody', {}, rows)));
+}
+
+function queueSection(metrics) {
+  return metricsCard('queue-title', 'Queue depth, all tenants', 'queue depth', metrics, (value) => [
+    kindTable('Queue depth', ['waiting', 'running', 'rows left'], ['imports', 'exports'].map((kind) => h('tr', {},
+      h('th', { scope: 'row' }, kind),
+      h('td', {}, formatNumber(value('jobgate_jobs_pending', kind))),
+      h('td', {}, formatNumber(value('jobgate_jobs_running', kind))),
+      h('td', {}, kind === 'imports' ? formatNumber(value('jobgate_rows_remaining', kind)) : '–')))),
+  ]);
+}
+
+// Worker utilisation from the slot reports that every worker writes to Redis: busy slots over
+// slots per kind. A kind without a live worker gets a warning, because its jobs wait until one starts.
+function workersSection(metrics) {
+  return metricsCard('workers-title', 'Workers, all tenants', 'worker utilisation', metrics, (value) => {
+    if (value('jobgate_fleet_slots', 'imports') === undefined) {
+      return [h('p', { class: 'muted' }, 'This gateway does not report worker slots.')];
+    }
+    const kinds = ['imports', 'exports'];
+    const rows = kinds.map((kind) => {
+      const workers = value('jobgate_fleet_workers', kind) ?? 0;
+      const slots = value('jobgate_fleet_slots', kind) ?? 0;
+      const busy = value('jobgate_fleet_busy_slots', kind) ?? 0;
+      const share = slots > 0 ? Math.round((100 * busy) / slots) : null;
+      return h('tr', {},
+        h('th', { scope: 'row' }, kind),
+        h('td', {}, formatNumber(workers)),
+        h('td', {}, `${formatNumber(busy)} of ${formatNumber(slots)}`),
+        h('td', {}, share === null ? '–' : h('span', { class: 'utilisation' },
+          progressBar(share, `${kind} slots busy`), h('span', { 'aria-hidden': 'true' }, `${share}%`))));
+    });
+    const idle = kinds.filter((kind) => (value('jobgate_fleet_workers', kind) ?? 0) === 0);
+    return [
+      kindTable('Workers', ['workers', 'busy slots', 'utilisation'], rows),
+      ...idle.map((kind) => h('p', { class: 'stale-note' },
+        `No worker serves ${kind}, so new ${kind} wait until one starts.`)),
+    ];
+  });
 }
 
 function recentSection(jobs) {

@@ -252,9 +252,34 @@ try {
   await page.getByRole('heading', { name: 'Queue depth, all tenants' }).waitFor();
   summary.chartLabel = await page.locator('svg.chart').first().getAttribute('aria-label');
   summary.queueTableRows = await page.locator('section:has(#queue-title) tbody tr').count();
+  const readWorkers = () => page.locator('section:has(#workers-title) tbody tr').evaluateAll((rows) => rows
+    .map((row) => ({
+      kind: row.cells[0].textContent,
+      workers: row.cells[1].textContent,
+      busy: row.cells[2].textContent,
+      utilisation: row.querySelector('[role="progressbar"]')?.getAttribute('aria-valuetext') ?? null,
+    })));
+  summary.workers = await readWorkers();
   summary.perMinuteTicks = await page.locator('figure:has-text("per minute") svg.chart text[text-anchor="end"]')
     .allTextContents();
   await shoot('overview');
+
+  // No live worker serves exports: the card says that exports wait.
+  const withoutExportWorkers = async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text())
+      .replace(/^(jobgate_fleet_\w+\{kind="exports"\}) .*$/gm, '$1 0');
+    await route.fulfill({ response, body });
+  };
+  await page.route('**/metrics', withoutExportWorkers);
+  await nav.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
+  await nav.getByRole('link', { name: 'Overview' }).click();
+  const noWorkers = page.locator('section:has(#workers-title) .stale-note');
+  await noWorkers.waitFor();
+  summary.withoutExportWorkers = { note: await noWorkers.textContent(), rows: await readWorkers() };
+  await shoot('overview-without-export-workers');
+  await page.unroute('**/metrics', withoutExportWorkers);
 
   // The gateway becomes unreachable: the overview keeps its data and shows how old it is, and the
   // job list shows what is wrong instead of "Failed to fetch". Both recover on their own.
