@@ -103,7 +103,8 @@ worker_config read_worker_config(settings_reader& reader) {
       "time a running job may go without progress before another worker takes it over");
   config.slots_report_interval_ms = reader.integer(
       "slots-report-interval", defaults.slots_report_interval_ms, 100, 60000, "ms",
-      "time between two reports of this worker's slots to Redis; a report lapses after three");
+      "time between two reports of this worker's slots to Redis; a report lapses after three "
+      "intervals without a new one");
   config.max_poll_interval_ms = reader.integer(
       "max-poll-interval", defaults.max_poll_interval_ms, 10000, 86400000, "ms",
       "Kafka max.poll.interval.ms; jobs may run longer, because the consumer polls while they run");

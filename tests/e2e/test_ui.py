@@ -155,11 +155,13 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
         busy, slots = (int(part.replace(",", "")) for part in row["busy"].split(" of "))
         assert slots >= 4 and 0 <= busy <= slots, row
         assert re.fullmatch(r"\d+%", row["utilisation"]), row
+        assert row["bar"] == row["utilisation"], row
     without = summary["withoutExportWorkers"]
     assert "No worker serves exports, so new exports wait until one starts." in without["note"]
     assert without["rows"][1]["workers"] == "0"
     assert without["rows"][1]["busy"] == "0 of 0"
-    assert without["rows"][1]["utilisation"] is None
+    assert without["rows"][1]["utilisation"] == "–"
+    assert without["rows"][1]["bar"] is None
     assert summary["perMinuteTicks"], summary
     for tick in summary["perMinuteTicks"]:
         assert re.fullmatch(r"[0-9,]+", tick), summary["perMinuteTicks"]
@@ -176,6 +178,7 @@ def test_dashboard_import_and_export(fresh, browser_runner, tmp_path):
 
     assert summary["narrowStatusBadges"] > 0
     assert summary["narrowStatusHidden"] == 0
+    assert summary["narrowKindTables"] == [0, 0], summary["narrowKindTables"]
     for name, overflow in summary["narrowOverflow"].items():
         assert overflow == 0, f"the {name} page is {overflow} px wider than a 390 px screen"
 

@@ -62,8 +62,8 @@ function renderOverview(jobs, complete, metrics) {
   }
   const count = (status) => jobs.filter((job) => job.status === status).length;
   const scope = complete
-    ? `Jobs created in the last 24 hours: ${formatNumber(jobs.length)}.`
-    : `The newest ${formatNumber(jobs.length)} jobs of the last 24 hours; older ones are left out.`;
+    ? `Jobs of this API key's tenant created in the last 24 hours: ${formatNumber(jobs.length)}.`
+    : `The newest ${formatNumber(jobs.length)} jobs of this API key's tenant from the last 24 hours. Older ones are left out.`;
 
   return [
     h('section', { 'aria-labelledby': 'tiles-title' },
@@ -122,7 +122,7 @@ function metricsCard(id, title, subject, metrics, content) {
   if (!metrics) {
     section.append(h('p', { class: 'muted' }, `GET /metrics is not reachable from this browser, so ${subject} is not shown.`));
   } else if (gauge(metrics, 'jobgate_job_totals_up') === 0) {
-    section.append(h('p', { class: 'muted' }, 'The gateway could not read the job totals from Redis.'));
+    section.append(h('p', { class: 'muted' }, `The gateway could not read the totals from Redis, so ${subject} is not shown.`));
   } else {
     section.append(...content((name, kind) => gauge(metrics, name, kind)));
   }
@@ -134,9 +134,17 @@ function gauge(metrics, name, kind) {
     && (kind === undefined || sample.labels.kind === kind))?.value;
 }
 
+// Returns a bar with the share as text beside it. Narrow screens hide the bar, so the text is the
+// part that assistive technology reads.
+function utilisation(percent, kind) {
+  const bar = progressBar(percent, `${kind} slots busy`);
+  bar.setAttribute('aria-hidden', 'true');
+  return h('span', { class: 'utilisation' }, bar, h('span', {}, `${percent}%`));
+}
+
 // Returns a table with one row per job kind that scrolls inside its card on a narrow screen.
 function kindTable(label, columns, rows) {
-  return scrollBox(label, h('table', { class: 'table' },
+  return scrollBox(label, h('table', { class: 'table kind-table' },
     h('thead', {}, h('tr', {}, ['kind', ...columns].map((column) => h('th', { scope: 'col' }, column)))),
     h('tbody', {}, rows)));
 }
@@ -168,12 +176,11 @@ function workersSection(metrics) {
         h('th', { scope: 'row' }, kind),
         h('td', {}, formatNumber(workers)),
         h('td', {}, `${formatNumber(busy)} of ${formatNumber(slots)}`),
-        h('td', {}, share === null ? '–' : h('span', { class: 'utilisation' },
-          progressBar(share, `${kind} slots busy`), h('span', { 'aria-hidden': 'true' }, `${share}%`))));
+        h('td', {}, share === null ? '–' : utilisation(share, kind)));
     });
     const idle = kinds.filter((kind) => (value('jobgate_fleet_workers', kind) ?? 0) === 0);
     return [
-      kindTable('Workers', ['workers', 'busy slots', 'utilisation'], rows),
+      kindTable('Workers', ['workers', 'busy slots', 'in use'], rows),
       ...idle.map((kind) => h('p', { class: 'stale-note' },
         `No worker serves ${kind}, so new ${kind} wait until one starts.`)),
     ];

@@ -257,7 +257,8 @@ try {
       kind: row.cells[0].textContent,
       workers: row.cells[1].textContent,
       busy: row.cells[2].textContent,
-      utilisation: row.querySelector('[role="progressbar"]')?.getAttribute('aria-valuetext') ?? null,
+      utilisation: row.cells[3].textContent,
+      bar: row.querySelector('.progress')?.getAttribute('aria-valuetext') ?? null,
     })));
   summary.workers = await readWorkers();
   summary.perMinuteTicks = await page.locator('figure:has-text("per minute") svg.chart text[text-anchor="end"]')
@@ -338,6 +339,9 @@ try {
         }).length;
       });
       summary.narrowStatusBadges = await page.locator('section:has(#recent-title) .badge').count();
+      // The queue and workers tables fit their cards, so every column is in view.
+      summary.narrowKindTables = await page.locator('.kind-table').evaluateAll((tables) => tables
+        .map((table) => table.parentElement.scrollWidth - table.parentElement.clientWidth));
     }
     await shoot(`narrow-${name}`);
   }
