@@ -19,11 +19,11 @@ namespace {
 // A report lapses after this many intervals without a new one.
 constexpr int intervals_to_lapse = 3;
 
-boost::system::result<void> run_slot_script(redis::connection& connection, std::string_view source,
+boost::system::result<void> run_slot_script(redis::connection& connection,
+                                            const redis::script& script,
                                             std::span<const std::string_view> arguments) {
   const std::array<std::string_view, 2> keys{store_keys::worker_slots,
                                              store_keys::worker_slot_lapses};
-  const redis::script script(source);
   auto reply = script.run(connection, std::span<const std::string_view>(keys), arguments);
   if (!reply) {
     return reply.error();
@@ -51,13 +51,15 @@ boost::system::result<void> slot_reporter::report(redis::connection& connection,
   const std::string text = worker_slots::format_report(kinds);
   const std::string lapse_text = std::to_string(lapse.count());
   const std::array<std::string_view, 3> arguments{worker_id, text, lapse_text};
-  return run_slot_script(connection, worker_slots::report_script, arguments);
+  static const redis::script script(worker_slots::report_script);
+  return run_slot_script(connection, script, arguments);
 }
 
 boost::system::result<void> slot_reporter::remove(redis::connection& connection,
                                                   const std::string& worker_id) {
   const std::array<std::string_view, 1> arguments{worker_id};
-  return run_slot_script(connection, worker_slots::remove_script, arguments);
+  static const redis::script script(worker_slots::remove_script);
+  return run_slot_script(connection, script, arguments);
 }
 
 void slot_reporter::run(const std::atomic<bool>& stopping) {

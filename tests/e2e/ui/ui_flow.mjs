@@ -265,7 +265,7 @@ try {
     .allTextContents();
   await shoot('overview');
 
-  // No live worker serves exports: the card says that exports wait.
+  // No live worker serves exports: the card shows a note that exports wait.
   const withoutExportWorkers = async (route) => {
     const response = await route.fetch();
     const body = (await response.text())
