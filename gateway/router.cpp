@@ -159,7 +159,7 @@ header_list retry_after(std::string_view seconds) {
 }
 
 std::string job_json(const job_record& job, std::string_view base_url) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, json::document_capacity);
   json::writer out(buffer);
   write_job_resource(out, job, base_url);
   return std::string(buffer.GetString(), buffer.GetSize());
@@ -558,10 +558,13 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     }
     wait_seconds = *value;
   }
-  // The watch starts before the first read, so a change between the read and the wait still wakes
-  // it.
-  const auto executor = co_await asio::this_coro::executor;
-  const auto watch = services_.changes.watch_job(std::string(id), executor);
+  // A long poll's watch starts before the first read, so a change between the read and the wait
+  // still wakes it. A plain read registers none, as a watch takes the feed's shared lock twice.
+  std::shared_ptr<job_change_feed::watch> watch;
+  if (wait_seconds > 0) {
+    const auto executor = co_await asio::this_coro::executor;
+    watch = services_.changes.watch_job(std::string(id), executor);
+  }
   auto job = co_await load_job(current, id, kind);
   if (!job) {
     co_return;
@@ -569,7 +572,7 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
   // A long poll returns as soon as the job changed, or when the wait is over.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
   const std::int64_t seen = job->updated_at;
-  while (!is_terminal(job->status) && job->updated_at == seen) {
+  while (watch && !is_terminal(job->status) && job->updated_at == seen) {
     const auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) {
       break;

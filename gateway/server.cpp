@@ -28,6 +28,8 @@ constexpr std::size_t header_limit_bytes = 16 * 1024;
 // The first read of a kept-alive connection's next request. Most request headers fit; the header
 // reader grows the buffer for the rest.
 constexpr std::size_t next_request_read_bytes = 1024;
+// The most buffer space a connection keeps while it waits for its next request.
+constexpr std::size_t idle_buffer_limit_bytes = 4 * next_request_read_bytes;
 
 std::string new_request_id() {
   return crypto::random_hex(8);
@@ -214,8 +216,11 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     // header deadline starts with its first byte. Pipelined bytes already buffered skip the wait.
     if (!first_request && buffer.size() == 0) {
       // An idle connection keeps only a small buffer, whatever its last request needed, so
-      // thousands of idle keep-alive connections cost little memory.
-      buffer.shrink_to_fit();
+      // thousands of idle keep-alive connections cost little memory. A buffer of that size stays,
+      // so a busy connection does not free and allocate it again for each request.
+      if (buffer.capacity() > idle_buffer_limit_bytes) {
+        buffer.shrink_to_fit();
+      }
       stream.expires_after(timeouts_.idle);
       auto [error, bytes] =
           co_await stream.async_read_some(buffer.prepare(next_request_read_bytes), use_tuple);

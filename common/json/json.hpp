@@ -19,6 +19,10 @@ using document = rapidjson::Document;
 using value = rapidjson::Value;
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// A starting capacity for a rapidjson::StringBuffer that holds one API resource, such as a job,
+// so that writing it needs one allocation rather than a chain of reallocations from 256 bytes.
+inline constexpr std::size_t document_capacity = 2048;
+
 // A parse failure: the message of RapidJSON and the byte offset of the error.
 struct parse_error {
   std::string message;  // a phrase without a final period, for example "Invalid value"
