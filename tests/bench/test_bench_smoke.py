@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 RUNNER = pathlib.Path(__file__).resolve().parent / "run"
-EXPECTED = ["end-to-end", "drain", "status-reads", "responder-200", "submit", "responder-202",
+EXPECTED = ["end-to-end", "drain", "status-reads", "responder-200", "beast-200", "submit",
+            "responder-202", "beast-202",
             "redis-benchmark", "kafka-producer", "upload-memory", "connection-memory", "bullmq",
             "celery-flower", "import", "export", "redis-pipe", "python-import"]
 IMPORT_COUNTS = ["created", "updated", "failed", "skipped_blank"]
@@ -42,7 +43,8 @@ def test_smoke_run_writes_results(tmp_path):
             assert entry["repetitions"] >= 1, f"{name} {entry['label']} has no repetitions"
             assert finite_numbers(entry["median"].values()), f"{name} {entry['label']} has no numbers"
 
-    for name in ("submit", "responder-202", "status-reads", "responder-200"):
+    for name in ("submit", "responder-202", "beast-202", "status-reads", "responder-200",
+                 "beast-200"):
         for entry in results[name]["measurements"]:
             assert entry["median"]["requests_per_s"] > 0, f"{name} served no request"
             assert entry["median"]["p99_ms"] >= entry["median"]["p50_ms"]
@@ -122,6 +124,10 @@ def test_smoke_run_writes_results(tmp_path):
             level = f"at {connections} connections"
             assert f"submit throughput / {title} submit throughput {level}" in names
             assert f"status read throughput / {title} status read throughput {level}" in ratios
+    for connections in document["sizes"]["connections"]:
+        level = f"at {connections} connections"
+        assert f"submit throughput / Beast responder throughput {level}" in ratios
+        assert f"status read throughput / Beast responder throughput {level}" in ratios
     assert all(math.isfinite(check["value"]) for check in document["checks"])
 
     plot = out / document["plot"]

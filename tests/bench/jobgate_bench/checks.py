@@ -10,9 +10,14 @@ RATIO_TARGETS = [
      "status read throughput / responder throughput"),
 ]
 END_TO_END_TARGETS = [("p50_ms", 10.0), ("p99_ms", 50.0)]
-# (scenario, peer, the peer's measurement target, minimum or None, description): jobgate's
-# throughput over the peer's at each connection count. A ratio without a minimum is informative.
+# (scenario, other system, its measurement target, minimum or None, description): jobgate's
+# throughput over a peer's or the Beast responder's at each connection count. A ratio without a
+# minimum is informative. The Beast ratios separate the gateway's own work from what Beast and
+# Asio cost.
 PEER_RATIOS = [
+    ("submit", "beast-202", "beast", None, "submit throughput / Beast responder throughput"),
+    ("status-reads", "beast-200", "beast", None,
+     "status read throughput / Beast responder throughput"),
     ("submit", "bullmq", "submit", 5.0, "submit throughput / BullMQ submit throughput"),
     ("submit", "celery-flower", "submit", 20.0,
      "submit throughput / Celery+Flower submit throughput"),

@@ -38,20 +38,23 @@ def matplotlib_version():
 
 # The peers that serve the same routes, and the label of each in the plot.
 _PEERS = (("bullmq", "BullMQ"), ("celery-flower", "Celery+Flower"))
+# The Beast responder measured next to each nginx responder.
+BEAST_RESPONDERS = {"responder-202": "beast-202", "responder-200": "beast-200"}
 
 
 def _series(results, scenario, reference, peer_target, metric):
     """Return the connection counts and one (name, values) series per system that ran them.
 
-    jobgate's scenario comes first, then the nginx responder, then each peer that was measured
-    at the same connection counts. A system without a figure at some count gets 0 there.
+    jobgate's scenario comes first, then the nginx and Beast responders, then each peer that was
+    measured at the same connection counts. A system without a figure at some count gets 0 there.
     """
     if scenario not in results:
         return [], []
     entries = results[scenario].measurements
     labels = [str(entry.parameters["connections"]) for entry in entries]
     series = [("jobgate", [entry.median().get(metric, 0.0) for entry in entries])]
-    others = [(reference, "nginx responder", "responder")]
+    others = [(reference, "nginx responder", "responder"),
+              (BEAST_RESPONDERS[reference], "Beast responder", "beast")]
     others += [(name, title, peer_target) for name, title in _PEERS]
     for name, title, target in others:
         if name not in results:

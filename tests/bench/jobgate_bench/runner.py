@@ -28,7 +28,8 @@ MODULES = [end_to_end, drain, status_reads, import_throughput, export_throughput
            redis_benchmark, redis_pipe, python_import, kafka_producer, upload_memory,
            connection_memory, bullmq, celery_flower]
 # A reference measured inside a scenario is selected through that scenario.
-ALIASES = {"responder-202": "submit", "responder-200": "status-reads"}
+ALIASES = {"responder-202": "submit", "responder-200": "status-reads", "beast-202": "submit",
+           "beast-200": "status-reads"}
 
 
 def parse_arguments(argv):

@@ -114,7 +114,8 @@ class Stack:
         path = self.build_dir / "bin" / name
         if not path.exists():
             raise RuntimeError(f"{path} not found: build it with "
-                               f"ninja -C {self.build_dir} jobgate-gateway jobgate-worker, "
+                               f"ninja -C {self.build_dir} jobgate-gateway jobgate-worker "
+                               f"jobgate-bench-responder, "
                                f"or set JOBGATE_BUILD_DIR")
         return path
 

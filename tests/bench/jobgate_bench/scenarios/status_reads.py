@@ -1,9 +1,9 @@
-"""Status reads: GET /v1/jobs/{id} of finished jobs under wrk, next to nginx responding 200 with
-a body of the same size."""
+"""Status reads: GET /v1/jobs/{id} of finished jobs under wrk, next to nginx and a bare Beast server
+responding 200 with a body of the same size."""
 import pathlib
 import statistics
 
-from ..references.http_responder import HttpResponder
+from ..references.http_responder import BeastResponder, HttpResponder
 from ..results import Result
 from .http_load import measure_levels
 
@@ -38,15 +38,27 @@ def run(context):
                        "nginx responding to every request with 200 and a body of the same size as a "
                        "status read, loaded with the same wrk script and connection counts.",
                        {"body_bytes": body_bytes})
+    beast_reference = Result("beast-200", "reference",
+                             "jobgate-bench-responder, a Beast server with the gateway's threads and "
+                             "connection handling and no other work, responding to every request "
+                             "with 200 and a body of the same size as a status read.",
+                             {"body_bytes": body_bytes})
     responder = HttpResponder(200, body_bytes).start()
+    beast = None
     try:
+        beast = BeastResponder(stack.binary("jobgate-bench-responder"), 200, body_bytes).start()
         targets = [
             ("gateway", f"http://127.0.0.1:{stack.port}",
              {"path": "/v1/jobs/", "api_key": stack.api_key, "ids_file": ids_file}, scenario),
             ("responder", responder.url,
              {"path": "/v1/jobs/", "api_key": stack.api_key, "ids_file": ids_file}, reference),
+            ("beast", beast.url,
+             {"path": "/v1/jobs/", "api_key": stack.api_key, "ids_file": ids_file},
+             beast_reference),
         ]
-        measure_levels(context, targets, [scenario, reference], NAME)
+        measure_levels(context, targets, [scenario, reference, beast_reference], NAME)
     finally:
         responder.stop()
-    return [scenario, reference]
+        if beast is not None:
+            beast.stop()
+    return [scenario, reference, beast_reference]

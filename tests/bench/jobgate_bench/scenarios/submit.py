@@ -1,8 +1,8 @@
 """Submit throughput and latency: POST /v1/exports with a small JSON body, under wrk, next to
-nginx responding 202 with a body and Location header of the same size."""
+nginx and a bare Beast server responding 202 with a body and Location header of the same size."""
 import json
 
-from ..references.http_responder import HttpResponder
+from ..references.http_responder import BeastResponder, HttpResponder
 from ..results import Result
 from ..stack import EXPORT_BODY
 from .http_load import measure_levels
@@ -26,19 +26,32 @@ def run(context):
                        "gateway's 202 body and Location and Retry-After headers of the same size, "
                        "loaded with the same wrk script and connection counts.",
                        {"body_bytes": facts["accepted_body_bytes"]})
+    beast_reference = Result("beast-202", "reference",
+                             "jobgate-bench-responder, a Beast server with the gateway's threads and "
+                             "connection handling and no other work, responding to every request "
+                             "with the same status, body size and headers as the nginx responder.",
+                             {"body_bytes": facts["accepted_body_bytes"]})
     location = facts["location_header"]
-    responder = HttpResponder(202, facts["accepted_body_bytes"], {
+    headers = {
         "Location": "/" + "x" * max(0, len(location) - 1),
         "Retry-After": facts["retry_after_header"] or "1",
-    }).start()
+    }
+    responder = HttpResponder(202, facts["accepted_body_bytes"], headers).start()
+    beast = None
     try:
+        beast = BeastResponder(stack.binary("jobgate-bench-responder"), 202,
+                               facts["accepted_body_bytes"], headers).start()
         targets = [
             ("gateway", f"http://127.0.0.1:{stack.port}",
              {"path": "/v1/exports", "api_key": stack.api_key, "body": body}, scenario),
             ("responder", responder.url,
              {"path": "/v1/exports", "api_key": stack.api_key, "body": body}, reference),
+            ("beast", beast.url,
+             {"path": "/v1/exports", "api_key": stack.api_key, "body": body}, beast_reference),
         ]
-        measure_levels(context, targets, [scenario, reference], NAME)
+        measure_levels(context, targets, [scenario, reference, beast_reference], NAME)
     finally:
         responder.stop()
-    return [scenario, reference]
+        if beast is not None:
+            beast.stop()
+    return [scenario, reference, beast_reference]
