@@ -93,6 +93,13 @@ gateway_config read_gateway_config(settings_reader& reader) {
   config.produce_timeout_ms =
       reader.integer("produce-timeout", defaults.produce_timeout_ms, 100, 300000, "ms",
                      "time Kafka has to acknowledge a job message");
+  config.job_cache_entries =
+      reader.integer("job-cache-entries", defaults.job_cache_entries, 0, 10000000, "entries",
+                     "job records kept for status reads, each dropped when Redis reports a change "
+                     "of the job; 0 reads every status from Redis");
+  config.job_cache_max_age_ms =
+      reader.integer("job-cache-max-age", defaults.job_cache_max_age_ms, 100, 3600000, "ms",
+                     "time a cached job record may serve status reads before it is read again");
   config.shutdown_timeout_seconds =
       reader.integer("shutdown-timeout", defaults.shutdown_timeout_seconds, 0, 3600, "seconds",
                      "time a stopping gateway lets requests in progress finish before it closes "

@@ -31,6 +31,9 @@ struct gateway_config {
   std::int64_t header_timeout_seconds = 10;
   std::int64_t body_idle_timeout_seconds = 30;
   std::int64_t produce_timeout_ms = 10000;
+  // Job records kept for status reads, and how long one may serve before it is read again.
+  std::int64_t job_cache_entries = 10000;
+  std::int64_t job_cache_max_age_ms = 30000;
   std::int64_t shutdown_timeout_seconds = 25;
   std::int64_t download_link_ttl_seconds = 300;
   std::int64_t job_retention_hours = 72;

@@ -19,6 +19,8 @@ namespace {
 
 constexpr std::chrono::milliseconds retry_delay_min{200};
 constexpr std::chrono::milliseconds retry_delay_max{5000};
+// The channel of the invalidation messages that Redis sends for keys tracked with REDIRECT.
+constexpr std::string_view invalidation_channel = "__redis__:invalidate";
 
 }  // namespace
 
@@ -42,8 +44,9 @@ void job_change_feed::wake(const std::shared_ptr<watch>& target) {
   asio::post(target->timer_.get_executor(), [target] { target->timer_.cancel(); });
 }
 
-job_change_feed::job_change_feed(redis::redis_endpoint endpoint, log::logger logger)
-    : endpoint_(std::move(endpoint)), logger_(std::move(logger)) {}
+job_change_feed::job_change_feed(redis::redis_endpoint endpoint, log::logger logger,
+                                 job_read_cache* cache)
+    : endpoint_(std::move(endpoint)), logger_(std::move(logger)), cache_(cache) {}
 
 job_change_feed::~job_change_feed() {
   stop();
@@ -124,6 +127,40 @@ void job_change_feed::notify_all() {
   }
 }
 
+std::int64_t job_change_feed::client_id_of(redis::connection& connection) {
+  auto reply = connection.command("CLIENT", "ID");
+  if (reply && reply->is_integer()) {
+    return reply->integer();
+  }
+  logger_.warn("job read cache off until the feed reconnects: CLIENT ID failed",
+               {{"error", reply ? std::string(reply->text()) : reply.error().message()}});
+  return 0;
+}
+
+void job_change_feed::dispatch(std::string_view channel, redis::reply_view payload) {
+  if (channel == invalidation_channel) {
+    if (cache_ == nullptr) {
+      return;
+    }
+    // FLUSHALL and FLUSHDB send no keys.
+    if (!payload.is_array()) {
+      cache_->invalidate_all();
+      return;
+    }
+    for (const auto key : payload) {
+      cache_->invalidate_key(key.text());
+    }
+    return;
+  }
+  // The job store's scripts publish after their writes, and this message may come before the
+  // invalidation of the same write, so the entry goes first and a woken long poll reads Redis.
+  const std::string job_id(payload.text());
+  if (cache_ != nullptr) {
+    cache_->invalidate_job(job_id);
+  }
+  notify(job_id);
+}
+
 void job_change_feed::run() {
   redis::connection_options options;
   // Messages may be minutes apart: no read timeout, and TCP keepalive to notice a dead server.
@@ -137,10 +174,22 @@ void job_change_feed::run() {
     boost::system::error_code failure;
     if (connection) {
       socket_.store(connection->native_socket());
-      auto reply = stopping_.load()
-                       ? boost::system::result<redis::reply>(redis::errc::closed)
+      // The cache's reads name this connection's id in CLIENT TRACKING, which a subscribed
+      // connection cannot ask for.
+      const std::int64_t client_id = cache_ != nullptr && cache_->enabled() && !stopping_.load()
+                                         ? client_id_of(*connection)
+                                         : 0;
+      auto reply = stopping_.load() ? boost::system::result<redis::reply>(redis::errc::closed)
+                   : client_id != 0
+                       ? connection->command("SUBSCRIBE", store_keys::job_changes_channel,
+                                             invalidation_channel)
                        : connection->command("SUBSCRIBE", store_keys::job_changes_channel);
       if (reply && !reply->is_error()) {
+        // SUBSCRIBE took both channels before its first reply came back, so every invalidation
+        // from here on reaches this connection.
+        if (client_id != 0) {
+          cache_->feed_subscribed(client_id);
+        }
         subscribed_.store(true);
         delay = retry_delay_min;
         reported = false;
@@ -158,10 +207,13 @@ void job_change_feed::run() {
             break;
           }
           if (message->is_array() && message->size() == 3 && (*message)[0].text() == "message") {
-            notify(std::string((*message)[2].text()));
+            dispatch((*message)[1].text(), (*message)[2]);
           }
         }
         subscribed_.store(false);
+        if (cache_ != nullptr) {
+          cache_->feed_lost();
+        }
         notify_all();
       } else {
         failure = reply ? redis::make_error_code(redis::errc::protocol_error) : reply.error();

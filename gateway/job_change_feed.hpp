@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "common/log/logger.hpp"
+#include "common/redis/connection.hpp"
 #include "common/redis/redis_endpoint.hpp"
+#include "common/redis/reply_view.hpp"
+#include "gateway/job_read_cache.hpp"
 
 namespace jobgate::gateway {
 
@@ -44,7 +47,10 @@ class job_change_feed {
     std::atomic<bool> changed_{false};
   };
 
-  job_change_feed(redis::redis_endpoint endpoint, log::logger logger);
+  // With a cache, the feed also takes Redis's invalidation messages for it and drops the entry of
+  // each changed job before waking that job's watches.
+  job_change_feed(redis::redis_endpoint endpoint, log::logger logger,
+                  job_read_cache* cache = nullptr);
   ~job_change_feed();
   job_change_feed(const job_change_feed&) = delete;
   job_change_feed& operator=(const job_change_feed&) = delete;
@@ -63,12 +69,15 @@ class job_change_feed {
 
  private:
   void run();
+  std::int64_t client_id_of(redis::connection& connection);
+  void dispatch(std::string_view channel, redis::reply_view payload);
   void notify(const std::string& job_id);
   void notify_all();
   static void wake(const std::shared_ptr<watch>& target);
 
   redis::redis_endpoint endpoint_;
   log::logger logger_;
+  job_read_cache* cache_;
   std::mutex mutex_;
   std::unordered_multimap<std::string, std::weak_ptr<watch>> watches_;
   std::thread thread_;

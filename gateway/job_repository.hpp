@@ -86,6 +86,12 @@ class job_repository {
   virtual boost::asio::awaitable<boost::system::result<bool>> create(const job_record& job) = 0;
   virtual boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
       const std::string& id) = 0;
+  // The job for a status read, from a cache when the repository keeps one. The record may lack
+  // the queue message and the request body, which a status read does not render.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_status(
+      const std::string& id) {
+    return find(id);
+  }
   // Removes a job that could not be queued, so it never shows up as PENDING forever.
   virtual boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) = 0;
   // Notes that the broker acknowledged the job's message, so no worker produces it again. Returns

@@ -82,10 +82,12 @@ int main(int argc, char** argv) {
 
     redis::async_connection redis_connection(contexts, *endpoint);
     redis_connection.start();
+    gateway::job_read_cache job_cache(static_cast<std::size_t>(config.job_cache_entries),
+                                      std::chrono::milliseconds(config.job_cache_max_age_ms));
     // A broker acknowledgement takes at most produce-timeout; a minute on top covers slow Redis.
     gateway::redis_job_repository repository(
         redis_connection,
-        std::chrono::milliseconds(config.produce_timeout_ms) + std::chrono::minutes(1));
+        std::chrono::milliseconds(config.produce_timeout_ms) + std::chrono::minutes(1), &job_cache);
     gateway::redis_webhook_repository webhooks(redis_connection);
     gateway::redis_rate_limiter limiter(redis_connection);
     gateway::redis_api_key_store api_keys(redis_connection);
@@ -93,7 +95,7 @@ int main(int argc, char** argv) {
     gateway::kafka_job_queue queue(config.kafka_brokers,
                                    std::chrono::milliseconds(config.produce_timeout_ms));
 
-    gateway::job_change_feed changes(*endpoint, logger);
+    gateway::job_change_feed changes(*endpoint, logger, &job_cache);
     changes.start();
 
     gateway::router routes({config, repository, queue, blobs, import_schema, export_schema,
@@ -108,6 +110,8 @@ int main(int argc, char** argv) {
                        {config.group_prefix + ".exports", topic_for(job_kind::exports)},
                        {config.group_prefix + ".webhooks", std::string(job_events_topic)}});
     routes.add_metrics_collector([&lag](metrics::exposition& out) { lag.collect(out); });
+    routes.add_metrics_collector(
+        [&job_cache](metrics::exposition& out) { job_cache.collect(out); });
     const asio::ip::tcp::endpoint listen_on(asio::ip::make_address(config.http_address),
                                             static_cast<unsigned short>(config.http_port));
     const gateway::connection_timeouts timeouts{

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -9,6 +10,7 @@
 
 #include "common/log/logger.hpp"
 #include "common/redis/async_connection.hpp"
+#include "gateway/job_read_cache.hpp"
 #include "gateway/job_repository.hpp"
 
 namespace jobgate::gateway {
@@ -18,12 +20,16 @@ class redis_job_repository final : public job_repository {
  public:
   // A job whose message the broker did not acknowledge within unqueued_grace of its creation
   // (the gateway stopped in between) has its message produced by a worker.
+  // With a cache, read_status serves from it and fills it through tracked reads.
   explicit redis_job_repository(redis::async_connection& connection,
-                                std::chrono::milliseconds unqueued_grace = std::chrono::minutes(1))
-      : redis_(connection), unqueued_grace_(unqueued_grace) {}
+                                std::chrono::milliseconds unqueued_grace = std::chrono::minutes(1),
+                                job_read_cache* cache = nullptr)
+      : redis_(connection), unqueued_grace_(unqueued_grace), cache_(cache) {}
 
   boost::asio::awaitable<boost::system::result<bool>> create(const job_record& job) override;
   boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
+      const std::string& id) override;
+  boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_status(
       const std::string& id) override;
   boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) override;
   // Collects the ids and removes them from the unqueued set with one ZREM per round trip, so under
@@ -82,9 +88,15 @@ class redis_job_repository final : public job_repository {
   // Sends one ZREM with every waiting id, and again from its completion while ids arrived.
   static void send_queued_marks(redis::async_connection& connection,
                                 std::shared_ptr<queued_marks> marks);
+  // The job in an HGETALL reply, with its queue position when it waits for a running-jobs cap.
+  boost::asio::awaitable<boost::system::result<std::optional<job_record>>> job_from_reply(
+      const redis::reply& reply, const std::string& id);
 
   redis::async_connection& redis_;
   std::chrono::milliseconds unqueued_grace_;
+  job_read_cache* cache_;
+  // Set after a refused CLIENT TRACKING was logged, until one succeeds.
+  std::atomic<bool> tracking_refused_{false};
   std::shared_ptr<queued_marks> queued_marks_ = std::make_shared<queued_marks>();
   log::logger logger_;
   // The last policy verdict and when it was read, shared by the gateway's threads.

@@ -507,7 +507,8 @@ asio::awaitable<void> router::ready(exchange& current) {
 
 asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, std::string_view id,
                                                             std::optional<job_kind> kind,
-                                                            bool expired_is_gone) {
+                                                            bool expired_is_gone,
+                                                            job_source source) {
   const auto parsed = job_id::parse(id);
   if (!parsed || (kind && parsed->kind() != kind)) {
     current.respond_problem(
@@ -515,7 +516,12 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
             "jobId", std::string(id)));
     co_return std::nullopt;
   }
-  auto found = co_await services_.jobs.find(parsed->str());
+  boost::system::result<std::optional<job_record>> found = std::optional<job_record>{};
+  if (source == job_source::status_read) {
+    found = co_await services_.jobs.read_status(parsed->str());
+  } else {
+    found = co_await services_.jobs.find(parsed->str());
+  }
   if (!found) {
     current.logger().warn("job store read failed",
                           {{"job_id", parsed->str()}, {"error", found.error().message()}});
@@ -565,7 +571,7 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     const auto executor = co_await asio::this_coro::executor;
     watch = services_.changes.watch_job(std::string(id), executor);
   }
-  auto job = co_await load_job(current, id, kind);
+  auto job = co_await load_job(current, id, kind, false, job_source::status_read);
   if (!job) {
     co_return;
   }
@@ -581,7 +587,7 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     if (!woken) {
       continue;
     }
-    auto reloaded = co_await services_.jobs.find(job->id);
+    auto reloaded = co_await services_.jobs.read_status(job->id);
     if (!reloaded) {
       current.respond_problem(store_unavailable(), retry_after("2"));
       co_return;

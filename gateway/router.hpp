@@ -95,11 +95,16 @@ class router {
   boost::asio::awaitable<void> download(exchange& current, std::string_view id);
   boost::asio::awaitable<void> ready(exchange& current);
 
+  // How load_job reads: the store itself, or the status read path, which may answer from the
+  // job read cache.
+  enum class job_source { store, status_read };
+
   // Loads a job of the caller's tenant, or records a 404 or 503 response and returns nullopt.
   // With expired_is_gone, a job that finished and has since expired gets 410 result-expired.
   boost::asio::awaitable<std::optional<job_record>> load_job(exchange& current, std::string_view id,
                                                              std::optional<job_kind> kind,
-                                                             bool expired_is_gone = false);
+                                                             bool expired_is_gone = false,
+                                                             job_source source = job_source::store);
   // Stores a new job and queues it. Records 202, or the error after cleaning up.
   // With a non-empty fingerprint, the request's Idempotency-Key is claimed first. The job then
   // counts against the tenant's daily quota, and gets 429 when the quota is used up.

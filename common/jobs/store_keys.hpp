@@ -6,9 +6,12 @@
 // Redis key layout, in one place for the gateway, the workers and the tests.
 namespace jobgate::store_keys {
 
+// The start of every job's hash key.
+inline constexpr std::string_view job_prefix = "jg:job:";
+
 // Hash with the fields of one job.
 inline std::string job(std::string_view id) {
-  return "jg:job:" + std::string(id);
+  return std::string(job_prefix) + std::string(id);
 }
 
 // List of an import's rejected rows, JSON objects in file order.

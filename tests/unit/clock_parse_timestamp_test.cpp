@@ -23,6 +23,14 @@ TEST_CASE("parse timestamp round trip", "[clock]") {
   }
 }
 
+TEST_CASE("format timestamp writes UTC with milliseconds", "[clock]") {
+  CHECK(format_timestamp(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_timestamp(1796378400250) == "2026-12-04T10:00:00.250Z");
+  CHECK(format_timestamp(951782400999) == "2000-02-29T00:00:00.999Z");
+  CHECK(format_timestamp(253402300799999) == "9999-12-31T23:59:59.999Z");
+  CHECK(format_timestamp(253402300800000) == "10000-01-01T00:00:00.000Z");
+}
+
 TEST_CASE("parse timestamp rejected forms", "[clock]") {
   for (const char* text :
        {"", "2026-12-04", "2026-12-04T10:00:00", "2026-12-04T10:00Z", "2026-13-01T00:00:00Z",

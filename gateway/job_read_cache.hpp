@@ -1,0 +1,108 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/jobs/job.hpp"
+#include "common/metrics/metrics_registry.hpp"
+
+namespace jobgate::gateway {
+
+// Job records that status reads have loaded, kept until Redis reports a change of the job.
+//
+// Redis tracks each cached key for this process (CLIENT TRACKING with OPTIN and REDIRECT). When the
+// key changes in any way (a write by any client, expiry, eviction, deletion or FLUSHALL), Redis
+// sends an invalidation message to the change feed's connection. The read that fills an entry turns
+// tracking on in the same pipeline, so an entry exists only for a key that Redis tracks.
+//
+// Three rules keep an entry from outliving a change:
+// - A load reserves its entry before the read is sent, and an invalidation that arrives before the
+//   reply removes the reservation, so the reply is not stored.
+// - When the feed's connection drops, every entry goes, and loads that started before are not
+//   stored: each drop starts a new epoch, and a load stores only into the epoch it started in.
+// - An entry older than max_age is reloaded, which bounds how long a change can go unseen if the
+//   feed's connection hangs without dropping.
+//
+// A read can still trail a change by the time the invalidation takes to reach the feed, like a
+// read that was in flight when the change happened. Safe to call from any thread.
+class job_read_cache {
+ public:
+  // The terms of one load. redirect_id is the feed connection's client id to name in CLIENT
+  // TRACKING, or 0 when the cache is off or the feed is not subscribed. With 0 the reply is not
+  // stored.
+  struct load_ticket {
+    std::int64_t redirect_id = 0;
+    std::uint64_t epoch = 0;
+    std::uint64_t reservation = 0;
+  };
+
+  // max_entries 0 turns the cache off.
+  job_read_cache(std::size_t max_entries, std::chrono::milliseconds max_age);
+
+  // The record of job_id when an entry is current, without touching Redis.
+  std::shared_ptr<const job_record> find(const std::string& job_id);
+
+  // Reserves the entry of job_id for a load and returns whether and how to track the read.
+  load_ticket begin_load(const std::string& job_id);
+  // Stores the loaded record when the reservation still holds. A record that changes without a
+  // change of its own key (a deferred job's queue position) is never stored.
+  void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job);
+
+  // Called by the change feed: its connection subscribed to the invalidation channel with this
+  // client id, or dropped.
+  void feed_subscribed(std::int64_t client_id);
+  void feed_lost();
+  // Called by the change feed for each invalidated key and each changed job id.
+  void invalidate_key(std::string_view key);
+  void invalidate_job(std::string_view job_id);
+  // Drops every entry, for FLUSHALL and FLUSHDB.
+  void invalidate_all();
+
+  // Writes the cache's lookups by result and its entries for /metrics.
+  void collect(metrics::exposition& out) const;
+
+  bool enabled() const noexcept { return max_entries_ > 0; }
+  std::size_t size() const;
+  std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
+  std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  struct entry {
+    std::uint64_t reservation = 0;
+    std::uint64_t epoch = 0;
+    std::shared_ptr<const job_record> job;  // null while the load is in flight
+    std::chrono::steady_clock::time_point loaded_at;
+  };
+  struct shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, entry> entries;
+  };
+  static constexpr std::size_t shard_count = 16;
+
+  shard& shard_of(std::string_view job_id);
+  void clear_all();
+
+  const std::size_t max_entries_;
+  const std::size_t max_entries_per_shard_;
+  const std::chrono::milliseconds max_age_;
+  std::array<shard, shard_count> shards_;
+  // Guards the pair of epoch and redirect id, so that a load never names one feed connection
+  // while storing into the epoch of another. current_epoch_ mirrors epoch_ for lookups.
+  std::mutex epoch_mutex_;
+  std::uint64_t epoch_ = 1;
+  std::int64_t redirect_id_ = 0;
+  std::atomic<std::uint64_t> current_epoch_{1};
+  std::atomic<std::uint64_t> next_reservation_{1};
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+};
+
+}  // namespace jobgate::gateway

@@ -1,0 +1,143 @@
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "gateway/job_read_cache.hpp"
+
+using jobgate::job_record;
+using jobgate::job_status;
+using jobgate::gateway::job_read_cache;
+
+namespace {
+
+constexpr std::int64_t feed_id = 42;
+
+job_record job_with_id(const std::string& id) {
+  job_record job;
+  job.id = id;
+  job.tenant = "acme";
+  job.status = job_status::processing;
+  job.message = R"({"jobId":")" + id + R"("})";
+  job.request_json = R"({"objectType":"contacts"})";
+  return job;
+}
+
+// Loads a job through the cache as a status read does, with nothing in between.
+void load(job_read_cache& cache, const job_record& job) {
+  const auto ticket = cache.begin_load(job.id);
+  cache.finish_load(job.id, ticket, job);
+}
+
+}  // namespace
+
+TEST_CASE("job read cache stores nothing before the feed subscribed", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  const auto ticket = cache.begin_load("exp_1");
+  CHECK(ticket.redirect_id == 0);
+  cache.finish_load("exp_1", ticket, job_with_id("exp_1"));
+  CHECK(cache.find("exp_1") == nullptr);
+  CHECK(cache.size() == 0);
+}
+
+TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  CHECK(cache.begin_load("exp_1").redirect_id == feed_id);
+  load(cache, job_with_id("exp_1"));
+
+  const auto cached = cache.find("exp_1");
+  REQUIRE(cached != nullptr);
+  CHECK(cached->status == job_status::processing);
+  CHECK(cached->message.empty());
+  CHECK(cached->request_json.empty());
+  CHECK(cache.hits() == 1);
+
+  SECTION("by its key") {
+    cache.invalidate_key("jg:job:exp_1");
+  }
+  SECTION("by its id from the job-changes channel") {
+    cache.invalidate_job("exp_1");
+  }
+  SECTION("by a flush") {
+    cache.invalidate_all();
+  }
+  SECTION("by a feed drop") {
+    cache.feed_lost();
+  }
+  CHECK(cache.find("exp_1") == nullptr);
+  CHECK(cache.misses() == 1);
+}
+
+TEST_CASE("job read cache ignores keys of other kinds", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  load(cache, job_with_id("exp_1"));
+  cache.invalidate_key("jg:tenant-jobs:exp_1");
+  cache.invalidate_key("exp_1");
+  CHECK(cache.find("exp_1") != nullptr);
+}
+
+TEST_CASE("job read cache drops a load that a change overtook", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  const auto ticket = cache.begin_load("exp_1");
+
+  SECTION("an invalidation of the job") {
+    cache.invalidate_job("exp_1");
+  }
+  SECTION("a feed drop and a new subscription") {
+    cache.feed_lost();
+    cache.feed_subscribed(feed_id + 1);
+  }
+  SECTION("a later load of the same job") {
+    cache.begin_load("exp_1");
+  }
+  cache.finish_load("exp_1", ticket, job_with_id("exp_1"));
+  CHECK(cache.find("exp_1") == nullptr);
+}
+
+TEST_CASE("job read cache keeps no deferred job", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  job_record waiting = job_with_id("imp_1");
+  waiting.status = job_status::pending;
+  waiting.deferred_cap = 2;
+  waiting.queue_position = 3;
+  load(cache, waiting);
+  CHECK(cache.find("imp_1") == nullptr);
+
+  // A pending job that waits for a worker only has nothing outside its key.
+  waiting.deferred_cap = 0;
+  waiting.queue_position = 0;
+  load(cache, waiting);
+  CHECK(cache.find("imp_1") != nullptr);
+}
+
+TEST_CASE("job read cache reloads an entry older than its maximum age", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::milliseconds(20));
+  cache.feed_subscribed(feed_id);
+  load(cache, job_with_id("exp_1"));
+  CHECK(cache.find("exp_1") != nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  CHECK(cache.find("exp_1") == nullptr);
+}
+
+TEST_CASE("job read cache holds at most its entry limit", "[gateway][job_cache]") {
+  job_read_cache cache(32, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  for (int i = 0; i < 1000; ++i) {
+    load(cache, job_with_id("exp_" + std::to_string(i)));
+  }
+  CHECK(cache.size() <= 32);
+  CHECK(cache.size() > 0);
+  CHECK(cache.find("exp_999") != nullptr);
+}
+
+TEST_CASE("job read cache with no entries is off", "[gateway][job_cache]") {
+  job_read_cache cache(0, std::chrono::minutes(1));
+  cache.feed_subscribed(feed_id);
+  CHECK_FALSE(cache.enabled());
+  load(cache, job_with_id("exp_1"));
+  CHECK(cache.find("exp_1") == nullptr);
+}
