@@ -19,7 +19,8 @@ namespace {
 
 constexpr std::chrono::milliseconds retry_delay_min{200};
 constexpr std::chrono::milliseconds retry_delay_max{5000};
-// The channel of the invalidation messages that Redis sends for keys tracked with REDIRECT.
+// The channel of the invalidation messages that Redis sends to a connection tracking keys for
+// itself.
 constexpr std::string_view invalidation_channel = "__redis__:invalidate";
 
 }  // namespace
@@ -127,14 +128,24 @@ void job_change_feed::notify_all() {
   }
 }
 
-std::int64_t job_change_feed::client_id_of(redis::connection& connection) {
-  auto reply = connection.command("CLIENT", "ID");
-  if (reply && reply->is_integer()) {
-    return reply->integer();
+bool job_change_feed::start_tracking(redis::connection& connection) {
+  auto id = connection.command("CLIENT", "ID");
+  boost::system::result<redis::reply> tracking = redis::make_error_code(redis::errc::closed);
+  if (id && id->is_integer()) {
+    tracking =
+        connection.command("CLIENT", "TRACKING", "ON", "REDIRECT", std::to_string(id->integer()),
+                           "BCAST", "PREFIX", store_keys::job_prefix);
+    if (tracking && tracking->is_status()) {
+      return true;
+    }
+  } else {
+    tracking = std::move(id);
   }
-  logger_.warn("job read cache off until the feed reconnects: CLIENT ID failed",
-               {{"error", reply ? std::string(reply->text()) : reply.error().message()}});
-  return 0;
+  logger_.warn(
+      "job read cache off until the feed reconnects: CLIENT TRACKING failed; use Redis 6 or "
+      "later and a user allowed the CLIENT command, or set job-cache-entries to 0",
+      {{"error", tracking ? std::string(tracking->text()) : tracking.error().message()}});
+  return false;
 }
 
 void job_change_feed::dispatch(std::string_view channel, redis::reply_view payload) {
@@ -174,21 +185,18 @@ void job_change_feed::run() {
     boost::system::error_code failure;
     if (connection) {
       socket_.store(connection->native_socket());
-      // The cache's reads name this connection's id in CLIENT TRACKING, which a subscribed
-      // connection cannot ask for.
-      const std::int64_t client_id = cache_ != nullptr && cache_->enabled() && !stopping_.load()
-                                         ? client_id_of(*connection)
-                                         : 0;
+      // Tracking goes first, since a subscribed connection runs only subscription commands.
+      const bool tracking = cache_ != nullptr && cache_->enabled() && !stopping_.load() &&
+                            start_tracking(*connection);
       auto reply = stopping_.load() ? boost::system::result<redis::reply>(redis::errc::closed)
-                   : client_id != 0
-                       ? connection->command("SUBSCRIBE", store_keys::job_changes_channel,
-                                             invalidation_channel)
-                       : connection->command("SUBSCRIBE", store_keys::job_changes_channel);
+                   : tracking ? connection->command("SUBSCRIBE", store_keys::job_changes_channel,
+                                                    invalidation_channel)
+                              : connection->command("SUBSCRIBE", store_keys::job_changes_channel);
       if (reply && !reply->is_error()) {
         // SUBSCRIBE took both channels before its first reply came back, so every invalidation
         // from here on reaches this connection.
-        if (client_id != 0) {
-          cache_->feed_subscribed(client_id);
+        if (tracking) {
+          cache_->tracking_started();
         }
         subscribed_.store(true);
         delay = retry_delay_min;
@@ -212,7 +220,7 @@ void job_change_feed::run() {
         }
         subscribed_.store(false);
         if (cache_ != nullptr) {
-          cache_->feed_lost();
+          cache_->tracking_lost();
         }
         notify_all();
       } else {

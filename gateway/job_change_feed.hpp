@@ -69,7 +69,9 @@ class job_change_feed {
 
  private:
   void run();
-  std::int64_t client_id_of(redis::connection& connection);
+  // Turns on broadcast tracking of job keys with this connection as the target of the
+  // invalidations. Logs and returns false when Redis rejects it.
+  bool start_tracking(redis::connection& connection);
   void dispatch(std::string_view channel, redis::reply_view payload);
   void notify(const std::string& job_id);
   void notify_all();

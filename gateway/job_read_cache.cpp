@@ -42,11 +42,10 @@ job_read_cache::load_ticket job_read_cache::begin_load(const std::string& job_id
   }
   {
     const std::lock_guard lock(epoch_mutex_);
-    ticket.redirect_id = redirect_id_;
+    if (!tracking_) {
+      return ticket;
+    }
     ticket.epoch = epoch_;
-  }
-  if (ticket.redirect_id == 0) {
-    return ticket;
   }
   ticket.reservation = next_reservation_.fetch_add(1, std::memory_order_relaxed);
   auto& part = shard_of(job_id);
@@ -85,20 +84,20 @@ void job_read_cache::finish_load(const std::string& job_id, const load_ticket& t
   found->second.loaded_at = std::chrono::steady_clock::now();
 }
 
-void job_read_cache::feed_subscribed(std::int64_t client_id) {
+void job_read_cache::tracking_started() {
   {
     const std::lock_guard lock(epoch_mutex_);
-    redirect_id_ = client_id;
+    tracking_ = true;
     ++epoch_;
     current_epoch_.store(epoch_, std::memory_order_release);
   }
   clear_all();
 }
 
-void job_read_cache::feed_lost() {
+void job_read_cache::tracking_lost() {
   {
     const std::lock_guard lock(epoch_mutex_);
-    redirect_id_ = 0;
+    tracking_ = false;
     ++epoch_;
     current_epoch_.store(epoch_, std::memory_order_release);
   }

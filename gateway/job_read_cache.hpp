@@ -18,10 +18,10 @@ namespace jobgate::gateway {
 
 // Job records that status reads have loaded, kept until Redis reports a change of the job.
 //
-// Redis tracks each cached key for this process (CLIENT TRACKING with OPTIN and REDIRECT). When the
-// key changes in any way (a write by any client, expiry, eviction, deletion or FLUSHALL), Redis
-// sends an invalidation message to the change feed's connection. The read that fills an entry turns
-// tracking on in the same pipeline, so an entry exists only for a key that Redis tracks.
+// The change feed's connection turns on CLIENT TRACKING in broadcast mode for the prefix of job
+// keys, redirected to itself. Whenever a job key changes in any way (a write by any client, expiry,
+// eviction, deletion or FLUSHALL), Redis then sends an invalidation message to that connection,
+// whichever connection read the key.
 //
 // Three rules keep an entry from outliving a change:
 // - A load reserves its entry before the read is sent, and an invalidation that arrives before the
@@ -35,31 +35,29 @@ namespace jobgate::gateway {
 // read that was in flight when the change happened. Safe to call from any thread.
 class job_read_cache {
  public:
-  // The terms of one load. redirect_id is the feed connection's client id to name in CLIENT
-  // TRACKING, or 0 when the cache is off or the feed is not subscribed. With 0 the reply is not
-  // stored.
+  // The reservation of one load, 0 when the cache is off or Redis is not tracking job keys for
+  // it, and the epoch the load started in.
   struct load_ticket {
-    std::int64_t redirect_id = 0;
-    std::uint64_t epoch = 0;
     std::uint64_t reservation = 0;
+    std::uint64_t epoch = 0;
   };
 
   // max_entries 0 turns the cache off.
   job_read_cache(std::size_t max_entries, std::chrono::milliseconds max_age);
 
-  // The record of job_id when an entry is current, without touching Redis.
+  // Returns the record of job_id when its entry is current, without touching Redis.
   std::shared_ptr<const job_record> find(const std::string& job_id);
 
-  // Reserves the entry of job_id for a load and returns whether and how to track the read.
+  // Reserves the entry of job_id for a load that is about to be sent.
   load_ticket begin_load(const std::string& job_id);
   // Stores the loaded record when the reservation still holds. A record that changes without a
   // change of its own key (a deferred job's queue position) is never stored.
   void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job);
 
-  // Called by the change feed: its connection subscribed to the invalidation channel with this
-  // client id, or dropped.
-  void feed_subscribed(std::int64_t client_id);
-  void feed_lost();
+  // Called by the change feed: its connection tracks job keys and is subscribed to their
+  // invalidations, or it dropped.
+  void tracking_started();
+  void tracking_lost();
   // Called by the change feed for each invalidated key and each changed job id.
   void invalidate_key(std::string_view key);
   void invalidate_job(std::string_view job_id);
@@ -94,11 +92,11 @@ class job_read_cache {
   const std::size_t max_entries_per_shard_;
   const std::chrono::milliseconds max_age_;
   std::array<shard, shard_count> shards_;
-  // Guards the pair of epoch and redirect id, so that a load never names one feed connection
-  // while storing into the epoch of another. current_epoch_ mirrors epoch_ for lookups.
+  // Guards the pair of epoch and tracking state, so that a load never starts as tracked in one
+  // epoch and stores into another. current_epoch_ mirrors epoch_ for lookups.
   std::mutex epoch_mutex_;
   std::uint64_t epoch_ = 1;
-  std::int64_t redirect_id_ = 0;
+  bool tracking_ = false;
   std::atomic<std::uint64_t> current_epoch_{1};
   std::atomic<std::uint64_t> next_reservation_{1};
   std::atomic<std::uint64_t> hits_{0};

@@ -74,59 +74,15 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
   if (!reply) {
     co_return reply.error();
   }
-  co_return co_await job_from_reply(*reply, id);
-}
-
-asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_status(
-    const std::string& id) {
-  if (cache_ == nullptr) {
-    co_return co_await find(id);
-  }
-  if (const auto cached = cache_->find(id)) {
-    co_return std::optional<job_record>(*cached);
-  }
-  const auto ticket = cache_->begin_load(id);
-  if (ticket.redirect_id == 0) {
-    co_return co_await find(id);
-  }
-  // One pipeline, so no other command lands between CLIENT CACHING and the read it applies to.
-  std::vector<redis::request> commands;
-  commands.push_back(redis::make_request("CLIENT", "TRACKING", "ON", "REDIRECT",
-                                         std::to_string(ticket.redirect_id), "OPTIN"));
-  commands.push_back(redis::make_request("CLIENT", "CACHING", "YES"));
-  commands.push_back(redis::make_request("HGETALL", store_keys::job(id)));
-  auto replies = co_await redis_.async_pipeline(std::move(commands));
-  if (!replies) {
-    co_return replies.error();
-  }
-  auto job = co_await job_from_reply((*replies)[2], id);
-  const auto& tracking = (*replies)[0];
-  if (tracking.is_error()) {
-    // The feed reconnected since the ticket, or the Redis user may not run CLIENT.
-    if (!tracking_refused_.exchange(true)) {
-      log::logger{}.warn(
-          "job read not cached: CLIENT TRACKING failed; grant the Redis user the CLIENT command, "
-          "or set job-cache-entries to 0",
-          {{"job_id", id}, {"error", std::string(tracking.text())}});
-    }
-  } else if (job && *job) {
-    tracking_refused_.store(false);
-    cache_->finish_load(id, ticket, **job);
-  }
-  co_return job;
-}
-
-asio::awaitable<boost::system::result<std::optional<job_record>>>
-redis_job_repository::job_from_reply(const redis::reply& reply, const std::string& id) {
-  if (!reply.is_array()) {
+  if (!reply->is_array()) {
     co_return server_error();
   }
-  if (reply.size() == 0) {
+  if (reply->size() == 0) {
     co_return std::optional<job_record>{};
   }
   std::vector<std::string_view> flat;
-  flat.reserve(reply.size());
-  for (const auto element : reply) {
+  flat.reserve(reply->size());
+  for (const auto element : *reply) {
     flat.push_back(element.text());
   }
   job_record job;
@@ -147,6 +103,22 @@ redis_job_repository::job_from_reply(const redis::reply& reply, const std::strin
     }
   }
   co_return std::optional<job_record>(std::move(job));
+}
+
+asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_status(
+    const std::string& id) {
+  if (cache_ == nullptr) {
+    co_return co_await find(id);
+  }
+  if (const auto cached = cache_->find(id)) {
+    co_return std::optional<job_record>(*cached);
+  }
+  const auto ticket = cache_->begin_load(id);
+  auto job = co_await find(id);
+  if (job && *job) {
+    cache_->finish_load(id, ticket, **job);
+  }
+  co_return job;
 }
 
 asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const job_record& job) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -20,7 +19,7 @@ class redis_job_repository final : public job_repository {
  public:
   // A job whose message the broker did not acknowledge within unqueued_grace of its creation
   // (the gateway stopped in between) has its message produced by a worker.
-  // With a cache, read_status serves from it and fills it through tracked reads.
+  // With a cache, read_status serves reads from it and fills it.
   explicit redis_job_repository(redis::async_connection& connection,
                                 std::chrono::milliseconds unqueued_grace = std::chrono::minutes(1),
                                 job_read_cache* cache = nullptr)
@@ -88,15 +87,10 @@ class redis_job_repository final : public job_repository {
   // Sends one ZREM with every waiting id, and again from its completion while ids arrived.
   static void send_queued_marks(redis::async_connection& connection,
                                 std::shared_ptr<queued_marks> marks);
-  // The job in an HGETALL reply, with its queue position when it waits for a running-jobs cap.
-  boost::asio::awaitable<boost::system::result<std::optional<job_record>>> job_from_reply(
-      const redis::reply& reply, const std::string& id);
 
   redis::async_connection& redis_;
   std::chrono::milliseconds unqueued_grace_;
   job_read_cache* cache_;
-  // Set after a refused CLIENT TRACKING was logged, until one succeeds.
-  std::atomic<bool> tracking_refused_{false};
   std::shared_ptr<queued_marks> queued_marks_ = std::make_shared<queued_marks>();
   log::logger logger_;
   // The last policy verdict and when it was read, shared by the gateway's threads.

@@ -11,8 +11,6 @@ using jobgate::gateway::job_read_cache;
 
 namespace {
 
-constexpr std::int64_t feed_id = 42;
-
 job_record job_with_id(const std::string& id) {
   job_record job;
   job.id = id;
@@ -31,10 +29,10 @@ void load(job_read_cache& cache, const job_record& job) {
 
 }  // namespace
 
-TEST_CASE("job read cache stores nothing before the feed subscribed", "[gateway][job_cache]") {
+TEST_CASE("job read cache stores nothing before tracking starts", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
   const auto ticket = cache.begin_load("exp_1");
-  CHECK(ticket.redirect_id == 0);
+  CHECK(ticket.reservation == 0);
   cache.finish_load("exp_1", ticket, job_with_id("exp_1"));
   CHECK(cache.find("exp_1") == nullptr);
   CHECK(cache.size() == 0);
@@ -42,8 +40,8 @@ TEST_CASE("job read cache stores nothing before the feed subscribed", "[gateway]
 
 TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
-  CHECK(cache.begin_load("exp_1").redirect_id == feed_id);
+  cache.tracking_started();
+  CHECK(cache.begin_load("exp_1").reservation != 0);
   load(cache, job_with_id("exp_1"));
 
   const auto cached = cache.find("exp_1");
@@ -62,8 +60,8 @@ TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gatewa
   SECTION("by a flush") {
     cache.invalidate_all();
   }
-  SECTION("by a feed drop") {
-    cache.feed_lost();
+  SECTION("by the end of tracking") {
+    cache.tracking_lost();
   }
   CHECK(cache.find("exp_1") == nullptr);
   CHECK(cache.misses() == 1);
@@ -71,7 +69,7 @@ TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gatewa
 
 TEST_CASE("job read cache ignores keys of other kinds", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   load(cache, job_with_id("exp_1"));
   cache.invalidate_key("jg:tenant-jobs:exp_1");
   cache.invalidate_key("exp_1");
@@ -80,15 +78,15 @@ TEST_CASE("job read cache ignores keys of other kinds", "[gateway][job_cache]") 
 
 TEST_CASE("job read cache drops a load that a change overtook", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   const auto ticket = cache.begin_load("exp_1");
 
   SECTION("an invalidation of the job") {
     cache.invalidate_job("exp_1");
   }
-  SECTION("a feed drop and a new subscription") {
-    cache.feed_lost();
-    cache.feed_subscribed(feed_id + 1);
+  SECTION("the end of tracking and a new start") {
+    cache.tracking_lost();
+    cache.tracking_started();
   }
   SECTION("a later load of the same job") {
     cache.begin_load("exp_1");
@@ -99,7 +97,7 @@ TEST_CASE("job read cache drops a load that a change overtook", "[gateway][job_c
 
 TEST_CASE("job read cache keeps no deferred job", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   job_record waiting = job_with_id("imp_1");
   waiting.status = job_status::pending;
   waiting.deferred_cap = 2;
@@ -116,7 +114,7 @@ TEST_CASE("job read cache keeps no deferred job", "[gateway][job_cache]") {
 
 TEST_CASE("job read cache reloads an entry older than its maximum age", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::milliseconds(20));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   load(cache, job_with_id("exp_1"));
   CHECK(cache.find("exp_1") != nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -125,7 +123,7 @@ TEST_CASE("job read cache reloads an entry older than its maximum age", "[gatewa
 
 TEST_CASE("job read cache holds at most its entry limit", "[gateway][job_cache]") {
   job_read_cache cache(32, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   for (int i = 0; i < 1000; ++i) {
     load(cache, job_with_id("exp_" + std::to_string(i)));
   }
@@ -136,7 +134,7 @@ TEST_CASE("job read cache holds at most its entry limit", "[gateway][job_cache]"
 
 TEST_CASE("job read cache with no entries is off", "[gateway][job_cache]") {
   job_read_cache cache(0, std::chrono::minutes(1));
-  cache.feed_subscribed(feed_id);
+  cache.tracking_started();
   CHECK_FALSE(cache.enabled());
   load(cache, job_with_id("exp_1"));
   CHECK(cache.find("exp_1") == nullptr);
