@@ -158,6 +158,8 @@ void job_change_feed::dispatch(std::string_view channel, redis::reply_view paylo
       cache_->invalidate_all();
       return;
     }
+    // TODO: wake the job's watches here too, so a change outside the job store's scripts (a hand
+    // edit, a DEL, an expiry) ends a long poll.
     for (const auto key : payload) {
       cache_->invalidate_key(key.text());
     }

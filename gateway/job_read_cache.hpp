@@ -30,6 +30,8 @@ namespace jobgate::gateway {
 //   stored: each drop starts a new epoch, and a load stores only into the epoch it started in.
 // - An entry older than max_age is reloaded, which bounds how long a change can go unseen if the
 //   feed's connection hangs without dropping.
+// TODO: cap an entry's life at its key's TTL (PTTL beside the HGETALL), since Redis reports an
+// expired key only once it deletes it and never reports SWAPDB.
 //
 // A read can still trail a change by the time the invalidation takes to reach the feed, like a
 // read that was in flight when the change happened. Safe to call from any thread.
