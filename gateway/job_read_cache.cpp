@@ -85,19 +85,19 @@ void job_read_cache::finish_load(const std::string& job_id, const load_ticket& t
 }
 
 void job_read_cache::tracking_started() {
-  {
-    const std::lock_guard lock(epoch_mutex_);
-    tracking_ = true;
-    ++epoch_;
-    current_epoch_.store(epoch_, std::memory_order_release);
-  }
-  clear_all();
+  start_epoch(true);
 }
 
 void job_read_cache::tracking_lost() {
+  start_epoch(false);
+}
+
+void job_read_cache::start_epoch(std::optional<bool> tracking) {
   {
     const std::lock_guard lock(epoch_mutex_);
-    tracking_ = false;
+    if (tracking) {
+      tracking_ = *tracking;
+    }
     ++epoch_;
     current_epoch_.store(epoch_, std::memory_order_release);
   }
@@ -124,12 +124,7 @@ void job_read_cache::invalidate_job(std::string_view job_id) {
 }
 
 void job_read_cache::invalidate_all() {
-  {
-    const std::lock_guard lock(epoch_mutex_);
-    ++epoch_;
-    current_epoch_.store(epoch_, std::memory_order_release);
-  }
-  clear_all();
+  start_epoch(std::nullopt);
 }
 
 void job_read_cache::clear_all() {

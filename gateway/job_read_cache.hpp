@@ -88,6 +88,9 @@ class job_read_cache {
   static constexpr std::size_t shard_count = 16;
 
   shard& shard_of(std::string_view job_id);
+  // Starts a new epoch, so that no load begun before it stores, and drops every entry. With a
+  // value, tracking_ takes it.
+  void start_epoch(std::optional<bool> tracking);
   void clear_all();
 
   const std::size_t max_entries_;

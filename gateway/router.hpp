@@ -95,8 +95,8 @@ class router {
   boost::asio::awaitable<void> download(exchange& current, std::string_view id);
   boost::asio::awaitable<void> ready(exchange& current);
 
-  // How load_job reads: the store itself, or the status read path, which may answer from the
-  // job read cache.
+  // The source that load_job reads: the store itself, or the status read path, which may serve
+  // the job from the job read cache.
   enum class job_source { store, status_read };
 
   // Loads a job of the caller's tenant, or records a 404 or 503 response and returns nullopt.

@@ -28,7 +28,7 @@ constexpr std::size_t header_limit_bytes = 16 * 1024;
 // The first read of a kept-alive connection's next request. Most request headers fit; the header
 // reader grows the buffer for the rest.
 constexpr std::size_t next_request_read_bytes = 1024;
-// The most buffer space a connection keeps while it waits for its next request.
+// The maximum buffer capacity a connection keeps while it waits for its next request.
 constexpr std::size_t idle_buffer_limit_bytes = 4 * next_request_read_bytes;
 
 std::string new_request_id() {

@@ -19,7 +19,7 @@ using document = rapidjson::Document;
 using value = rapidjson::Value;
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// A starting capacity for a rapidjson::StringBuffer that holds one API resource, such as a job,
+// A starting capacity for a rapidjson::StringBuffer that contains one API resource, such as a job,
 // so that writing it needs one allocation rather than a chain of reallocations from 256 bytes.
 inline constexpr std::size_t document_capacity = 2048;
 

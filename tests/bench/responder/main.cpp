@@ -1,7 +1,7 @@
 // A Beast HTTP server that responds to every request with one fixed response and does nothing else.
-// The benchmarks load it next to the gateway to show what Boost.Beast and Asio cost on their own:
-// it is built like the gateway (one io_context per thread, one acceptor handing connections to the
-// threads in turn, a coroutine per connection, keep-alive), so the gap between the two is the
+// The benchmarks load it next to the gateway to show what Boost.Beast and Asio cost on their own.
+// It is built like the gateway: one io_context per thread, one acceptor handing connections to the
+// threads in turn, a coroutine per keep-alive connection. The gap between the two is therefore the
 // gateway's own work.
 //
 // Usage: jobgate-bench-responder PORT STATUS BODY_BYTES [THREADS [HEADER...]]
