@@ -156,12 +156,18 @@ void job_change_feed::dispatch(std::string_view channel, redis::reply_view paylo
     // FLUSHALL and FLUSHDB send no keys.
     if (!payload.is_array()) {
       cache_->invalidate_all();
+      notify_all();
       return;
     }
-    // TODO: wake the job's watches here too, so a change outside the job store's scripts (a hand
-    // edit, a DEL, an expiry) ends a long poll.
+    // Every change of a job's key comes here, also those outside the job store's scripts (a
+    // hand edit, DEL, expiry), so the job's watches wake too. After a script's write the watches
+    // usually have not run since its job-changes message, and the two wake-ups merge into one.
     for (const auto key : payload) {
-      cache_->invalidate_key(key.text());
+      const auto job_id = store_keys::job_id_of(key.text());
+      if (!job_id.empty()) {
+        cache_->invalidate_job(job_id);
+        notify(std::string(job_id));
+      }
     }
     return;
   }

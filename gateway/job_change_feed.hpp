@@ -47,8 +47,9 @@ class job_change_feed {
     std::atomic<bool> changed_{false};
   };
 
-  // With a cache, the feed also takes Redis's invalidation messages for it and drops the entry of
-  // each changed job before waking that job's watches.
+  // With a cache, the feed also takes Redis's invalidation messages, which report every change of
+  // a job's key by any client, drops the entry of each changed job and wakes its watches. Without
+  // one, only the scripts' messages wake watches.
   job_change_feed(redis::redis_endpoint endpoint, log::logger logger,
                   job_read_cache* cache = nullptr);
   ~job_change_feed();

@@ -1,8 +1,7 @@
 #include "gateway/job_read_cache.hpp"
 
+#include <algorithm>
 #include <functional>
-
-#include "common/jobs/store_keys.hpp"
 
 namespace jobgate::gateway {
 
@@ -26,7 +25,7 @@ std::shared_ptr<const job_record> job_read_cache::find(const std::string& job_id
     const std::lock_guard lock(part.mutex);
     const auto found = part.entries.find(job_id);
     if (found != part.entries.end() && found->second.job && found->second.epoch == epoch &&
-        now - found->second.loaded_at < max_age_) {
+        now < found->second.expires_at) {
       hits_.fetch_add(1, std::memory_order_relaxed);
       return found->second.job;
     }
@@ -47,6 +46,7 @@ job_read_cache::load_ticket job_read_cache::begin_load(const std::string& job_id
     }
     ticket.epoch = epoch_;
   }
+  ticket.started_at = std::chrono::steady_clock::now();
   ticket.reservation = next_reservation_.fetch_add(1, std::memory_order_relaxed);
   auto& part = shard_of(job_id);
   const std::lock_guard lock(part.mutex);
@@ -59,13 +59,17 @@ job_read_cache::load_ticket job_read_cache::begin_load(const std::string& job_id
 }
 
 void job_read_cache::finish_load(const std::string& job_id, const load_ticket& ticket,
-                                 const job_record& job) {
+                                 const job_record& job,
+                                 std::optional<std::chrono::milliseconds> time_to_live) {
   if (ticket.reservation == 0) {
     return;
   }
+  // Both limits count from the start of the load, which came before Redis read the key.
+  const auto lifetime = time_to_live ? std::min(*time_to_live, max_age_) : max_age_;
   // A deferred job's queue position comes from the tenant's queue, whose changes do not touch
   // the job's key.
-  const bool cacheable = !(job.status == job_status::pending && job.deferred_cap > 0);
+  const bool cacheable =
+      !(job.status == job_status::pending && job.deferred_cap > 0) && lifetime.count() > 0;
   auto& part = shard_of(job_id);
   const std::lock_guard lock(part.mutex);
   const auto found = part.entries.find(job_id);
@@ -81,7 +85,7 @@ void job_read_cache::finish_load(const std::string& job_id, const load_ticket& t
   stored->message.clear();
   stored->request_json.clear();
   found->second.job = std::move(stored);
-  found->second.loaded_at = std::chrono::steady_clock::now();
+  found->second.expires_at = ticket.started_at + lifetime;
 }
 
 void job_read_cache::tracking_started() {
@@ -102,13 +106,6 @@ void job_read_cache::start_epoch(std::optional<bool> tracking) {
     current_epoch_.store(epoch_, std::memory_order_release);
   }
   clear_all();
-}
-
-void job_read_cache::invalidate_key(std::string_view key) {
-  const std::string_view prefix = store_keys::job_prefix;
-  if (key.starts_with(prefix)) {
-    invalidate_job(key.substr(prefix.size()));
-  }
 }
 
 void job_read_cache::invalidate_job(std::string_view job_id) {

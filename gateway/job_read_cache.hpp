@@ -23,25 +23,28 @@ namespace jobgate::gateway {
 // eviction, deletion or FLUSHALL), Redis then sends an invalidation message to that connection,
 // whichever connection read the key.
 //
-// Three rules keep an entry from outliving a change:
+// Four rules keep an entry from outliving a change:
 // - A load reserves its entry before the read is sent, and an invalidation that arrives before the
 //   reply removes the reservation, so the reply is not stored.
 // - When the feed's connection drops, every entry goes, and loads that started before are not
 //   stored: each drop starts a new epoch, and a load stores only into the epoch it started in.
+// - An entry lives no longer than its key's time to live as the load read it. Redis reports an
+//   expired key only once it deletes it, which may be long after. A later EXPIRE or PERSIST sends
+//   an invalidation.
 // - An entry older than max_age is reloaded, which bounds how long a change can go unseen if the
-//   feed's connection hangs without dropping.
-// TODO: cap an entry's life at its key's TTL (PTTL beside the HGETALL), since Redis reports an
-// expired key only once it deletes it and never reports SWAPDB.
+//   feed's connection hangs without dropping, or SWAPDB, which Redis never reports, swaps the job
+//   out.
 //
 // A read can still trail a change by the time the invalidation takes to reach the feed, like a
 // read that was in flight when the change happened. Safe to call from any thread.
 class job_read_cache {
  public:
   // The reservation of one load, 0 when the cache is off or Redis is not tracking job keys for
-  // it, and the epoch the load started in.
+  // it, and the epoch and time the load started in.
   struct load_ticket {
     std::uint64_t reservation = 0;
     std::uint64_t epoch = 0;
+    std::chrono::steady_clock::time_point started_at;
   };
 
   // max_entries 0 turns the cache off.
@@ -52,16 +55,17 @@ class job_read_cache {
 
   // Reserves the entry of job_id for a load that is about to be sent.
   load_ticket begin_load(const std::string& job_id);
-  // Stores the loaded record when the reservation still holds. A record that changes without a
-  // change of its own key (a deferred job's queue position) is never stored.
-  void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job);
+  // Stores the loaded record when the reservation still holds, until the key's time to live as
+  // read with the record runs out (none: the key does not expire). A record that changes without
+  // a change of its own key (a deferred job's queue position) is never stored.
+  void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job,
+                   std::optional<std::chrono::milliseconds> time_to_live);
 
   // Called by the change feed: its connection tracks job keys and is subscribed to their
   // invalidations, or it dropped.
   void tracking_started();
   void tracking_lost();
-  // Called by the change feed for each invalidated key and each changed job id.
-  void invalidate_key(std::string_view key);
+  // Called by the change feed for each changed job.
   void invalidate_job(std::string_view job_id);
   // Drops every entry, for FLUSHALL and FLUSHDB.
   void invalidate_all();
@@ -79,7 +83,7 @@ class job_read_cache {
     std::uint64_t reservation = 0;
     std::uint64_t epoch = 0;
     std::shared_ptr<const job_record> job;  // null while the load is in flight
-    std::chrono::steady_clock::time_point loaded_at;
+    std::chrono::steady_clock::time_point expires_at;
   };
   struct shard {
     mutable std::mutex mutex;

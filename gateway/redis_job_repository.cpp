@@ -44,6 +44,18 @@ bool visit_kind_fields(const redis::reply& fields, Visit visit) {
   return true;
 }
 
+// The reply of PTTL as the key's remaining life: none when the key does not expire, zero when it
+// is gone or the reply is not a number.
+std::optional<std::chrono::milliseconds> time_to_live(const redis::reply& pttl) {
+  if (!pttl.is_integer() || (pttl.integer() < 0 && pttl.integer() != -1)) {
+    return std::chrono::milliseconds(0);
+  }
+  if (pttl.integer() == -1) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(pttl.integer());
+}
+
 }  // namespace
 
 asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const job_record& job) {
@@ -69,20 +81,24 @@ asio::awaitable<boost::system::result<bool>> redis_job_repository::create(const 
 
 asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::find(
     const std::string& id) {
-  redis::request command{"HGETALL", store_keys::job(id)};
-  auto reply = co_await redis::async_run_eval(redis_, std::move(command));
+  auto reply = co_await redis_.async_command("HGETALL", store_keys::job(id));
   if (!reply) {
     co_return reply.error();
   }
-  if (!reply->is_array()) {
+  co_return co_await read_job(id, *reply);
+}
+
+asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_job(
+    const std::string& id, const redis::reply& fields) {
+  if (!fields.is_array()) {
     co_return server_error();
   }
-  if (reply->size() == 0) {
+  if (fields.size() == 0) {
     co_return std::optional<job_record>{};
   }
   std::vector<std::string_view> flat;
-  flat.reserve(reply->size());
-  for (const auto element : *reply) {
+  flat.reserve(fields.size());
+  for (const auto element : fields) {
     flat.push_back(element.text());
   }
   job_record job;
@@ -114,9 +130,22 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
     co_return std::optional<job_record>(*cached);
   }
   const auto ticket = cache_->begin_load(id);
-  auto job = co_await find(id);
+  if (ticket.reservation == 0) {
+    co_return co_await find(id);
+  }
+  // Redis reports an expired key only when it deletes it, which can be much later, so the entry
+  // must not outlive the key's time to live.
+  const std::string key = store_keys::job(id);
+  std::vector<redis::request> commands;
+  commands.push_back({"HGETALL", key});
+  commands.push_back({"PTTL", key});
+  auto replies = co_await redis_.async_pipeline(std::move(commands));
+  if (!replies) {
+    co_return replies.error();
+  }
+  auto job = co_await read_job(id, (*replies)[0]);
   if (job && *job) {
-    cache_->finish_load(id, ticket, **job);
+    cache_->finish_load(id, ticket, **job, time_to_live((*replies)[1]));
   }
   co_return job;
 }

@@ -73,6 +73,10 @@ class redis_job_repository final : public job_repository {
   static constexpr std::chrono::seconds policy_check_interval{5};
 
  private:
+  // Turns the reply of HGETALL on the job's key into its record, with the queue position of a
+  // deferred job read from the tenant's queue.
+  boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_job(
+      const std::string& id, const redis::reply& fields);
   // Stores a fresh policy verdict and logs it when it differs from the previous one.
   void record_policy_verdict(const std::string& policy, const std::string& problem);
 

@@ -14,6 +14,15 @@ inline std::string job(std::string_view id) {
   return std::string(job_prefix) + std::string(id);
 }
 
+// Returns the job id in the key of a job's hash. Every other key gives an empty id, also the keys
+// below a job's own, such as its list of rejected rows.
+inline std::string_view job_id_of(std::string_view key) {
+  if (!key.starts_with(job_prefix) || key.find(':', job_prefix.size()) != std::string_view::npos) {
+    return {};
+  }
+  return key.substr(job_prefix.size());
+}
+
 // List of an import's rejected rows, JSON objects in file order.
 inline std::string job_errors(std::string_view id) {
   return "jg:job:" + std::string(id) + ":errors";

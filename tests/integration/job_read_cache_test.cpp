@@ -84,6 +84,17 @@ class cached_reads {
     return *created;
   }
 
+  // Runs change() while a long poll waits for the job, and returns whether the poll was woken
+  // by a change within `limit`.
+  bool wakes_long_poll(const std::string& id, const std::function<void()>& change,
+                       std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    const auto watch = feed_.watch_job(id, io_.get_executor());
+    auto woken = asio::co_spawn(io_, watch->wait(limit), asio::use_future);
+    change();
+    REQUIRE(woken.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    return woken.get();
+  }
+
   job_read_cache& cache() { return cache_; }
 
  private:
@@ -202,6 +213,47 @@ TEST_CASE("job read cache drops a job that another client changes", "[redis][job
     REQUIRE(writer.command("FLUSHALL").has_value());
     CHECK(eventually([&] { return reads.cache().find(job.id) == nullptr; }));
     CHECK_FALSE(reads.read(job.id).has_value());
+  }
+}
+
+TEST_CASE("job read cache entry lapses with its key", "[redis][job_cache]") {
+  cached_job setup;
+  auto& [server, reads, writer, job] = setup;
+  // Without active expiry Redis deletes an expired key only when a command touches it, so no
+  // invalidation comes when the time to live runs out.
+  REQUIRE(writer.command("DEBUG", "SET-ACTIVE-EXPIRE", "0").value().is_status());
+  REQUIRE(writer.command("PEXPIRE", store_keys::job(job.id), 400).value().integer() == 1);
+  read_until_cached(reads, job.id);
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  CHECK(reads.cache().find(job.id) == nullptr);
+  CHECK_FALSE(reads.read(job.id).has_value());
+}
+
+TEST_CASE("change by another client ends a long poll", "[redis][job_cache]") {
+  cached_job setup;
+  auto& [server, reads, writer, job] = setup;
+  const std::string key = store_keys::job(job.id);
+
+  SECTION("a plain write") {
+    CHECK(reads.wakes_long_poll(
+        job.id, [&] { REQUIRE(writer.command("HSET", key, "status", "CANCELED").has_value()); }));
+    CHECK(reads.read(job.id)->status == job_status::canceled);
+  }
+  SECTION("a deletion") {
+    CHECK(reads.wakes_long_poll(
+        job.id, [&] { REQUIRE(writer.command("DEL", key).value().integer() == 1); }));
+    CHECK_FALSE(reads.read(job.id).has_value());
+  }
+  SECTION("FLUSHALL") {
+    CHECK(reads.wakes_long_poll(job.id, [&] { REQUIRE(writer.command("FLUSHALL").has_value()); }));
+  }
+  SECTION("a change of the job's list of rejected rows") {
+    // Not part of the job's record: the poll runs out.
+    CHECK_FALSE(reads.wakes_long_poll(
+        job.id,
+        [&] { REQUIRE(writer.command("RPUSH", store_keys::job_errors(job.id), "{}").has_value()); },
+        std::chrono::seconds(1)));
+    CHECK(reads.cache().find(job.id) != nullptr);
   }
 }
 

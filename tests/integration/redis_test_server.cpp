@@ -142,7 +142,9 @@ bool redis_test_server::launch() {
                                         "--appendonly",
                                         "no",
                                         "--daemonize",
-                                        "no"};
+                                        "no",
+                                        "--enable-debug-command",
+                                        "local"};
   if (!password_.empty()) {
     arguments.insert(arguments.end(), {"--requirepass", password_});
   }

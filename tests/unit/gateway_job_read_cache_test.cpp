@@ -1,12 +1,15 @@
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "common/jobs/store_keys.hpp"
 #include "gateway/job_read_cache.hpp"
 
 using jobgate::job_record;
 using jobgate::job_status;
+namespace store_keys = jobgate::store_keys;
 using jobgate::gateway::job_read_cache;
 
 namespace {
@@ -22,9 +25,10 @@ job_record job_with_id(const std::string& id) {
 }
 
 // Loads a job through the cache as a status read does, with nothing in between.
-void load(job_read_cache& cache, const job_record& job) {
+void load(job_read_cache& cache, const job_record& job,
+          std::optional<std::chrono::milliseconds> time_to_live = std::nullopt) {
   const auto ticket = cache.begin_load(job.id);
-  cache.finish_load(job.id, ticket, job);
+  cache.finish_load(job.id, ticket, job, time_to_live);
 }
 
 }  // namespace
@@ -33,7 +37,7 @@ TEST_CASE("job read cache stores nothing before tracking starts", "[gateway][job
   job_read_cache cache(100, std::chrono::minutes(1));
   const auto ticket = cache.begin_load("exp_1");
   CHECK(ticket.reservation == 0);
-  cache.finish_load("exp_1", ticket, job_with_id("exp_1"));
+  cache.finish_load("exp_1", ticket, job_with_id("exp_1"), std::nullopt);
   CHECK(cache.find("exp_1") == nullptr);
   CHECK(cache.size() == 0);
 }
@@ -51,10 +55,7 @@ TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gatewa
   CHECK(cached->request_json.empty());
   CHECK(cache.hits() == 1);
 
-  SECTION("by its key") {
-    cache.invalidate_key("jg:job:exp_1");
-  }
-  SECTION("by its id from the job-changes channel") {
+  SECTION("by its id") {
     cache.invalidate_job("exp_1");
   }
   SECTION("by a flush") {
@@ -67,13 +68,13 @@ TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gatewa
   CHECK(cache.misses() == 1);
 }
 
-TEST_CASE("job read cache ignores keys of other kinds", "[gateway][job_cache]") {
-  job_read_cache cache(100, std::chrono::minutes(1));
-  cache.tracking_started();
-  load(cache, job_with_id("exp_1"));
-  cache.invalidate_key("jg:tenant-jobs:exp_1");
-  cache.invalidate_key("exp_1");
-  CHECK(cache.find("exp_1") != nullptr);
+TEST_CASE("job id of a Redis key", "[gateway][job_cache]") {
+  CHECK(store_keys::job_id_of("jg:job:exp_1") == "exp_1");
+  CHECK(store_keys::job_id_of(store_keys::job("imp_2")) == "imp_2");
+  CHECK(store_keys::job_id_of("jg:jobs:exp_1").empty());
+  CHECK(store_keys::job_id_of("exp_1").empty());
+  // A job's list of rejected rows shares the prefix but is not part of its record.
+  CHECK(store_keys::job_id_of(store_keys::job_errors("exp_1")).empty());
 }
 
 TEST_CASE("job read cache drops a load that a change overtook", "[gateway][job_cache]") {
@@ -91,7 +92,7 @@ TEST_CASE("job read cache drops a load that a change overtook", "[gateway][job_c
   SECTION("a later load of the same job") {
     cache.begin_load("exp_1");
   }
-  cache.finish_load("exp_1", ticket, job_with_id("exp_1"));
+  cache.finish_load("exp_1", ticket, job_with_id("exp_1"), std::nullopt);
   CHECK(cache.find("exp_1") == nullptr);
 }
 
@@ -119,6 +120,19 @@ TEST_CASE("job read cache reloads an entry older than its maximum age", "[gatewa
   CHECK(cache.find("exp_1") != nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   CHECK(cache.find("exp_1") == nullptr);
+}
+
+TEST_CASE("job read cache entry lapses with its key", "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.tracking_started();
+  load(cache, job_with_id("exp_1"), std::chrono::milliseconds(20));
+  CHECK(cache.find("exp_1") != nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  CHECK(cache.find("exp_1") == nullptr);
+
+  // A key that is gone by the time its life was read is not stored at all.
+  load(cache, job_with_id("exp_2"), std::chrono::milliseconds(0));
+  CHECK(cache.find("exp_2") == nullptr);
 }
 
 TEST_CASE("job read cache holds at most its entry limit", "[gateway][job_cache]") {

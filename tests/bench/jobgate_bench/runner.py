@@ -5,6 +5,7 @@ import dataclasses
 import os
 import pathlib
 import shlex
+import signal
 import sys
 import time
 import traceback
@@ -65,7 +66,14 @@ def format_table(checks, informative):
     return "\n".join(lines)
 
 
+def stop_on_terminate(signum, _frame):
+    """Turns SIGTERM into SystemExit, so that the finally blocks stop the servers the run
+    started (gateways, workers, nginx, the Beast responder, the peers) before the process ends."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv):
+    signal.signal(signal.SIGTERM, stop_on_terminate)
     arguments = parse_arguments(argv)
     selected = {ALIASES.get(name, name) for name in (arguments.only or [])}
     sizes = SMOKE if arguments.smoke else FULL
