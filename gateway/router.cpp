@@ -149,6 +149,12 @@ std::optional<list_cursor> decode_cursor(std::string_view text) {
   return list_cursor{*created, id->str()};
 }
 
+// Builds the 404 for a job id that is malformed, unknown or another tenant's.
+problem job_not_found(std::string_view id) {
+  return problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
+      "jobId", std::string(id));
+}
+
 problem store_unavailable() {
   return {problem_kind::service_unavailable,
           "The job store is unavailable. Retry after the number of seconds in Retry-After."};
@@ -447,9 +453,7 @@ asio::awaitable<void> router::handle(exchange& current) {
     if (!is_post) {
       current.respond_problem(method_not_allowed("POST"), one_header(http::field::allow, "POST"));
     } else if (!id || !id->kind()) {
-      current.respond_problem(
-          problem{problem_kind::job_not_found, "No job with id '" + std::string(segments[2]) + "'."}
-              .with("jobId", std::string(segments[2])));
+      current.respond_problem(job_not_found(segments[2]));
     } else {
       co_await cancel(current, segments[2], *id->kind());
     }
@@ -511,9 +515,7 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
                                                             job_source source) {
   const auto parsed = job_id::parse(id);
   if (!parsed || (kind && parsed->kind() != kind)) {
-    current.respond_problem(
-        problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
-            "jobId", std::string(id)));
+    current.respond_problem(job_not_found(id));
     co_return std::nullopt;
   }
   boost::system::result<std::optional<job_record>> found = std::optional<job_record>{};
@@ -541,9 +543,7 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
   }
   // Another tenant's job gets the same 404 as a missing one, so ids reveal nothing.
   if (!*found || (*found)->tenant != current.tenant()) {
-    current.respond_problem(
-        problem{problem_kind::job_not_found, "No job with id '" + std::string(id) + "'."}.with(
-            "jobId", std::string(id)));
+    current.respond_problem(job_not_found(id));
     co_return std::nullopt;
   }
   co_return std::move(**found);
@@ -592,8 +592,10 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
       current.respond_problem(store_unavailable(), retry_after("2"));
       co_return;
     }
+    // A job deleted during the wait (by hand, or evicted) is gone, not unchanged.
     if (!*reloaded) {
-      break;
+      current.respond_problem(job_not_found(id));
+      co_return;
     }
     job = std::move(**reloaded);
   }

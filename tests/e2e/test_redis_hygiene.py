@@ -1,6 +1,6 @@
 """Redis settings and failures that must not lose jobs: an evicting maxmemory-policy, key TTLs
 after every write path, clients that disconnect while a Redis reply is pending, and a Redis that
-dies and restarts from its append-only file.
+dies and restarts from its append-only file, and edits by hand that long polls see.
 
 The tests start their own stacks with make_stack and never the module-wide one. Every worker of a
 test run joins the same consumer groups, so a worker that another test left running would take the
@@ -219,6 +219,48 @@ def test_disconnect_while_redis_reply_pending(make_stack):
     log = stack.log("gateway.log")
     assert stack.gateway.returncode == 0, log[-6000:]
     assert_no_sanitizer_report(log)
+
+
+def test_hand_edit_in_redis_ends_long_poll(make_stack):
+    url = shared_redis_url()
+    stack = make_stack(worker_count=0)
+    client = stack.new_client()
+    polls = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+    def long_poll_during(job_path, *command):
+        """Sends the Redis command while a 20 s long poll of the job waits, and returns the poll's
+        response and how long it took."""
+        def timed_poll():
+            started = time.monotonic()
+            response = client.get(job_path + "?wait=20")
+            return response, time.monotonic() - started
+
+        waiting = polls.submit(timed_poll)
+        time.sleep(1)
+        redis_cli(url, *command)
+        return waiting.result(timeout=30)
+
+    try:
+        # No worker runs, so each job stays PENDING until the edit.
+        submitted = client.post_json("/v1/exports", EXPORT_REQUEST)
+        assert submitted.status == 202, submitted.body
+        job_id = submitted.json()["id"]
+        polled, waited = long_poll_during(f"/v1/jobs/{job_id}", "HSET", f"jg:job:{job_id}",
+                                          "status", "CANCELED")
+        assert polled.status == 200, polled.body
+        assert polled.json()["status"] == "CANCELED"
+        assert waited < 10
+
+        submitted = client.post_json("/v1/exports", EXPORT_REQUEST)
+        assert submitted.status == 202, submitted.body
+        job_id = submitted.json()["id"]
+        polled, waited = long_poll_during(f"/v1/jobs/{job_id}", "DEL", f"jg:job:{job_id}")
+        assert polled.status == 404, polled.body
+        assert polled.json()["type"].endswith("/job-not-found")
+        assert polled.json()["jobId"] == job_id
+        assert waited < 10
+    finally:
+        polls.shutdown()
 
 
 class PrivateRedis:

@@ -32,7 +32,8 @@ def run(context):
 
     scenario = Result(NAME, "scenario",
                       "GET /v1/jobs/{id} of DONE export jobs, the ids taken in turn, over "
-                      "keep-alive connections (wrk, 2 threads); each read is one HGETALL.",
+                      "keep-alive connections (wrk, 2 threads). The first read of a job sends HGETALL "
+                      "and PTTL to Redis, and the gateway's job read cache serves the later ones.",
                       {"jobs": len(ids), "body_bytes": body_bytes, "workers_running": 0})
     reference = Result("responder-200", "reference",
                        "nginx responding to every request with 200 and a body of the same size as a "
