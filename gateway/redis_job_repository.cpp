@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <span>
 
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
@@ -44,8 +45,8 @@ bool visit_kind_fields(const redis::reply& fields, Visit visit) {
   return true;
 }
 
-// The reply of PTTL as the key's remaining life: none when the key does not expire, zero when it
-// is gone or the reply is not a number.
+// Converts the reply of PTTL into the key's remaining life: none when the key does not expire,
+// zero when it is gone or the reply is not a number.
 std::optional<std::chrono::milliseconds> time_to_live(const redis::reply& pttl) {
   if (!pttl.is_integer() || (pttl.integer() < 0 && pttl.integer() != -1)) {
     return std::chrono::milliseconds(0);
@@ -85,11 +86,11 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
   if (!reply) {
     co_return reply.error();
   }
-  co_return co_await read_job(id, *reply);
+  co_return co_await read_job(*reply);
 }
 
 asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_job(
-    const std::string& id, const redis::reply& fields) {
+    const redis::reply& fields) {
   if (!fields.is_array()) {
     co_return server_error();
   }
@@ -105,20 +106,41 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
   if (!from_hash_fields(flat, job)) {
     co_return std::optional<job_record>{};
   }
-  if (job.status == job_status::pending && job.deferred_cap > 0) {
-    auto rank = co_await redis_.async_command(
-        "ZRANK", store_keys::deferred_jobs(to_string(job.kind), job.tenant), id);
-    if (!rank) {
-      co_return rank.error();
-    }
-    // Without a rank the job was promoted between the two reads, so it waits for a worker only.
-    if (rank->is_integer()) {
-      job.queue_position = rank->integer() + 1;
-    } else {
-      job.deferred_cap = 0;
-    }
+  const auto rank_error = co_await fill_queue_positions(std::span<job_record>(&job, 1));
+  if (rank_error) {
+    co_return rank_error;
   }
   co_return std::optional<job_record>(std::move(job));
+}
+
+asio::awaitable<boost::system::error_code> redis_job_repository::fill_queue_positions(
+    std::span<job_record> jobs) {
+  std::vector<job_record*> deferred;
+  std::vector<redis::request> commands;
+  for (auto& job : jobs) {
+    if (job.status == job_status::pending && job.deferred_cap > 0) {
+      deferred.push_back(&job);
+      commands.push_back(
+          {"ZRANK", store_keys::deferred_jobs(to_string(job.kind), job.tenant), job.id});
+    }
+  }
+  if (commands.empty()) {
+    co_return boost::system::error_code{};
+  }
+  auto ranks = co_await redis_.async_pipeline(std::move(commands));
+  if (!ranks) {
+    co_return ranks.error();
+  }
+  for (std::size_t i = 0; i < deferred.size(); ++i) {
+    const auto& rank = (*ranks)[i];
+    // Without a rank the job was promoted after its hash was read, so it waits for a worker only.
+    if (rank.is_integer()) {
+      deferred[i]->queue_position = rank.integer() + 1;
+    } else {
+      deferred[i]->deferred_cap = 0;
+    }
+  }
+  co_return boost::system::error_code{};
 }
 
 asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_status(
@@ -143,7 +165,7 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
   if (!replies) {
     co_return replies.error();
   }
-  auto job = co_await read_job(id, (*replies)[0]);
+  auto job = co_await read_job((*replies)[0]);
   if (job && *job) {
     cache_->finish_load(id, ticket, **job, time_to_live((*replies)[1]));
   }
@@ -329,6 +351,10 @@ asio::awaitable<boost::system::result<job_page>> redis_job_repository::list(
     if (from_hash_fields(flat, job) && job.tenant == query.tenant) {
       page.jobs.push_back(std::move(job));
     }
+  }
+  const auto rank_error = co_await fill_queue_positions(page.jobs);
+  if (rank_error) {
+    co_return rank_error;
   }
   const auto score = (*reply)[0].text();
   if (!score.empty()) {

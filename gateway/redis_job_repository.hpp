@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,7 +77,11 @@ class redis_job_repository final : public job_repository {
   // Turns the reply of HGETALL on the job's key into its record, with the queue position of a
   // deferred job read from the tenant's queue.
   boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_job(
-      const std::string& id, const redis::reply& fields);
+      const redis::reply& fields);
+  // Sets the queue position of each job that waits for its tenant's running-jobs cap, with one
+  // ZRANK per such job in a single round trip.
+  boost::asio::awaitable<boost::system::error_code> fill_queue_positions(
+      std::span<job_record> jobs);
   // Stores a fresh policy verdict and logs it when it differs from the previous one.
   void record_policy_verdict(const std::string& policy, const std::string& problem);
 

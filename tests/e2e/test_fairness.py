@@ -90,6 +90,12 @@ def test_flooding_tenant_waits_and_others_flow(make_stack, tmp_path):
     assert waiting_seen["queuePosition"] >= 1
     assert "limit of 2 running imports" in waiting_seen["statusDescription"]
     assert deferred_seen >= FLOOD // 2
+    # A job list shows the queue position of each waiting import too.
+    listed = [job for job in imports_with_status(flooder, "PENDING") if "queuePosition" in job]
+    assert listed, "no waiting import in the job list showed its queue position"
+    for job in listed:
+        assert job["queuePosition"] >= 1, job
+        assert f"number {job['queuePosition']} in the tenant's queue" in job["statusDescription"]
 
     # Canceled waiting imports never run, and the queue and its gauge empty.
     for location in flood:

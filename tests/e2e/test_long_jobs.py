@@ -7,13 +7,16 @@ from test_import_export import generate
 
 # The lowest max.poll.interval.ms the worker accepts; one row per batch makes the import slow.
 SETTINGS = {"JOBGATE_MAX_POLL_INTERVAL": 10000, "JOBGATE_BATCH_ROWS": 1,
-            "JOBGATE_MAX_UPLOAD_BYTES": 128 * 1024 * 1024}
+            "JOBGATE_MAX_UPLOAD_BYTES": 256 * 1024 * 1024, "JOBGATE_MAX_ROWS_PER_FILE": 0}
+# Batches are pipelined, so even one row per batch ran 800,000 rows in 11 s on a 2-core AMD EPYC
+# machine. Twice the interval at that rate needs about 1.5 million rows.
+ROWS = 2000000
 
 
 def test_job_longer_than_poll_interval_runs_once(make_stack, tmp_path):
     stack = make_stack(SETTINGS, worker_count=2)
     client = stack.new_client()
-    data, expected = generate(tmp_path, 800000, 31)
+    data, expected = generate(tmp_path, ROWS, 31)
     wait_for_assignments(stack)
     response = client.submit_import(data, {"objectType": "contacts"})
     assert response.status == 202, response.body
