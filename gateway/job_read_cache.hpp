@@ -31,9 +31,9 @@ namespace jobgate::gateway {
 // - An entry lives no longer than its key's time to live as the load read it. Redis reports an
 //   expired key only once it deletes it, which may be long after. A later EXPIRE or PERSIST sends
 //   an invalidation.
-// - An entry older than max_age is reloaded, which bounds how long a change can go unseen if the
-//   feed's connection hangs without dropping, or SWAPDB, which Redis never reports, swaps the job
-//   out.
+// - An entry older than max_age is reloaded. This bounds how long a change can go unseen if the
+//   feed's connection hangs without dropping, or if SWAPDB swaps the job out, which Redis never
+//   reports.
 //
 // A read can still trail a change by the time the invalidation takes to reach the feed, like a
 // read that was in flight when the change happened. Safe to call from any thread.
@@ -55,9 +55,9 @@ class job_read_cache {
 
   // Reserves the entry of job_id for a load that is about to be sent.
   load_ticket begin_load(const std::string& job_id);
-  // Stores the loaded record when the reservation still holds, until the key's time to live as
-  // read with the record runs out (none: the key does not expire). A record that changes without
-  // a change of its own key (a deferred job's queue position) is never stored.
+  // Stores the loaded record when the reservation still holds, until the key's time to live, read
+  // with the record, runs out. No time to live means the key does not expire. A record that
+  // changes without a change of its own key (a deferred job's queue position) is never stored.
   void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job,
                    std::optional<std::chrono::milliseconds> time_to_live);
 
@@ -65,7 +65,7 @@ class job_read_cache {
   // invalidations, or it dropped.
   void tracking_started();
   void tracking_lost();
-  // Called by the change feed for each changed job.
+  // Drops the entry of a job that changed. The change feed calls it for each changed job.
   void invalidate_job(std::string_view job_id);
   // Drops every entry, for FLUSHALL and FLUSHDB.
   void invalidate_all();

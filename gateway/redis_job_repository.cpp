@@ -1,5 +1,6 @@
 #include "gateway/redis_job_repository.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
@@ -48,13 +49,14 @@ bool visit_kind_fields(const redis::reply& fields, Visit visit) {
 // Converts the reply of PTTL into the key's remaining life: none when the key does not expire,
 // zero when it is gone or the reply is not a number.
 std::optional<std::chrono::milliseconds> time_to_live(const redis::reply& pttl) {
-  if (!pttl.is_integer() || (pttl.integer() < 0 && pttl.integer() != -1)) {
+  if (!pttl.is_integer()) {
     return std::chrono::milliseconds(0);
   }
   if (pttl.integer() == -1) {
     return std::nullopt;
   }
-  return std::chrono::milliseconds(pttl.integer());
+  // -2: the key is gone.
+  return std::chrono::milliseconds(std::max<long long>(pttl.integer(), 0));
 }
 
 }  // namespace
