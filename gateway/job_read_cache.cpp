@@ -14,7 +14,7 @@ job_read_cache::shard& job_read_cache::shard_of(std::string_view job_id) {
   return shards_[std::hash<std::string_view>{}(job_id) % shard_count];
 }
 
-std::shared_ptr<const job_record> job_read_cache::find(const std::string& job_id) {
+std::shared_ptr<const job_snapshot> job_read_cache::find(const std::string& job_id) {
   if (!enabled()) {
     return nullptr;
   }
@@ -58,34 +58,35 @@ job_read_cache::load_ticket job_read_cache::begin_load(const std::string& job_id
   return ticket;
 }
 
-void job_read_cache::finish_load(const std::string& job_id, const load_ticket& ticket,
-                                 const job_record& job,
-                                 std::optional<std::chrono::milliseconds> time_to_live) {
-  if (ticket.reservation == 0) {
-    return;
-  }
+std::shared_ptr<const job_snapshot> job_read_cache::finish_load(
+    const std::string& job_id, const load_ticket& ticket, job_record job,
+    std::optional<std::chrono::milliseconds> time_to_live) {
   // Both limits count from the start of the load, which came before Redis read the key.
   const auto lifetime = time_to_live ? std::min(*time_to_live, max_age_) : max_age_;
   // A deferred job's queue position comes from the tenant's queue, whose changes do not touch
   // the job's key.
   const bool cacheable =
       !(job.status == job_status::pending && job.deferred_cap > 0) && lifetime.count() > 0;
+  // Status reads render neither the queue message nor the request body.
+  job.message.clear();
+  job.request_json.clear();
+  auto loaded = std::make_shared<const job_snapshot>(std::move(job));
+  if (ticket.reservation == 0) {
+    return loaded;
+  }
   auto& part = shard_of(job_id);
   const std::lock_guard lock(part.mutex);
   const auto found = part.entries.find(job_id);
   if (found == part.entries.end() || found->second.reservation != ticket.reservation) {
-    return;
+    return loaded;
   }
   if (!cacheable) {
     part.entries.erase(found);
-    return;
+    return loaded;
   }
-  auto stored = std::make_shared<job_record>(job);
-  // Status reads render neither the queue message nor the request body.
-  stored->message.clear();
-  stored->request_json.clear();
-  found->second.job = std::move(stored);
+  found->second.job = loaded;
   found->second.expires_at = ticket.started_at + lifetime;
+  return loaded;
 }
 
 void job_read_cache::tracking_started() {

@@ -13,6 +13,7 @@
 
 #include "common/jobs/job.hpp"
 #include "common/metrics/metrics_registry.hpp"
+#include "gateway/job_snapshot.hpp"
 
 namespace jobgate::gateway {
 
@@ -50,16 +51,18 @@ class job_read_cache {
   // max_entries 0 turns the cache off.
   job_read_cache(std::size_t max_entries, std::chrono::milliseconds max_age);
 
-  // Returns the record of job_id when its entry is current, without touching Redis.
-  std::shared_ptr<const job_record> find(const std::string& job_id);
+  // Returns the snapshot of job_id when its entry is current, without touching Redis.
+  std::shared_ptr<const job_snapshot> find(const std::string& job_id);
 
   // Reserves the entry of job_id for a load that is about to be sent.
   load_ticket begin_load(const std::string& job_id);
   // Stores the loaded record when the reservation still holds, until the key's time to live, read
   // with the record, runs out. No time to live means the key does not expire. A record that
   // changes without a change of its own key (a deferred job's queue position) is never stored.
-  void finish_load(const std::string& job_id, const load_ticket& ticket, const job_record& job,
-                   std::optional<std::chrono::milliseconds> time_to_live);
+  // Returns the snapshot for the load's own read, the stored one when the record was stored.
+  std::shared_ptr<const job_snapshot> finish_load(
+      const std::string& job_id, const load_ticket& ticket, job_record job,
+      std::optional<std::chrono::milliseconds> time_to_live);
 
   // Called by the change feed: its connection tracks job keys and is subscribed to their
   // invalidations, or it dropped.
@@ -82,7 +85,7 @@ class job_read_cache {
   struct entry {
     std::uint64_t reservation = 0;
     std::uint64_t epoch = 0;
-    std::shared_ptr<const job_record> job;  // null while the load is in flight
+    std::shared_ptr<const job_snapshot> job;  // null while the load is in flight
     std::chrono::steady_clock::time_point expires_at;
   };
   struct shard {

@@ -4,6 +4,7 @@
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -11,6 +12,7 @@
 
 #include "common/jobs/job.hpp"
 #include "common/jobs/worker_slots.hpp"
+#include "gateway/job_snapshot.hpp"
 
 namespace jobgate::gateway {
 
@@ -86,11 +88,19 @@ class job_repository {
   virtual boost::asio::awaitable<boost::system::result<bool>> create(const job_record& job) = 0;
   virtual boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
       const std::string& id) = 0;
-  // The job for a status read, from a cache when the repository keeps one. The record may lack
-  // the queue message and the request body, which a status read does not render.
-  virtual boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_status(
-      const std::string& id) {
-    return find(id);
+  // The job for a status read, null when there is none. A repository with a cache shares one
+  // snapshot between the reads it serves from the same entry. The record may lack the queue
+  // message and the request body, which a status read does not render.
+  virtual boost::asio::awaitable<boost::system::result<std::shared_ptr<const job_snapshot>>>
+  read_status(const std::string& id) {
+    auto found = co_await find(id);
+    if (!found) {
+      co_return found.error();
+    }
+    if (!*found) {
+      co_return std::shared_ptr<const job_snapshot>{};
+    }
+    co_return std::make_shared<const job_snapshot>(std::move(**found));
   }
   // Removes a job that could not be queued, so it never shows up as PENDING forever.
   virtual boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) = 0;

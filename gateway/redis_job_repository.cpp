@@ -145,17 +145,17 @@ asio::awaitable<boost::system::error_code> redis_job_repository::fill_queue_posi
   co_return boost::system::error_code{};
 }
 
-asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repository::read_status(
-    const std::string& id) {
+asio::awaitable<boost::system::result<std::shared_ptr<const job_snapshot>>>
+redis_job_repository::read_status(const std::string& id) {
   if (cache_ == nullptr) {
-    co_return co_await find(id);
+    co_return co_await job_repository::read_status(id);
   }
-  if (const auto cached = cache_->find(id)) {
-    co_return std::optional<job_record>(*cached);
+  if (auto cached = cache_->find(id)) {
+    co_return cached;
   }
   const auto ticket = cache_->begin_load(id);
   if (ticket.reservation == 0) {
-    co_return co_await find(id);
+    co_return co_await job_repository::read_status(id);
   }
   // Redis reports an expired key only when it deletes it, which can be much later, so the entry
   // must not outlive the key's time to live.
@@ -168,10 +168,13 @@ asio::awaitable<boost::system::result<std::optional<job_record>>> redis_job_repo
     co_return replies.error();
   }
   auto job = co_await read_job((*replies)[0]);
-  if (job && *job) {
-    cache_->finish_load(id, ticket, **job, time_to_live((*replies)[1]));
+  if (!job) {
+    co_return job.error();
   }
-  co_return job;
+  if (!*job) {
+    co_return std::shared_ptr<const job_snapshot>{};
+  }
+  co_return cache_->finish_load(id, ticket, std::move(**job), time_to_live((*replies)[1]));
 }
 
 asio::awaitable<boost::system::result<void>> redis_job_repository::remove(const job_record& job) {

@@ -29,7 +29,7 @@ class redis_job_repository final : public job_repository {
   boost::asio::awaitable<boost::system::result<bool>> create(const job_record& job) override;
   boost::asio::awaitable<boost::system::result<std::optional<job_record>>> find(
       const std::string& id) override;
-  boost::asio::awaitable<boost::system::result<std::optional<job_record>>> read_status(
+  boost::asio::awaitable<boost::system::result<std::shared_ptr<const job_snapshot>>> read_status(
       const std::string& id) override;
   boost::asio::awaitable<boost::system::result<void>> remove(const job_record& job) override;
   // Collects the ids and removes them from the unqueued set with one ZREM per round trip, so under

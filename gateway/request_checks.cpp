@@ -9,6 +9,10 @@
 namespace jobgate::gateway {
 
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+  // Most targets carry no query, which this finds without parsing the target.
+  if (target.find('?') == std::string_view::npos) {
+    return std::nullopt;
+  }
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) {
     return std::nullopt;

@@ -509,44 +509,72 @@ asio::awaitable<void> router::ready(exchange& current) {
   }
 }
 
-asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, std::string_view id,
-                                                            std::optional<job_kind> kind,
-                                                            bool expired_is_gone,
-                                                            job_source source) {
-  const auto parsed = job_id::parse(id);
+std::optional<job_id> router::parse_job_id(exchange& current, std::string_view id,
+                                           std::optional<job_kind> kind) {
+  auto parsed = job_id::parse(id);
   if (!parsed || (kind && parsed->kind() != kind)) {
     current.respond_problem(job_not_found(id));
-    co_return std::nullopt;
+    return std::nullopt;
   }
-  boost::system::result<std::optional<job_record>> found = std::optional<job_record>{};
-  if (source == job_source::status_read) {
-    found = co_await services_.jobs.read_status(parsed->str());
-  } else {
-    found = co_await services_.jobs.find(parsed->str());
-  }
-  if (!found) {
+  return parsed;
+}
+
+asio::awaitable<void> router::respond_job_missing(exchange& current, std::string_view id,
+                                                  const job_id& parsed,
+                                                  boost::system::error_code read_error,
+                                                  bool expired_is_gone) {
+  if (read_error) {
     current.logger().warn("job store read failed",
-                          {{"job_id", parsed->str()}, {"error", found.error().message()}});
+                          {{"job_id", parsed.str()}, {"error", read_error.message()}});
     current.respond_problem(store_unavailable(), retry_after("2"));
-    co_return std::nullopt;
+    co_return;
   }
-  if (!*found && expired_is_gone) {
-    auto owner = co_await services_.jobs.expired_job_tenant(parsed->str());
+  if (expired_is_gone) {
+    auto owner = co_await services_.jobs.expired_job_tenant(parsed.str());
     if (owner && *owner && **owner == current.tenant()) {
       current.respond_problem(
           problem{problem_kind::result_expired,
                   "The job finished longer ago than the retention period, so it and its result "
                   "were removed."}
-              .with("jobId", parsed->str()));
-      co_return std::nullopt;
+              .with("jobId", parsed.str()));
+      co_return;
     }
   }
   // Another tenant's job gets the same 404 as a missing one, so ids reveal nothing.
-  if (!*found || (*found)->tenant != current.tenant()) {
-    current.respond_problem(job_not_found(id));
+  current.respond_problem(job_not_found(id));
+}
+
+asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, std::string_view id,
+                                                            std::optional<job_kind> kind,
+                                                            bool expired_is_gone) {
+  const auto parsed = parse_job_id(current, id, kind);
+  if (!parsed) {
     co_return std::nullopt;
   }
-  co_return std::move(**found);
+  auto found = co_await services_.jobs.find(parsed->str());
+  if (found && *found && (*found)->tenant == current.tenant()) {
+    co_return std::move(**found);
+  }
+  const boost::system::error_code read_error = found ? boost::system::error_code{} : found.error();
+  // Only a job that is not there at all can have expired.
+  co_await respond_job_missing(current, id, *parsed, read_error,
+                               expired_is_gone && found && !*found);
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::shared_ptr<const job_snapshot>> router::load_status(
+    exchange& current, std::string_view id, std::optional<job_kind> kind) {
+  const auto parsed = parse_job_id(current, id, kind);
+  if (!parsed) {
+    co_return nullptr;
+  }
+  auto found = co_await services_.jobs.read_status(parsed->str());
+  if (found && *found && (*found)->job().tenant == current.tenant()) {
+    co_return std::move(*found);
+  }
+  const boost::system::error_code read_error = found ? boost::system::error_code{} : found.error();
+  co_await respond_job_missing(current, id, *parsed, read_error, false);
+  co_return nullptr;
 }
 
 asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
@@ -571,14 +599,14 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     const auto executor = co_await asio::this_coro::executor;
     watch = services_.changes.watch_job(std::string(id), executor);
   }
-  auto job = co_await load_job(current, id, kind, false, job_source::status_read);
-  if (!job) {
+  auto snapshot = co_await load_status(current, id, kind);
+  if (!snapshot) {
     co_return;
   }
   // A long poll returns as soon as the job changed, or when the wait is over.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
-  const std::int64_t seen = job->updated_at;
-  while (watch && !is_terminal(job->status) && job->updated_at == seen) {
+  const std::int64_t seen = snapshot->job().updated_at;
+  while (watch && !is_terminal(snapshot->job().status) && snapshot->job().updated_at == seen) {
     const auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) {
       break;
@@ -587,7 +615,7 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
     if (!woken) {
       continue;
     }
-    auto reloaded = co_await services_.jobs.read_status(job->id);
+    auto reloaded = co_await services_.jobs.read_status(snapshot->job().id);
     if (!reloaded) {
       current.respond_problem(store_unavailable(), retry_after("2"));
       co_return;
@@ -597,14 +625,17 @@ asio::awaitable<void> router::get_job(exchange& current, std::string_view id,
       current.respond_problem(job_not_found(id));
       co_return;
     }
-    job = std::move(**reloaded);
+    snapshot = std::move(*reloaded);
   }
+  const job_record& job = snapshot->job();
   header_list headers;
-  if (!is_terminal(job->status)) {
+  if (!is_terminal(job.status)) {
     headers.emplace_back("Retry-After", std::string(poll_interval_seconds));
   }
   headers.emplace_back("Cache-Control", "no-store");
-  current.respond_json(http::status::ok, job_json(*job, base_url(current)), std::move(headers));
+  const std::string url = base_url(current);
+  const auto body = snapshot->body(url, [&job, &url] { return job_json(job, url); });
+  current.respond_json(http::status::ok, *body, std::move(headers));
 }
 
 asio::awaitable<std::optional<std::map<std::string, std::vector<std::string>>>>

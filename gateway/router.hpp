@@ -95,16 +95,25 @@ class router {
   boost::asio::awaitable<void> download(exchange& current, std::string_view id);
   boost::asio::awaitable<void> ready(exchange& current);
 
-  // The source that load_job reads: the store itself, or the status read path, which may serve
-  // the job from the job read cache.
-  enum class job_source { store, status_read };
-
-  // Loads a job of the caller's tenant, or records a 404 or 503 response and returns nullopt.
-  // With expired_is_gone, a job that finished and has since expired gets 410 result-expired.
+  // Parses a job id of `kind` (any kind when empty), or records a 404 and returns nullopt.
+  static std::optional<job_id> parse_job_id(exchange& current, std::string_view id,
+                                            std::optional<job_kind> kind);
+  // Records the response for a read of job `id` that found no job of the caller's tenant: 503
+  // when the read failed, with expired_is_gone 410 result-expired when the job finished and has
+  // since expired, and otherwise 404.
+  boost::asio::awaitable<void> respond_job_missing(exchange& current, std::string_view id,
+                                                   const job_id& parsed,
+                                                   boost::system::error_code read_error,
+                                                   bool expired_is_gone);
+  // Loads a job of the caller's tenant, or records a 404, 410 or 503 response (as
+  // respond_job_missing) and returns nullopt.
   boost::asio::awaitable<std::optional<job_record>> load_job(exchange& current, std::string_view id,
                                                              std::optional<job_kind> kind,
-                                                             bool expired_is_gone = false,
-                                                             job_source source = job_source::store);
+                                                             bool expired_is_gone = false);
+  // Loads a job for a status read, which may come from the job read cache, or records a 404 or
+  // 503 response and returns null.
+  boost::asio::awaitable<std::shared_ptr<const job_snapshot>> load_status(
+      exchange& current, std::string_view id, std::optional<job_kind> kind);
   // Stores a new job and queues it. Records 202, or the error after cleaning up.
   // With a non-empty fingerprint, the request's Idempotency-Key is claimed first. The job then
   // counts against the tenant's daily quota, and gets 429 when the quota is used up.

@@ -73,7 +73,10 @@ class cached_reads {
     REQUIRE(future.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
     auto found = future.get();
     REQUIRE(found.has_value());
-    return *found;
+    if (!*found) {
+      return std::nullopt;
+    }
+    return (*found)->job();
   }
 
   bool create(const job_record& job) {
@@ -274,7 +277,7 @@ TEST_CASE("job read cache empties when the feed connection drops", "[redis][job_
   CHECK(found->status == job_status::canceled);
   // Once subscribed again, reads fill the cache again.
   read_until_cached(reads, job.id);
-  CHECK(reads.cache().find(job.id)->status == job_status::canceled);
+  CHECK(reads.cache().find(job.id)->job().status == job_status::canceled);
 }
 
 TEST_CASE("job read cache entry is read again after its maximum age", "[redis][job_cache]") {

@@ -50,9 +50,9 @@ TEST_CASE("job read cache serves a loaded job until it is invalidated", "[gatewa
 
   const auto cached = cache.find("exp_1");
   REQUIRE(cached != nullptr);
-  CHECK(cached->status == job_status::processing);
-  CHECK(cached->message.empty());
-  CHECK(cached->request_json.empty());
+  CHECK(cached->job().status == job_status::processing);
+  CHECK(cached->job().message.empty());
+  CHECK(cached->job().request_json.empty());
   CHECK(cache.hits() == 1);
 
   SECTION("by its id") {
@@ -152,4 +152,48 @@ TEST_CASE("job read cache with no entries is off", "[gateway][job_cache]") {
   CHECK_FALSE(cache.enabled());
   load(cache, job_with_id("exp_1"));
   CHECK(cache.find("exp_1") == nullptr);
+}
+
+TEST_CASE("job read cache hands every read of an entry the snapshot the load stored",
+          "[gateway][job_cache]") {
+  job_read_cache cache(100, std::chrono::minutes(1));
+  cache.tracking_started();
+  const auto ticket = cache.begin_load("exp_1");
+  const auto loaded = cache.finish_load("exp_1", ticket, job_with_id("exp_1"), std::nullopt);
+  REQUIRE(loaded != nullptr);
+  CHECK(cache.find("exp_1") == loaded);
+  CHECK(cache.find("exp_1") == loaded);
+
+  SECTION("a load whose reservation was dropped still returns its record") {
+    const auto second = cache.begin_load("exp_1");
+    cache.invalidate_job("exp_1");
+    const auto late = cache.finish_load("exp_1", second, job_with_id("exp_1"), std::nullopt);
+    REQUIRE(late != nullptr);
+    CHECK(late->job().id == "exp_1");
+    CHECK(cache.find("exp_1") == nullptr);
+  }
+}
+
+TEST_CASE("job snapshot renders its body once per base URL", "[gateway][job_cache]") {
+  const jobgate::gateway::job_snapshot snapshot(job_with_id("exp_1"));
+  int renders = 0;
+  const auto render_for = [&](const std::string& base_url) {
+    return snapshot.body(base_url, [&] {
+      ++renders;
+      return base_url + "/v1/jobs/" + snapshot.job().id;
+    });
+  };
+
+  const auto first = render_for("http://a.example");
+  CHECK(*first == "http://a.example/v1/jobs/exp_1");
+  CHECK(render_for("http://a.example") == first);
+  CHECK(renders == 1);
+
+  // Another host gets its own links, and then holds the snapshot's body.
+  CHECK(*render_for("http://b.example") == "http://b.example/v1/jobs/exp_1");
+  CHECK(renders == 2);
+  CHECK(*render_for("http://a.example") == "http://a.example/v1/jobs/exp_1");
+  CHECK(renders == 3);
+  // A body handed out earlier stays valid after the snapshot moved on to another base URL.
+  CHECK(*first == "http://a.example/v1/jobs/exp_1");
 }
