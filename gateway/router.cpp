@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/blob/blob_keys.hpp"
 #include "common/crypto/sha256.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_event.hpp"
@@ -1372,7 +1373,7 @@ asio::awaitable<void> router::create_import(exchange& current) {
   }
 
   const auto id = job_id::generate(job_kind::imports);
-  const std::string blob_key = current.tenant() + "/imports/" + id.str() + ".csv";
+  const std::string blob_key = blob_keys::import_upload(current.tenant(), id.str());
   const auto max_json = static_cast<std::size_t>(services_.config.max_json_bytes);
   import_upload upload = dry_run ? import_upload::preview(services_.blobs, max_json, dry_run_bytes)
                                  : import_upload(services_.blobs, blob_key, max_json);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/blob/blob_keys.hpp"
 #include "common/csv/csv_writer.hpp"
 #include "common/records/property_catalog.hpp"
 #include "common/records/record_filter.hpp"
@@ -84,7 +85,8 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   }
 
   const bool ndjson = format == "ndjson";
-  const std::string key = job.tenant + "/exports/" + job.job_id + (ndjson ? ".ndjson" : ".csv");
+  const std::string key =
+      blob_keys::export_result(job.tenant, job.job_id, ndjson ? "ndjson" : "csv");
   auto created = job.blobs.create(key);
   if (!created) {
     return job_outcome::retry("the export file cannot be created: " + created.error().message());

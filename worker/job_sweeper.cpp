@@ -1,5 +1,8 @@
 #include "worker/job_sweeper.hpp"
 
+#include <filesystem>
+
+#include "common/blob/blob_keys.hpp"
 #include "common/clock.hpp"
 #include "common/jobs/job.hpp"
 #include "common/jobs/job_codec.hpp"
@@ -26,10 +29,11 @@ boost::system::error_code unexpected_reply() {
 }  // namespace
 
 job_sweeper::job_sweeper(redis::connection connection, kafka::kafka_producer& producer,
-                         const tenants::tenant_limits& defaults)
+                         const tenants::tenant_limits& defaults, blob_store* blobs)
     : redis_(std::move(connection)),
       producer_(producer),
       defaults_(defaults),
+      blobs_(blobs),
       logger_(log::logger{}.with("role", "sweeper")) {}
 
 boost::system::result<std::vector<std::string>> job_sweeper::claim_due(
@@ -134,12 +138,35 @@ boost::system::result<std::int64_t> job_sweeper::promote_deferred() {
   return promoted;
 }
 
-boost::system::result<std::int64_t> job_sweeper::unindex_expired() {
+bool job_sweeper::remove_job_files(const std::string& tenant, const std::string& id,
+                                   std::int64_t& removed) {
+  if (blobs_ == nullptr) {
+    return true;
+  }
+  bool all_gone = true;
+  for (const auto& key : blob_keys::of_job(tenant, id)) {
+    const auto path = blobs_->local_path(key);
+    std::error_code ignored;
+    const bool existed = !path || std::filesystem::exists(*path, ignored);
+    auto outcome = blobs_->remove(key);
+    if (!outcome && outcome.error() != boost::system::errc::no_such_file_or_directory) {
+      logger_.warn("file of an expired job could not be removed; retrying later",
+                   {{"job_id", id}, {"key", key}, {"error", outcome.error().message()}});
+      all_gone = false;
+    } else if (outcome && existed) {
+      ++removed;
+    }
+  }
+  return all_gone;
+}
+
+boost::system::result<std::pair<std::int64_t, std::int64_t>> job_sweeper::unindex_expired() {
   auto due = claim_due(store_keys::expiring_jobs, claim_hold, entries_per_sweep);
   if (!due) {
     return due.error();
   }
   std::int64_t removed = 0;
+  std::int64_t files_removed = 0;
   for (const auto& entry : *due) {
     const auto slash = entry.rfind('/');
     if (slash == std::string::npos) {
@@ -156,6 +183,10 @@ boost::system::result<std::int64_t> job_sweeper::unindex_expired() {
     if (exists->integer() != 0) {
       continue;
     }
+    // The entry stays while a file remains, and the claim makes it due again later.
+    if (!remove_job_files(tenant, id, files_removed)) {
+      continue;
+    }
     std::vector<redis::request> commands;
     commands.push_back({"ZREM", store_keys::tenant_jobs(tenant), id});
     commands.push_back({"ZREM", store_keys::expiring_jobs, entry});
@@ -165,7 +196,27 @@ boost::system::result<std::int64_t> job_sweeper::unindex_expired() {
     }
     ++removed;
   }
-  return removed;
+  return std::pair{removed, files_removed};
+}
+
+std::int64_t job_sweeper::remove_stale_partials() {
+  const auto now = std::chrono::steady_clock::now();
+  if (blobs_ == nullptr ||
+      (partials_checked_at_ && now - *partials_checked_at_ < partial_file_check_interval)) {
+    return 0;
+  }
+  partials_checked_at_ = now;
+  auto removed = blobs_->remove_stale_partials(partial_file_idle);
+  if (!removed) {
+    logger_.warn("blob store could not be searched for stale partial files",
+                 {{"error", removed.error().message()}});
+    return 0;
+  }
+  if (*removed > 0) {
+    logger_.info("removed partial files of writes that died with their process",
+                 {{"files", *removed}});
+  }
+  return static_cast<std::int64_t>(*removed);
 }
 
 boost::system::result<sweep_counts> job_sweeper::sweep() {
@@ -189,7 +240,8 @@ boost::system::result<sweep_counts> job_sweeper::sweep() {
   if (!unindexed) {
     return unindexed.error();
   }
-  counts.unindexed = *unindexed;
+  counts.unindexed = unindexed->first;
+  counts.files_removed = unindexed->second + remove_stale_partials();
   return counts;
 }
 

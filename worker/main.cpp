@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
         while (!stopping.load()) {
           auto connection = redis::connection::connect(*endpoint);
           if (connection) {
-            worker::job_sweeper sweeper(std::move(*connection), producer, config.limits);
+            worker::job_sweeper sweeper(std::move(*connection), producer, config.limits, &blobs);
             sweeper.run(sweep_interval, stopping);
             return;
           }

@@ -20,6 +20,22 @@ bool is_safe_key(std::string_view key) {
          key.find('\0') == std::string_view::npos;
 }
 
+// Returns whether a file name is that of a partial file: the target's name, ".tmp.", the writer's
+// pid, a dot and its sequence number.
+bool is_partial_name(std::string_view name) {
+  const auto marker = name.rfind(".tmp.");
+  if (marker == std::string_view::npos || marker == 0) {
+    return false;
+  }
+  const std::string_view suffix = name.substr(marker + 5);
+  const auto dot = suffix.find('.');
+  const auto all_digits = [](std::string_view text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dot != std::string_view::npos && all_digits(suffix.substr(0, dot)) &&
+         all_digits(suffix.substr(dot + 1));
+}
+
 // Owns a POSIX file descriptor.
 class file_descriptor {
  public:
@@ -138,8 +154,6 @@ boost::system::result<std::unique_ptr<blob_writer>> filesystem_blob_store::creat
     return boost::system::error_code(created.value(), boost::system::system_category());
   }
 
-  // TODO: a process killed while writing leaves its ".tmp." file behind. Nothing removes such
-  // files yet, so they use disk space until an operator deletes them.
   // A per-process counter keeps temporary names unique between threads of one process, and the pid
   // between the gateway replicas and workers that share the directory.
   static std::atomic<std::uint64_t> sequence{0};
@@ -180,6 +194,33 @@ boost::system::result<void> filesystem_blob_store::remove(std::string_view key) 
     return boost::system::error_code(removed.value(), boost::system::system_category());
   }
   return {};
+}
+
+boost::system::result<std::uint64_t> filesystem_blob_store::remove_stale_partials(
+    std::chrono::seconds idle) {
+  namespace fs = std::filesystem;
+  const auto cutoff = fs::file_time_type::clock::now() - idle;
+  std::uint64_t removed = 0;
+  std::error_code error;
+  fs::recursive_directory_iterator entries(root_, fs::directory_options::skip_permission_denied,
+                                           error);
+  for (; !error && entries != fs::recursive_directory_iterator(); entries.increment(error)) {
+    const fs::directory_entry& entry = *entries;
+    std::error_code ignored;
+    if (!entry.is_regular_file(ignored) || !is_partial_name(entry.path().filename().native())) {
+      continue;
+    }
+    // A writer that is still at work has written since the cutoff. Another process may remove
+    // the same file first, which is no error.
+    const auto written = entry.last_write_time(ignored);
+    if (!ignored && written < cutoff && fs::remove(entry.path(), ignored)) {
+      ++removed;
+    }
+  }
+  if (error) {
+    return boost::system::error_code(error.value(), boost::system::system_category());
+  }
+  return removed;
 }
 
 std::optional<std::filesystem::path> filesystem_blob_store::local_path(std::string_view key) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/system/result.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -40,6 +41,13 @@ class blob_store {
   virtual boost::system::result<void> remove(std::string_view key) = 0;
   // The file behind a key when the store is a local filesystem, so HTTP can send it with sendfile.
   virtual std::optional<std::filesystem::path> local_path(std::string_view key) const = 0;
+  // Removes the partial files of writes that were neither committed nor abandoned cleanly (the
+  // process was killed), once nothing has written to them for `idle`, and returns how many it
+  // removed. A store without partial files has nothing to remove.
+  virtual boost::system::result<std::uint64_t> remove_stale_partials(std::chrono::seconds idle) {
+    (void)idle;
+    return std::uint64_t{0};
+  }
 };
 
 // A blob store in a directory: a ReadWriteMany volume on Kubernetes, a local folder in development.
@@ -53,6 +61,8 @@ class filesystem_blob_store final : public blob_store {
   boost::system::result<std::unique_ptr<blob_reader>> open(std::string_view key) override;
   boost::system::result<void> remove(std::string_view key) override;
   std::optional<std::filesystem::path> local_path(std::string_view key) const override;
+  // Walks the whole directory tree, so call it rarely.
+  boost::system::result<std::uint64_t> remove_stale_partials(std::chrono::seconds idle) override;
 
  private:
   std::filesystem::path root_;

@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/blob/blob_keys.hpp"
 #include "common/blob/blob_store.hpp"
 #include "common/jobs/job_codec.hpp"
 #include "common/jobs/job_scripts.hpp"
@@ -817,6 +819,13 @@ class hooked_blob_store final : public jobgate::blob_store {
   std::optional<std::filesystem::path> local_path(std::string_view key) const override {
     return inner_.local_path(key);
   }
+  boost::system::result<std::uint64_t> remove_stale_partials(std::chrono::seconds idle) override {
+    return inner_.remove_stale_partials(idle);
+  }
+
+  bool holds(std::string_view key) const {
+    return std::filesystem::exists(*inner_.local_path(key));
+  }
 
   void put(std::string_view key, std::string_view bytes) {
     auto writer = inner_.create(key);
@@ -1297,6 +1306,71 @@ TEST_CASE("expired job leaves tenant index", "[redis][kafka][worker_store][lease
   CHECK(swept->unindexed >= 1);
   CHECK_FALSE(score_of(inspect, store_keys::tenant_jobs(job.tenant), job.id).has_value());
   CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, entry).has_value());
+}
+
+TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_store][lease]") {
+  auto inspect = connect();
+  worker_store store(connect());
+  auto producer = test_producer();
+  hooked_blob_store blobs;
+  jobgate::worker::job_sweeper sweeper(connect(), producer, jobgate::tenants::tenant_limits{},
+                                       &blobs);
+  const std::string tenant = unique_tenant("expiring-files");
+  const job_record expiring = make_job(tenant);
+  const job_record kept = make_job(tenant);
+  for (const auto& job : {expiring, kept}) {
+    create_job(inspect, job);
+    blobs.put(jobgate::blob_keys::import_upload(tenant, job.id), "email\n");
+    blobs.put(jobgate::blob_keys::export_result(tenant, job.id, "ndjson"), "{}\n");
+  }
+  REQUIRE(store.start(expiring.id, lease_ms).has_value());
+  REQUIRE(store.finish(expiring.id, 1, job_status::done, 5, {}).has_value());
+  // The other job finished too, but it has not expired yet.
+  REQUIRE(store.start(kept.id, lease_ms).has_value());
+  REQUIRE(store.finish(kept.id, 1, job_status::done, 60 * 60 * 1000, {}).has_value());
+  ::usleep(30 * 1000);
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->unindexed >= 1);
+  CHECK(swept->files_removed == 2);
+  CHECK_FALSE(blobs.holds(jobgate::blob_keys::import_upload(tenant, expiring.id)));
+  CHECK_FALSE(blobs.holds(jobgate::blob_keys::export_result(tenant, expiring.id, "ndjson")));
+  CHECK(blobs.holds(jobgate::blob_keys::import_upload(tenant, kept.id)));
+  CHECK(blobs.holds(jobgate::blob_keys::export_result(tenant, kept.id, "ndjson")));
+  CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, tenant + "/" + expiring.id).has_value());
+}
+
+TEST_CASE("sweeper removes stale partial files of the blob store",
+          "[redis][kafka][worker_store][lease]") {
+  auto producer = test_producer();
+  hooked_blob_store blobs;
+  jobgate::worker::job_sweeper sweeper(connect(), producer, jobgate::tenants::tenant_limits{},
+                                       &blobs);
+  const std::string key = "partials/exports/exp_1.csv";
+  blobs.put(key, "email\n");
+  const auto stale = *blobs.local_path(key + ".tmp.41.1");
+  const auto fresh = *blobs.local_path(key + ".tmp.41.2");
+  for (const auto& path : {stale, fresh}) {
+    std::ofstream(path) << "email\n";
+  }
+  const auto now = std::filesystem::file_time_type::clock::now();
+  std::filesystem::last_write_time(stale, now - std::chrono::hours(2));
+  std::filesystem::last_write_time(*blobs.local_path(key), now - std::chrono::hours(2));
+
+  auto swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->files_removed == 1);
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK(std::filesystem::exists(fresh));
+  CHECK(blobs.holds(key));
+
+  // The next walk waits for the check interval.
+  std::filesystem::last_write_time(fresh, now - std::chrono::hours(2));
+  swept = sweeper.sweep();
+  REQUIRE(swept.has_value());
+  CHECK(swept->files_removed == 0);
+  CHECK(std::filesystem::exists(fresh));
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -236,4 +237,44 @@ TEST_CASE("blob open missing key", "[blob]") {
   auto opened = store.open("t/none.csv");
   REQUIRE_FALSE(opened.has_value());
   CHECK(opened.error() == boost::system::errc::no_such_file_or_directory);
+}
+
+TEST_CASE("blob store removes only stale partial files", "[blob]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  write_blob(store, "t/exports/exp_1.csv", "a\n");
+  // A writer still at work, whose partial file must stay.
+  auto open_writer = store.create("t/exports/exp_2.csv");
+  REQUIRE(open_writer.has_value());
+  REQUIRE((*open_writer)->write("b\n").has_value());
+  const std::vector<std::string> names = {"t/exports/exp_3.csv.tmp.77.1",
+                                          "t/exports/exp_3.csv.tmp.x.1", "t/.tmp.77.1",
+                                          "t/imports/imp_1.csv.tmp.77.2.csv"};
+  fs::create_directories(directory.path() / "t" / "imports");
+  for (const auto& name : names) {
+    std::ofstream(directory.path() / name) << "c\n";
+  }
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  for (const auto& file : files_below(directory.path())) {
+    fs::last_write_time(directory.path() / file, old);
+  }
+  // The writer at work wrote just now, so its file is not stale.
+  const auto live = files_below(directory.path() / "t" / "exports");
+  for (const auto& file : live) {
+    if (file.starts_with("exp_2.csv.tmp.")) {
+      fs::last_write_time(directory.path() / "t" / "exports" / file,
+                          fs::file_time_type::clock::now());
+    }
+  }
+
+  auto removed = store.remove_stale_partials(std::chrono::hours(1));
+  REQUIRE(removed.has_value());
+  CHECK(*removed == 1);
+  CHECK_FALSE(fs::exists(directory.path() / "t/exports/exp_3.csv.tmp.77.1"));
+  CHECK(fs::exists(directory.path() / "t/exports/exp_1.csv"));
+  CHECK(fs::exists(directory.path() / "t/exports/exp_3.csv.tmp.x.1"));
+  CHECK(fs::exists(directory.path() / "t/.tmp.77.1"));
+  CHECK(fs::exists(directory.path() / "t/imports/imp_1.csv.tmp.77.2.csv"));
+  REQUIRE((*open_writer)->commit().has_value());
+  CHECK(fs::exists(directory.path() / "t/exports/exp_2.csv"));
 }
