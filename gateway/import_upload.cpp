@@ -62,6 +62,14 @@ std::error_code import_upload::on_part_begin(const multipart_part_headers& heade
 }
 
 std::error_code import_upload::on_part_data(std::string_view data) {
+  // Bytes of another part, or of the file's start held for the preview, do not reach the file.
+  // Touching it keeps the sweepers from taking it for the partial file of a dead process.
+  const bool reaches_file = current_ == part::file && preview_bytes_ == 0;
+  if (writer_ && !reaches_file) {
+    if (auto touched = writer_->touch(); !touched) {
+      return stop({problem_kind::internal_error, "The upload could not be stored."});
+    }
+  }
   if (current_ == part::request) {
     if (request_json_.size() + data.size() > max_json_bytes_) {
       return stop(

@@ -520,13 +520,12 @@ std::optional<job_id> router::parse_job_id(exchange& current, std::string_view i
   return parsed;
 }
 
-asio::awaitable<void> router::respond_job_missing(exchange& current, std::string_view id,
-                                                  const job_id& parsed,
-                                                  boost::system::error_code read_error,
-                                                  bool expired_is_gone) {
+asio::awaitable<void> router::respond_job_missing(
+    exchange& current, std::string_view id, const job_id& parsed,
+    std::optional<boost::system::error_code> read_error, bool expired_is_gone) {
   if (read_error) {
     current.logger().warn("job store read failed",
-                          {{"job_id", parsed.str()}, {"error", read_error.message()}});
+                          {{"job_id", parsed.str()}, {"error", read_error->message()}});
     current.respond_problem(store_unavailable(), retry_after("2"));
     co_return;
   }
@@ -556,7 +555,10 @@ asio::awaitable<std::optional<job_record>> router::load_job(exchange& current, s
   if (found && *found && (*found)->tenant == current.tenant()) {
     co_return std::move(**found);
   }
-  const boost::system::error_code read_error = found ? boost::system::error_code{} : found.error();
+  std::optional<boost::system::error_code> read_error;
+  if (!found) {
+    read_error = found.error();
+  }
   // Only a job that is not there at all can have expired.
   co_await respond_job_missing(current, id, *parsed, read_error,
                                expired_is_gone && found && !*found);
@@ -573,7 +575,10 @@ asio::awaitable<std::shared_ptr<const job_snapshot>> router::load_status(
   if (found && *found && (*found)->job().tenant == current.tenant()) {
     co_return std::move(*found);
   }
-  const boost::system::error_code read_error = found ? boost::system::error_code{} : found.error();
+  std::optional<boost::system::error_code> read_error;
+  if (!found) {
+    read_error = found.error();
+  }
   co_await respond_job_missing(current, id, *parsed, read_error, false);
   co_return nullptr;
 }

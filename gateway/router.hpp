@@ -99,12 +99,11 @@ class router {
   static std::optional<job_id> parse_job_id(exchange& current, std::string_view id,
                                             std::optional<job_kind> kind);
   // Records the response for a read of job `id` that found no job of the caller's tenant: 503
-  // when the read failed, with expired_is_gone 410 result-expired when the job finished and has
-  // since expired, and otherwise 404.
-  boost::asio::awaitable<void> respond_job_missing(exchange& current, std::string_view id,
-                                                   const job_id& parsed,
-                                                   boost::system::error_code read_error,
-                                                   bool expired_is_gone);
+  // when the read failed with read_error, with expired_is_gone 410 result-expired when the job
+  // finished and has since expired, and otherwise 404.
+  boost::asio::awaitable<void> respond_job_missing(
+      exchange& current, std::string_view id, const job_id& parsed,
+      std::optional<boost::system::error_code> read_error, bool expired_is_gone);
   // Loads a job of the caller's tenant, or records a 404, 410 or 503 response (as
   // respond_job_missing) and returns nullopt.
   boost::asio::awaitable<std::optional<job_record>> load_job(exchange& current, std::string_view id,

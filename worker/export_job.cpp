@@ -122,6 +122,11 @@ job_outcome run_export(job_context& job, field_list& result_fields) {
   std::string lines;
   for (std::int64_t start = 0;; start += page_records) {
     job.liveness.beat();
+    // A filter that matches little can leave the file unwritten for long, and the sweepers
+    // delete partial files that stay untouched.
+    if (auto touched = writer.touch(); !touched) {
+      return job_outcome::retry("the export file cannot be written: " + touched.error().message());
+    }
     if (job.stopping.load()) {
       return job_outcome::retry("the worker is stopping");
     }

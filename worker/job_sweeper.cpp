@@ -147,7 +147,8 @@ bool job_sweeper::remove_job_files(const std::string& tenant, const std::string&
   for (const auto& key : blob_keys::of_job(tenant, id)) {
     const auto path = blobs_->local_path(key);
     std::error_code ignored;
-    const bool existed = !path || std::filesystem::exists(*path, ignored);
+    // Only a store with local files can tell whether the file was there.
+    const bool existed = path && std::filesystem::exists(*path, ignored);
     auto outcome = blobs_->remove(key);
     if (!outcome && outcome.error() != boost::system::errc::no_such_file_or_directory) {
       logger_.warn("file of an expired job could not be removed; retrying later",

@@ -32,8 +32,8 @@ struct sweep_counts {
 // work without taking the same job twice.
 class job_sweeper {
  public:
-  // A partial file of the blob store that nothing wrote to for this long belongs to a write that
-  // died with its process. It is twice the longest body-idle-timeout that the gateway accepts.
+  // A partial file of the blob store whose modification time is this old belongs to a write that
+  // died with its process: writers at work write or touch their file far more often.
   static constexpr std::chrono::hours partial_file_idle{2};
   // How often one sweeper walks the blob store for such files.
   static constexpr std::chrono::minutes partial_file_check_interval{10};

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 
 namespace jobgate {
 
@@ -78,6 +79,13 @@ class file_blob_writer final : public blob_writer {
       }
       bytes.remove_prefix(static_cast<std::size_t>(written));
       bytes_written_ += static_cast<std::uint64_t>(written);
+    }
+    return {};
+  }
+
+  boost::system::result<void> touch() override {
+    if (::futimens(fd_.get(), nullptr) != 0) {
+      return last_error();
     }
     return {};
   }

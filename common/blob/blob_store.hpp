@@ -17,6 +17,9 @@ class blob_writer {
  public:
   virtual ~blob_writer() = default;
   virtual boost::system::result<void> write(std::string_view bytes) = 0;
+  // Marks the partial file as in use, for a writer at work that has nothing to write yet, so the
+  // removal of stale partial files leaves it alone. A write marks it too.
+  virtual boost::system::result<void> touch() = 0;
   virtual boost::system::result<void> commit() = 0;
   virtual std::uint64_t bytes_written() const = 0;
 };
@@ -41,9 +44,9 @@ class blob_store {
   virtual boost::system::result<void> remove(std::string_view key) = 0;
   // The file behind a key when the store is a local filesystem, so HTTP can send it with sendfile.
   virtual std::optional<std::filesystem::path> local_path(std::string_view key) const = 0;
-  // Removes the partial files of writes that were neither committed nor abandoned cleanly (the
-  // process was killed), once nothing has written to them for `idle`, and returns how many it
-  // removed. A store without partial files has nothing to remove.
+  // Removes the partial files of writes that a killed process left behind, recognised by a
+  // modification time older than `idle`, and returns how many it removed. A store without partial
+  // files has nothing to remove.
   virtual boost::system::result<std::uint64_t> remove_stale_partials(std::chrono::seconds idle) {
     (void)idle;
     return std::uint64_t{0};

@@ -1325,9 +1325,12 @@ TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_sto
   }
   REQUIRE(store.start(expiring.id, lease_ms).has_value());
   REQUIRE(store.finish(expiring.id, 1, job_status::done, 5, {}).has_value());
-  // The other job finished too, but it has not expired yet.
+  // The other job finished too, and its entry is due, but its key has not expired yet (its
+  // expiry was moved, as a later EXPIRE would).
   REQUIRE(store.start(kept.id, lease_ms).has_value());
   REQUIRE(store.finish(kept.id, 1, job_status::done, 60 * 60 * 1000, {}).has_value());
+  const std::string kept_entry = tenant + "/" + kept.id;
+  REQUIRE(inspect.command("ZADD", store_keys::expiring_jobs, "1", kept_entry).has_value());
   ::usleep(30 * 1000);
 
   auto swept = sweeper.sweep();
@@ -1339,6 +1342,8 @@ TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_sto
   CHECK(blobs.holds(jobgate::blob_keys::import_upload(tenant, kept.id)));
   CHECK(blobs.holds(jobgate::blob_keys::export_result(tenant, kept.id, "ndjson")));
   CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, tenant + "/" + expiring.id).has_value());
+  CHECK(score_of(inspect, store_keys::expiring_jobs, kept_entry).has_value());
+  CHECK(score_of(inspect, store_keys::tenant_jobs(tenant), kept.id).has_value());
 }
 
 TEST_CASE("sweeper removes stale partial files of the blob store",

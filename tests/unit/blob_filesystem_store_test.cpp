@@ -278,3 +278,23 @@ TEST_CASE("blob store removes only stale partial files", "[blob]") {
   REQUIRE((*open_writer)->commit().has_value());
   CHECK(fs::exists(directory.path() / "t/exports/exp_2.csv"));
 }
+
+TEST_CASE("blob writer touch keeps partial file", "[blob]") {
+  temporary_directory directory;
+  filesystem_blob_store store(directory.path());
+  auto writer = store.create("t/exports/exp_9.csv");
+  REQUIRE(writer.has_value());
+  REQUIRE((*writer)->write("email\n").has_value());
+  const auto partials = files_below(directory.path());
+  REQUIRE(partials.size() == 1);
+  const auto partial = directory.path() / partials.front();
+  fs::last_write_time(partial, fs::file_time_type::clock::now() - std::chrono::hours(2));
+
+  REQUIRE((*writer)->touch().has_value());
+  const auto removed = store.remove_stale_partials(std::chrono::hours(1));
+  REQUIRE(removed.has_value());
+  CHECK(*removed == 0);
+  CHECK(fs::exists(partial));
+  REQUIRE((*writer)->commit().has_value());
+  CHECK(fs::exists(directory.path() / "t/exports/exp_9.csv"));
+}
