@@ -118,9 +118,10 @@ try {
   const jobPageOpened = Date.now();
   summary.importId = decodeURIComponent(page.url().split('#/jobs/')[1]);
   summary.importKeys = importKeys;
-  // The "Import accepted." notice must not cover the page's content.
+  // The "Import accepted." notice must not cover the page's content. A small import can change
+  // status before the wait finds it, and the job page then replaces the notice with the new status.
   const notice = page.locator('#notice');
-  await notice.filter({ hasText: 'Import accepted.' }).waitFor();
+  await notice.filter({ hasText: /^(Import accepted\.|The job is [A-Z]+\.)$/ }).waitFor();
   summary.noticeOverlapsMain = await page.evaluate(() => {
     const notice = document.getElementById('notice').getBoundingClientRect();
     const main = document.getElementById('main').getBoundingClientRect();
