@@ -1317,8 +1317,8 @@ TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_sto
                                        &blobs);
   const std::string tenant = unique_tenant("expiring-files");
   const job_record expiring = make_job(tenant);
-  const job_record kept = make_job(tenant);
-  for (const auto& job : {expiring, kept}) {
+  const job_record unexpired = make_job(tenant);
+  for (const auto& job : {expiring, unexpired}) {
     create_job(inspect, job);
     blobs.put(jobgate::blob_keys::import_upload(tenant, job.id), "email\n");
     blobs.put(jobgate::blob_keys::export_result(tenant, job.id, "ndjson"), "{}\n");
@@ -1327,10 +1327,10 @@ TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_sto
   REQUIRE(store.finish(expiring.id, 1, job_status::done, 5, {}).has_value());
   // The other job finished too, and its entry is due, but its key has not expired yet (its
   // expiry was moved, as a later EXPIRE would).
-  REQUIRE(store.start(kept.id, lease_ms).has_value());
-  REQUIRE(store.finish(kept.id, 1, job_status::done, 60 * 60 * 1000, {}).has_value());
-  const std::string kept_entry = tenant + "/" + kept.id;
-  REQUIRE(inspect.command("ZADD", store_keys::expiring_jobs, "1", kept_entry).has_value());
+  REQUIRE(store.start(unexpired.id, lease_ms).has_value());
+  REQUIRE(store.finish(unexpired.id, 1, job_status::done, 60 * 60 * 1000, {}).has_value());
+  const std::string unexpired_entry = tenant + "/" + unexpired.id;
+  REQUIRE(inspect.command("ZADD", store_keys::expiring_jobs, "1", unexpired_entry).has_value());
   ::usleep(30 * 1000);
 
   auto swept = sweeper.sweep();
@@ -1339,11 +1339,11 @@ TEST_CASE("expired job's files leave the blob store", "[redis][kafka][worker_sto
   CHECK(swept->files_removed == 2);
   CHECK_FALSE(blobs.holds(jobgate::blob_keys::import_upload(tenant, expiring.id)));
   CHECK_FALSE(blobs.holds(jobgate::blob_keys::export_result(tenant, expiring.id, "ndjson")));
-  CHECK(blobs.holds(jobgate::blob_keys::import_upload(tenant, kept.id)));
-  CHECK(blobs.holds(jobgate::blob_keys::export_result(tenant, kept.id, "ndjson")));
+  CHECK(blobs.holds(jobgate::blob_keys::import_upload(tenant, unexpired.id)));
+  CHECK(blobs.holds(jobgate::blob_keys::export_result(tenant, unexpired.id, "ndjson")));
   CHECK_FALSE(score_of(inspect, store_keys::expiring_jobs, tenant + "/" + expiring.id).has_value());
-  CHECK(score_of(inspect, store_keys::expiring_jobs, kept_entry).has_value());
-  CHECK(score_of(inspect, store_keys::tenant_jobs(tenant), kept.id).has_value());
+  CHECK(score_of(inspect, store_keys::expiring_jobs, unexpired_entry).has_value());
+  CHECK(score_of(inspect, store_keys::tenant_jobs(tenant), unexpired.id).has_value());
 }
 
 TEST_CASE("sweeper removes stale partial files of the blob store",

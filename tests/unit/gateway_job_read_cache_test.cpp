@@ -154,8 +154,7 @@ TEST_CASE("job read cache with no entries is off", "[gateway][job_cache]") {
   CHECK(cache.find("exp_1") == nullptr);
 }
 
-TEST_CASE("job read cache hands every read of an entry the snapshot the load stored",
-          "[gateway][job_cache]") {
+TEST_CASE("job read cache shares the stored snapshot", "[gateway][job_cache]") {
   job_read_cache cache(100, std::chrono::minutes(1));
   cache.tracking_started();
   const auto ticket = cache.begin_load("exp_1");
@@ -189,7 +188,7 @@ TEST_CASE("job snapshot renders its body once per base URL", "[gateway][job_cach
   CHECK(render_for("http://a.example") == first);
   CHECK(renders == 1);
 
-  // Another host gets its own links, and then holds the snapshot's body.
+  // Another host gets its own links, and the snapshot then keeps that body.
   CHECK(*render_for("http://b.example") == "http://b.example/v1/jobs/exp_1");
   CHECK(renders == 2);
   CHECK(*render_for("http://a.example") == "http://a.example/v1/jobs/exp_1");
