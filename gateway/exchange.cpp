@@ -1,7 +1,10 @@
 #include "gateway/exchange.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -9,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <type_traits>
 
 #include "common/version.hpp"
 
@@ -129,6 +133,31 @@ void exchange::set_common_headers(Response& response) const {
   }
 }
 
+namespace {
+
+// Renders a response's status line and header fields as Beast's serializer does.
+void render_header(const http::response_header<>& header, std::string& out) {
+  out += "HTTP/";
+  out += static_cast<char>('0' + header.version() / 10);
+  out += '.';
+  out += static_cast<char>('0' + header.version() % 10);
+  out += ' ';
+  out += std::to_string(header.result_int());
+  out += ' ';
+  const auto reason = header.reason();
+  out += reason.empty() ? http::obsolete_reason(header.result()) : reason;
+  out += "\r\n";
+  for (const auto& field : header) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+}  // namespace
+
 template <typename Response>
 asio::awaitable<void> exchange::write(Response& response) {
   set_common_headers(response);
@@ -140,14 +169,17 @@ asio::awaitable<void> exchange::write(Response& response) {
   }
   responded_ = true;
   response_status_ = response.result();
-  stream_.expires_after(idle_timeout_);
   boost::system::error_code error;
-  if (parser_.get().method() == http::verb::head) {
+  if constexpr (std::is_same_v<typename Response::body_type, http::string_body>) {
+    error = co_await write_in_memory(response);
+  } else if (parser_.get().method() == http::verb::head) {
     // A HEAD response carries the GET response's headers, Content-Length included, but no body.
+    stream_.expires_after(idle_timeout_);
     http::response_serializer<typename Response::body_type> serializer(response);
     auto [header_error, bytes] = co_await http::async_write_header(stream_, serializer, use_tuple);
     error = header_error;
   } else {
+    stream_.expires_after(idle_timeout_);
     auto [body_error, bytes] = co_await http::async_write(stream_, response, use_tuple);
     error = body_error;
   }
@@ -155,6 +187,38 @@ asio::awaitable<void> exchange::write(Response& response) {
     broken_ = true;
     logger_.debug("response write failed", {{"error", error.message()}});
   }
+}
+
+asio::awaitable<boost::system::error_code> exchange::write_in_memory(
+    const http::response<http::string_body>& response) {
+  std::string header;
+  header.reserve(256);
+  render_header(response, header);
+  // A HEAD response carries the GET response's headers, Content-Length included, but no body.
+  const std::string_view body =
+      parser_.get().method() == http::verb::head ? std::string_view() : response.body();
+  std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
+
+  // A response that fits the socket's send buffer, as small ones usually do, goes out with one
+  // non-blocking send and no write timer. Whatever that send leaves goes out under the idle
+  // timeout.
+  auto& socket = stream_.socket();
+  boost::system::error_code error;
+  if (!socket.non_blocking()) {
+    socket.non_blocking(true, error);
+  }
+  std::size_t sent = error ? 0 : socket.write_some(pieces, error);
+  if (error && error != asio::error::would_block && error != asio::error::try_again) {
+    co_return error;
+  }
+  if (sent == header.size() + body.size()) {
+    co_return boost::system::error_code{};
+  }
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(pieces);
+  rest.consume(sent);
+  stream_.expires_after(idle_timeout_);
+  auto [write_error, bytes] = co_await asio::async_write(stream_, rest, use_tuple);
+  co_return write_error;
 }
 
 void exchange::respond(http::status status, std::string body, std::string_view content_type,

@@ -128,6 +128,10 @@ class exchange {
   template <typename Response>
   void set_common_headers(Response& response) const;
   boost::asio::awaitable<void> write_file_part();
+  // Writes a complete in-memory response: its header and body in one send when the socket takes
+  // them, else the rest under the idle timeout.
+  boost::asio::awaitable<boost::system::error_code> write_in_memory(
+      const http::response<http::string_body>& response);
 
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;

@@ -91,9 +91,26 @@ void gateway_metrics::record_request(std::string_view method, std::string_view p
                                         std::string_view("POST"),   std::string_view("PUT"),
                                         std::string_view("PATCH"),  std::string_view("DELETE"),
                                         std::string_view("OPTIONS")};
-  const std::string verb = listed(known_methods, method) ? std::string(method) : "other";
-  requests_.with({route, verb, std::to_string(static_cast<int>(status))}).increment();
-  request_seconds_.with({route, verb}).observe(std::chrono::duration<double>(elapsed).count());
+  const std::string_view verb = listed(known_methods, method) ? method : "other";
+  const auto status_code = std::to_string(static_cast<int>(status));
+  // The key's buffer is kept, so a lookup of a known series allocates nothing.
+  thread_local std::string key;
+  key.assign(route).append(" ").append(verb).append(" ").append(status_code);
+
+  request_series series{};
+  {
+    const std::lock_guard lock(request_series_mutex_);
+    const auto found = request_series_.find(key);
+    if (found != request_series_.end()) {
+      series = found->second;
+    } else {
+      series = {&requests_.with({route, std::string(verb), status_code}),
+                &request_seconds_.with({route, std::string(verb)})};
+      request_series_.emplace(key, series);
+    }
+  }
+  series.requests->increment();
+  series.seconds->observe(std::chrono::duration<double>(elapsed).count());
 }
 
 std::string gateway_metrics::render(

@@ -3,8 +3,10 @@
 #include <boost/beast/http/status.hpp>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/jobs/job.hpp"
@@ -47,6 +49,15 @@ class gateway_metrics {
   metrics::family<metrics::histogram>& request_seconds_;
   metrics::family<metrics::counter>& submitted_;
   metrics::family<metrics::counter>& rate_limited_;
+
+  // The series of one route template, method and status, found in the families once.
+  struct request_series {
+    metrics::counter* requests;
+    metrics::histogram* seconds;
+  };
+  std::mutex request_series_mutex_;
+  // Keyed by "ROUTE METHOD STATUS". Route templates keep the number of keys bounded.
+  std::unordered_map<std::string, request_series> request_series_;
 };
 
 // The route a path matches with its variable segments replaced ("/v1/imports/{id}/errors"), or

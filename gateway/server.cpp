@@ -113,6 +113,16 @@ asio::awaitable<boost::system::error_code> read_header_within(beast::tcp_stream&
                                                               beast::flat_buffer& buffer,
                                                               exchange::parser_type& parser,
                                                               std::chrono::seconds limit) {
+  // A header already complete in the buffer, as a kept-alive client's usually is, is parsed at
+  // once, without arming a timer for it.
+  if (buffer.size() > 0) {
+    boost::system::error_code error;
+    buffer.consume(parser.put(buffer.data(), error));
+    if (error != http::error::need_more && (error || parser.is_header_done())) {
+      co_return error;
+    }
+  }
+
   // The stream's own deadline would close the socket, so a timer on the connection's executor
   // cancels the read instead. The shared state outlives this frame if the timer handler runs late.
   struct header_watch {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -158,12 +159,32 @@ void append_json_string(std::string& out, std::string_view text) {
 
 // Text values are quoted when they contain spaces, quotes or '=' so that lines stay parseable.
 void append_text_value(std::string& out, std::string_view text) {
-  const bool plain = !text.empty() && text.find_first_of(" \"=\t\r\n") == std::string_view::npos;
+  static constexpr auto quoted_bytes = [] {
+    std::array<bool, 256> table{};
+    for (const unsigned char c : {' ', '"', '=', '\t', '\r', '\n'}) {
+      table[c] = true;
+    }
+    return table;
+  }();
+  bool plain = !text.empty();
+  for (const char c : text) {
+    plain = plain && !quoted_bytes[static_cast<unsigned char>(c)];
+  }
   if (plain) {
     out += text;
   } else {
     append_json_string(out, text);
   }
+}
+
+// Calls visit for each field of a context chain, oldest first.
+template <typename Field, typename Visit>
+void for_each_context_field(const Field* newest, Visit&& visit) {
+  if (newest == nullptr) {
+    return;
+  }
+  for_each_context_field(newest->earlier.get(), visit);
+  visit(*newest);
 }
 
 }  // namespace
@@ -200,8 +221,9 @@ bool parse_level(std::string_view text, level& out) {
 }
 
 logger logger::with(std::string_view key, std::string_view value) const {
-  logger copy = *this;
-  copy.context_.emplace_back(key, value);
+  logger copy;
+  copy.context_ = std::make_shared<const context_field>(
+      context_field{std::string(key), std::string(value), context_});
   return copy;
 }
 
@@ -247,9 +269,9 @@ void logger::write(level severity, std::string_view message,
         append_json_string(line, value);
       }
     };
-    for (const auto& [key, value] : context_) {
-      append_field(key, value, false);
-    }
+    for_each_context_field(context_.get(), [&append_field](const auto& item) {
+      append_field(item.key, item.value, false);
+    });
     for (const auto& item : fields) {
       append_field(item.key, item.value, item.numeric);
     }
@@ -266,9 +288,8 @@ void logger::write(level severity, std::string_view message,
       line += '=';
       append_text_value(line, value);
     };
-    for (const auto& [key, value] : context_) {
-      append_field(key, value);
-    }
+    for_each_context_field(
+        context_.get(), [&append_field](const auto& item) { append_field(item.key, item.value); });
     for (const auto& item : fields) {
       append_field(item.key, item.value);
     }

@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace jobgate::log {
 
@@ -49,7 +49,8 @@ level level_from_spdlog(int spdlog_level);
 bool parse_level(std::string_view text, level& out);
 
 // A logger with fixed context fields (connection, request id, job id, tenant) that every line it
-// writes carries. Copies are cheap enough for a per-request or per-job logger; thread-safe.
+// writes carries. Loggers share their fields: a copy costs a reference count, and with() one
+// allocation whatever the number of fields before it. Thread-safe.
 class logger {
  public:
   logger() = default;
@@ -65,7 +66,14 @@ class logger {
   void write(level severity, std::string_view message, std::initializer_list<field> fields) const;
 
  private:
-  std::vector<std::pair<std::string, std::string>> context_;
+  // One context field and the fields added before it, newest first.
+  struct context_field {
+    std::string key;
+    std::string value;
+    std::shared_ptr<const context_field> earlier;
+  };
+
+  std::shared_ptr<const context_field> context_;
 };
 
 }  // namespace jobgate::log

@@ -7,6 +7,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -584,6 +586,7 @@ class gateway_under_test {
     return read_response(stream);
   }
 
+  std::uint16_t port() const { return server_.port(); }
   jobgate::filesystem_blob_store& blobs() { return blobs_; }
   const fs::path& blob_root() const { return blob_root_; }
   const jobgate::gateway::gateway_config& config() const { return config_; }
@@ -753,6 +756,71 @@ TEST_CASE("router serves openapi document", "[gateway][router]") {
   CHECK(received.status == http::status::ok);
   CHECK(received.header("Content-Type") == "application/yaml");
   CHECK(received.body.find("openapi:") != std::string::npos);
+}
+
+TEST_CASE("router response larger than the socket buffers", "[gateway][router]") {
+  gateway_under_test gateway;
+  const job_record job = stored_job(job_kind::imports, job_status::done);
+  gateway.repository.put(job);
+  // A page of 100 rows of 80 KiB each: about 8 MiB, more than loopback's socket buffers hold.
+  for (int row = 1; row <= 100; ++row) {
+    gateway.repository.rejected_rows[job.id].push_back(
+        R"({"row":)" + std::to_string(row) + R"(,"note":")" + std::string(80 * 1024, 'x') + "\"}");
+  }
+  const std::string target = "/v1/imports/" + job.id + "/errors";
+  const auto whole = gateway.get(target);
+  REQUIRE(whole.status == http::status::ok);
+  REQUIRE(whole.body.size() > 8 * 1000 * 1000);
+
+  // A small receive buffer and a late first read leave most of the body to the server's
+  // waiting write. The body must still arrive whole, and the connection must stay usable.
+  asio::io_context client_io;
+  beast::tcp_stream stream(client_io);
+  stream.socket().open(asio::ip::tcp::v4());
+  stream.socket().set_option(asio::socket_base::receive_buffer_size(4096));
+  stream.expires_after(10s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gateway.port()));
+  http::request<http::empty_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, host);
+  request.set("X-API-Key", key_a);
+  http::write(stream, request);
+  std::this_thread::sleep_for(300ms);
+
+  beast::flat_buffer buffer;
+  for (int round = 0; round < 2; ++round) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(whole.body.size());
+    http::read(stream, buffer, parser);
+    CHECK(parser.get().result() == http::status::ok);
+    CHECK(parser.get().body() == whole.body);
+    if (round == 0) {
+      http::write(stream, request);
+    }
+  }
+}
+
+TEST_CASE("router HEAD response has no body bytes", "[gateway][router]") {
+  gateway_under_test gateway;
+  asio::io_context client_io;
+  asio::ip::tcp::socket socket(client_io);
+  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gateway.port()));
+  // A HEAD and a GET in one write: the GET's status line must follow the HEAD's header at once.
+  const std::string requests =
+      "HEAD /openapi.yaml HTTP/1.1\r\nHost: localhost\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  asio::write(socket, asio::buffer(requests));
+  std::string received;
+  boost::system::error_code error;
+  asio::read(socket, asio::dynamic_buffer(received), error);
+  REQUIRE(error == asio::error::eof);
+
+  const auto header_end = received.find("\r\n\r\n");
+  REQUIRE(header_end != std::string::npos);
+  const std::string head = received.substr(0, header_end);
+  CHECK(head.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(head.find("Content-Length: 0") == std::string::npos);
+  CHECK(head.find("\r\nContent-Length: ") != std::string::npos);
+  CHECK(received.substr(header_end + 4).starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
 TEST_CASE("router serves dashboard without key", "[gateway][router][ui]") {
