@@ -200,15 +200,16 @@ asio::awaitable<boost::system::error_code> exchange::write_in_memory(
   std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
 
   // A response that fits the socket's send buffer, as small ones usually do, goes out with one
-  // non-blocking send and no write timer. Whatever that send leaves goes out under the idle
-  // timeout.
+  // non-blocking send and no write timer. Whatever that send leaves must go out within the idle
+  // timeout. The socket stays non-blocking, which only synchronous operations notice.
   auto& socket = stream_.socket();
   boost::system::error_code error;
   if (!socket.non_blocking()) {
     socket.non_blocking(true, error);
   }
   std::size_t sent = error ? 0 : socket.write_some(pieces, error);
-  if (error && error != asio::error::would_block && error != asio::error::try_again) {
+  if (error && error != asio::error::would_block && error != asio::error::try_again &&
+      error != asio::error::interrupted) {
     co_return error;
   }
   if (sent == header.size() + body.size()) {

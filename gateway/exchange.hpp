@@ -129,7 +129,7 @@ class exchange {
   void set_common_headers(Response& response) const;
   boost::asio::awaitable<void> write_file_part();
   // Writes a complete in-memory response: its header and body in one send when the socket takes
-  // them, else the rest under the idle timeout.
+  // them, else the rest within the idle timeout.
   boost::asio::awaitable<boost::system::error_code> write_in_memory(
       const http::response<http::string_body>& response);
 

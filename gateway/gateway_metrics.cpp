@@ -93,7 +93,7 @@ void gateway_metrics::record_request(std::string_view method, std::string_view p
                                         std::string_view("OPTIONS")};
   const std::string_view verb = listed(known_methods, method) ? method : "other";
   const auto status_code = std::to_string(static_cast<int>(status));
-  // The key's buffer is kept, so a lookup of a known series allocates nothing.
+  // The key's buffer is kept, so looking up a known series allocates no key.
   thread_local std::string key;
   key.assign(route).append(" ").append(verb).append(" ").append(status_code);
 

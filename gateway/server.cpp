@@ -114,7 +114,8 @@ asio::awaitable<boost::system::error_code> read_header_within(beast::tcp_stream&
                                                               exchange::parser_type& parser,
                                                               std::chrono::seconds limit) {
   // A header already complete in the buffer, as a kept-alive client's usually is, is parsed at
-  // once, without arming a timer for it.
+  // once, without arming a timer for it. The stream's expiry stays as it was, because every
+  // asynchronous operation on the stream sets its own first.
   if (buffer.size() > 0) {
     boost::system::error_code error;
     buffer.consume(parser.put(buffer.data(), error));

@@ -792,7 +792,9 @@ TEST_CASE("router response larger than the socket buffers", "[gateway][router]")
     parser.body_limit(whole.body.size());
     http::read(stream, buffer, parser);
     CHECK(parser.get().result() == http::status::ok);
-    CHECK(parser.get().body() == whole.body);
+    REQUIRE(parser.get().body().size() == whole.body.size());
+    // Double parentheses keep Catch from printing both 8 MiB bodies on a mismatch.
+    CHECK((parser.get().body() == whole.body));
     if (round == 0) {
       http::write(stream, request);
     }
