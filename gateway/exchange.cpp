@@ -135,7 +135,7 @@ void exchange::set_common_headers(Response& response) const {
 
 namespace {
 
-// Renders a response's status line and header fields as Beast's serializer does.
+// Renders a response's status line and header fields in HTTP/1.1 form, ending with the blank line.
 void render_header(const http::response_header<>& header, std::string& out) {
   out += "HTTP/";
   out += static_cast<char>('0' + header.version() / 10);
@@ -194,14 +194,13 @@ asio::awaitable<boost::system::error_code> exchange::write_in_memory(
   std::string header;
   header.reserve(256);
   render_header(response, header);
-  // A HEAD response carries the GET response's headers, Content-Length included, but no body.
+  // A HEAD response gets the header alone, Content-Length included.
   const std::string_view body =
       parser_.get().method() == http::verb::head ? std::string_view() : response.body();
   std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
 
-  // A response that fits the socket's send buffer, as small ones usually do, goes out with one
-  // non-blocking send and no write timer. Whatever that send leaves must go out within the idle
-  // timeout. The socket stays non-blocking, which only synchronous operations notice.
+  // A response that fits the socket's send buffer goes out with one non-blocking send and no write
+  // timer. The socket stays non-blocking, which only synchronous operations notice.
   auto& socket = stream_.socket();
   boost::system::error_code error;
   if (!socket.non_blocking()) {

@@ -50,7 +50,7 @@ class gateway_metrics {
   metrics::family<metrics::counter>& submitted_;
   metrics::family<metrics::counter>& rate_limited_;
 
-  // The series of one route template, method and status, found in the families once.
+  // The counter and histogram of one route template, method and status.
   struct request_series {
     metrics::counter* requests;
     metrics::histogram* seconds;

@@ -758,11 +758,12 @@ TEST_CASE("router serves openapi document", "[gateway][router]") {
   CHECK(received.body.find("openapi:") != std::string::npos);
 }
 
-TEST_CASE("router response larger than the socket buffers", "[gateway][router]") {
+TEST_CASE("router large response to late reader", "[gateway][router]") {
   gateway_under_test gateway;
   const job_record job = stored_job(job_kind::imports, job_status::done);
   gateway.repository.put(job);
-  // A page of 100 rows of 80 KiB each: about 8 MiB, more than loopback's socket buffers hold.
+  // A page of 100 rows of 80 KiB each: about 8 MiB, twice Linux's default maximum send buffer
+  // (net.ipv4.tcp_wmem).
   for (int row = 1; row <= 100; ++row) {
     gateway.repository.rejected_rows[job.id].push_back(
         R"({"row":)" + std::to_string(row) + R"(,"note":")" + std::string(80 * 1024, 'x') + "\"}");
@@ -801,7 +802,7 @@ TEST_CASE("router response larger than the socket buffers", "[gateway][router]")
   }
 }
 
-TEST_CASE("router HEAD response has no body bytes", "[gateway][router]") {
+TEST_CASE("router HEAD response without body", "[gateway][router]") {
   gateway_under_test gateway;
   asio::io_context client_io;
   asio::ip::tcp::socket socket(client_io);
