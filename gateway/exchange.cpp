@@ -239,7 +239,7 @@ void exchange::respond_json(http::status status, std::string body, header_list h
 
 void exchange::respond_problem(const problem& error, header_list headers) {
   const problem_info info = describe(error.kind);
-  const std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+  const std::string_view path = target_.substr(0, target_.find('?'));
   respond(info.status, problem_body(error, path), "application/problem+json", std::move(headers));
 }
 

@@ -140,7 +140,8 @@ class exchange {
   log::logger logger_;
   std::string request_id_;
   tracing::trace_context trace_;
-  std::string target_;
+  // Points into the parser's request, which outlives the exchange.
+  std::string_view target_;
   std::string tenant_;
   tenants::tenant_limits limits_;
   header_list common_headers_;

@@ -173,8 +173,8 @@ boost::system::result<json::document, problem> validate_request(
   return std::move(*parsed);
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> segments;
+path_segments split_path(std::string_view path) {
+  path_segments segments;
   while (!path.empty()) {
     if (path.front() == '/') {
       path.remove_prefix(1);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <optional>
@@ -20,8 +21,11 @@ namespace jobgate::gateway {
 // or nullopt when the target is malformed or has no such parameter with a value.
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
 
+// The segments of a request path, kept inline up to the depth of the deepest route.
+using path_segments = boost::container::small_vector<std::string_view, 8>;
+
 // The segments of a path without its empty ones: "/v1//jobs/" gives {"v1", "jobs"}.
-std::vector<std::string_view> split_path(std::string_view path);
+path_segments split_path(std::string_view path);
 
 // Compares the media type of a Content-Type value with `expected`, ignoring case and parameters.
 bool has_media_type(std::string_view content_type, std::string_view expected);

@@ -14,6 +14,7 @@
 
 #include "common/crypto/random.hpp"
 #include "gateway/exchange.hpp"
+#include "gateway/idle_watchdog.hpp"
 
 namespace jobgate::gateway {
 
@@ -220,6 +221,7 @@ asio::awaitable<void> server::accept_loop() {
 asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t connection_id) {
   const log::logger connection_log = log::logger{}.with("conn", std::to_string(connection_id));
   beast::tcp_stream stream(std::move(socket));
+  idle_watchdog idle(stream.socket(), timeouts_.idle);
   beast::flat_buffer buffer;
 
   for (bool first_request = true;; first_request = false) {
@@ -232,11 +234,14 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
       if (buffer.capacity() > idle_buffer_limit_bytes) {
         buffer.shrink_to_fit();
       }
-      stream.expires_after(timeouts_.idle);
-      auto [error, bytes] =
-          co_await stream.async_read_some(buffer.prepare(next_request_read_bytes), use_tuple);
+      // The watchdog bounds this wait, so the read goes to the socket itself and arms no timer.
+      idle.waiting();
+      auto [error, bytes] = co_await stream.socket().async_read_some(
+          buffer.prepare(next_request_read_bytes), use_tuple);
+      idle.busy();
       if (error) {
-        connection_log.debug("connection closed between requests", {{"error", error.message()}});
+        connection_log.debug("connection closed between requests",
+                             {{"error", idle.expired() ? "idle timeout" : error.message()}});
         break;
       }
       buffer.commit(bytes);

@@ -47,15 +47,15 @@ thread_local random_block this_thread_block;
 
 std::string random_hex(std::size_t bytes) {
   static constexpr char hex[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(2 * bytes);
+  std::string text(2 * bytes, '\0');
+  char* out = text.data();
   unsigned char chunk[32];
   while (bytes > 0) {
     const std::size_t take = std::min(bytes, sizeof chunk);
     this_thread_block.fill(chunk, take);
     for (std::size_t i = 0; i < take; ++i) {
-      text += hex[chunk[i] >> 4];
-      text += hex[chunk[i] & 0x0f];
+      *out++ = hex[chunk[i] >> 4];
+      *out++ = hex[chunk[i] & 0x0f];
     }
     bytes -= take;
   }
