@@ -1,5 +1,7 @@
 #include "gateway/exchange.hpp"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/http/write.hpp>
 #include <type_traits>
 
+#include "common/crypto/sha256.hpp"
 #include "common/version.hpp"
 
 namespace jobgate::gateway {
@@ -38,11 +41,12 @@ std::string_view single_traceparent(const http::request<http::buffer_body>& requ
 }  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser_type& parser,
-                   log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
-                   std::chrono::seconds body_idle_timeout)
+                   connection_memory& memory, log::logger logger, std::string request_id,
+                   std::chrono::seconds idle_timeout, std::chrono::seconds body_idle_timeout)
     : stream_(stream),
       buffer_(buffer),
       parser_(parser),
+      memory_(memory),
       logger_(std::move(logger)),
       request_id_(std::move(request_id)),
       trace_(tracing::continue_or_start(single_traceparent(parser.get()))),
@@ -50,6 +54,16 @@ exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser
       idle_timeout_(idle_timeout),
       body_idle_timeout_(body_idle_timeout) {
   logger_ = logger_.with("trace_id", trace_.trace_id());
+}
+
+std::string exchange::api_key_digest(std::string_view key) {
+  // The comparison takes the same time wherever the keys differ.
+  if (memory_.api_key.size() != key.size() ||
+      CRYPTO_memcmp(memory_.api_key.data(), key.data(), key.size()) != 0) {
+    memory_.api_key_digest = crypto::sha256_hex(key);
+    memory_.api_key.assign(key);
+  }
+  return memory_.api_key_digest;
 }
 
 void exchange::set_tenant(std::string tenant) {

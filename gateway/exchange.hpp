@@ -29,6 +29,14 @@ namespace http = boost::beast::http;
 // Extra response headers by name, e.g. {"Retry-After", "2"}.
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// The state a connection keeps from one request for the next.
+struct connection_memory {
+  // The last API key and its SHA-256, so a client that sends the same key with every request of
+  // a kept-alive connection costs one digest.
+  std::string api_key;
+  std::string api_key_digest;
+};
+
 // One request and its response on a connection: the parsed header, the body still to read, and the
 // response writer. Owned by the connection's coroutine, used on its strand only.
 class exchange {
@@ -36,8 +44,8 @@ class exchange {
   using parser_type = http::request_parser<http::buffer_body>;
 
   exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, parser_type& parser,
-           log::logger logger, std::string request_id, std::chrono::seconds idle_timeout,
-           std::chrono::seconds body_idle_timeout);
+           connection_memory& memory, log::logger logger, std::string request_id,
+           std::chrono::seconds idle_timeout, std::chrono::seconds body_idle_timeout);
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   std::string_view target() const { return target_; }
@@ -52,6 +60,10 @@ class exchange {
   // The gateway's span of this request: a child of the request's traceparent header, or a new
   // trace. The logger's lines carry its trace id.
   const tracing::trace_context& trace() const { return trace_; }
+
+  // The hex SHA-256 of a non-empty API key, computed again only when the connection's previous
+  // request sent a different key.
+  std::string api_key_digest(std::string_view key);
 
   // The tenant once the API key was checked; empty before.
   const std::string& tenant() const { return tenant_; }
@@ -136,6 +148,7 @@ class exchange {
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;
   parser_type& parser_;
+  connection_memory& memory_;
   bool close_requested_ = false;
   log::logger logger_;
   std::string request_id_;

@@ -261,7 +261,7 @@ asio::awaitable<std::optional<std::string>> router::authenticate(exchange& curre
     key = authorization.substr(7);
   }
   // Keys are kept as digests; a lookup by digest reveals nothing about a key's prefix.
-  std::string digest = key.empty() ? std::string{} : crypto::sha256_hex(key);
+  std::string digest = key.empty() ? std::string{} : current.api_key_digest(key);
   std::optional<tenant_identity> identity;
   if (!digest.empty()) {
     auto found = co_await tenants_.find(digest);

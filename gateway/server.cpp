@@ -223,6 +223,7 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
   beast::tcp_stream stream(std::move(socket));
   idle_watchdog idle(stream.socket(), timeouts_.idle);
   beast::flat_buffer buffer;
+  connection_memory memory;
 
   for (bool first_request = true;; first_request = false) {
     // On a kept-alive connection the idle timeout covers the wait for the next request, and the
@@ -274,7 +275,7 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     }
 
     const std::string request_id = request_id_for(parser.get());
-    exchange current(stream, buffer, parser, connection_log.with("request_id", request_id),
+    exchange current(stream, buffer, parser, memory, connection_log.with("request_id", request_id),
                      request_id, timeouts_.idle, timeouts_.body_idle);
     const auto started = std::chrono::steady_clock::now();
     const request_counter counted(active_requests_);
@@ -289,11 +290,11 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
     const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
     routes_.record_request(parser.get().method_string(), current.target(),
                            current.response_status(), elapsed);
-    current.logger().info(
-        "request", {{"method", std::string(parser.get().method_string())},
-                    {"target", std::string(current.target().substr(0, current.target().find('?')))},
-                    {"status", static_cast<int>(current.response_status())},
-                    {"duration_us", elapsed_us}});
+    current.logger().info("request",
+                          {{"method", std::string_view(parser.get().method_string())},
+                           {"target", current.target().substr(0, current.target().find('?'))},
+                           {"status", static_cast<int>(current.response_status())},
+                           {"duration_us", elapsed_us}});
     if (current.close_after_response() || stopping_.load()) {
       break;
     }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -220,10 +221,21 @@ bool parse_level(std::string_view text, level& out) {
   return false;
 }
 
+logger::context_field::context_field(std::string_view key, std::string_view value,
+                                     std::shared_ptr<const context_field> earlier_fields)
+    : earlier(std::move(earlier_fields)), key_size_(key.size()), value_size_(value.size()) {
+  if (key.size() + value.size() <= sizeof inline_text_) {
+    std::copy(key.begin(), key.end(), inline_text_);
+    std::copy(value.begin(), value.end(), inline_text_ + key.size());
+  } else {
+    spilled_.reserve(key.size() + value.size());
+    spilled_.append(key).append(value);
+  }
+}
+
 logger logger::with(std::string_view key, std::string_view value) const {
   logger copy;
-  copy.context_ = std::make_shared<const context_field>(
-      context_field{std::string(key), std::string(value), context_});
+  copy.context_ = std::make_shared<const context_field>(key, value, context_);
   return copy;
 }
 
@@ -270,10 +282,10 @@ void logger::write(level severity, std::string_view message,
       }
     };
     for_each_context_field(context_.get(), [&append_field](const auto& item) {
-      append_field(item.key, item.value, false);
+      append_field(item.key(), item.value(), false);
     });
     for (const auto& item : fields) {
-      append_field(item.key, item.value, item.numeric);
+      append_field(item.key, item.value(), item.numeric);
     }
     line += '}';
   } else {
@@ -288,10 +300,11 @@ void logger::write(level severity, std::string_view message,
       line += '=';
       append_text_value(line, value);
     };
-    for_each_context_field(
-        context_.get(), [&append_field](const auto& item) { append_field(item.key, item.value); });
+    for_each_context_field(context_.get(), [&append_field](const auto& item) {
+      append_field(item.key(), item.value());
+    });
     for (const auto& item : fields) {
-      append_field(item.key, item.value);
+      append_field(item.key, item.value());
     }
   }
   sink().info(line);

@@ -13,18 +13,23 @@ namespace jobgate::log {
 enum class output_format { text, json };
 enum class level { debug, info, warn, error };
 
-// One key=value fact on a log line.
+// One key=value fact on a log line. A text value is only viewed, so a field lives no longer than
+// the call it is written in, as in logger.info("msg", {{"key", value}}).
 struct field {
-  field(std::string_view key_text, std::string_view text) : key(key_text), value(text) {}
-  field(std::string_view key_text, const std::string& text) : key(key_text), value(text) {}
-  field(std::string_view key_text, const char* text) : key(key_text), value(text) {}
+  field(std::string_view key_text, std::string_view text) : key(key_text), text_(text) {}
+  field(std::string_view key_text, const std::string& text) : key(key_text), text_(text) {}
+  field(std::string_view key_text, const char* text) : key(key_text), text_(text) {}
   // A number is written without quotes in JSON lines, unless it is a NaN or an infinity.
   template <typename Number>
   requires std::is_arithmetic_v<Number> field(std::string_view key_text, Number number)
-      : key(key_text), value(std::to_string(number)), numeric(is_finite(number)) {}
+      : key(key_text),
+        numeric(is_finite(number)),
+        number_(std::to_string(number)),
+        is_number_(true) {}
+
+  std::string_view value() const { return is_number_ ? std::string_view(number_) : text_; }
 
   std::string_view key;
-  std::string value;
   bool numeric = false;
 
  private:
@@ -36,6 +41,10 @@ struct field {
       return true;
     }
   }
+
+  std::string_view text_;
+  std::string number_;
+  bool is_number_ = false;
 };
 
 // Sets up the process-wide sink once at start-up: lines go to stderr as JSON objects or as text
@@ -66,11 +75,27 @@ class logger {
   void write(level severity, std::string_view message, std::initializer_list<field> fields) const;
 
  private:
-  // One context field and the fields added before it, newest first.
-  struct context_field {
-    std::string key;
-    std::string value;
+  // One context field and the fields added before it, newest first. A short key and value are
+  // kept inside the node, so with() allocates once.
+  class context_field {
+   public:
+    context_field(std::string_view key, std::string_view value,
+                  std::shared_ptr<const context_field> earlier_fields);
+    context_field(const context_field&) = delete;
+    context_field& operator=(const context_field&) = delete;
+
+    std::string_view key() const { return {text(), key_size_}; }
+    std::string_view value() const { return {text() + key_size_, value_size_}; }
+
     std::shared_ptr<const context_field> earlier;
+
+   private:
+    const char* text() const { return spilled_.empty() ? inline_text_ : spilled_.data(); }
+
+    std::size_t key_size_;
+    std::size_t value_size_;
+    char inline_text_[48];
+    std::string spilled_;
   };
 
   std::shared_ptr<const context_field> context_;

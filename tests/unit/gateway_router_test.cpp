@@ -1091,6 +1091,38 @@ TEST_CASE("router reads jobs of own tenant", "[gateway][router]") {
   CHECK(down.header("Retry-After") == "2");
 }
 
+TEST_CASE("router keys change on one connection", "[gateway][router][tenants]") {
+  // The digest of a connection's previous key is reused only for the same key.
+  gateway_under_test gateway;
+  const job_record job = stored_job(job_kind::imports, job_status::processing);
+  gateway.repository.put(job);
+  asio::io_context client_io;
+  beast::tcp_stream stream(client_io);
+  stream.expires_after(10s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gateway.port()));
+  beast::flat_buffer buffer;
+
+  const std::string wrong_key(key_a.size(), 'x');
+  const std::vector<std::pair<std::string, http::status>> sequence = {
+      {std::string(key_a), http::status::ok},
+      {std::string(key_a), http::status::ok},
+      {std::string(key_b), http::status::not_found},
+      {std::string(key_a), http::status::ok},
+      {wrong_key, http::status::unauthorized},
+      {std::string(key_a), http::status::ok},
+      {std::string(key_a) + "x", http::status::unauthorized}};
+  for (const auto& [key, expected] : sequence) {
+    http::request<http::empty_body> request{http::verb::get, "/v1/imports/" + job.id, 11};
+    request.set(http::field::host, host);
+    request.set("X-API-Key", key);
+    http::write(stream, request);
+    http::response<http::string_body> received;
+    http::read(stream, buffer, received);
+    INFO("key " << key);
+    CHECK(received.result() == expected);
+  }
+}
+
 TEST_CASE("router finished job has no Retry-After", "[gateway][router]") {
   gateway_under_test gateway;
   const job_record job = stored_job(job_kind::exports, job_status::done);
