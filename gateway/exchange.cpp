@@ -140,7 +140,8 @@ asio::awaitable<boost::system::result<std::string>> exchange::read_body(std::uin
 
 template <typename Response>
 void exchange::set_common_headers(Response& response) const {
-  response.set(http::field::server, "jobgate/" + std::string(version()));
+  static const std::string server_name = "jobgate/" + std::string(version());
+  response.set(http::field::server, server_name);
   response.set("X-Request-Id", request_id_);
   for (const auto& [name, value] : common_headers_) {
     response.set(name, value);

@@ -167,10 +167,9 @@ void append_text_value(std::string& out, std::string_view text) {
     }
     return table;
   }();
-  bool plain = !text.empty();
-  for (const char c : text) {
-    plain = plain && !quoted_bytes[static_cast<unsigned char>(c)];
-  }
+  const bool plain = !text.empty() && std::none_of(text.begin(), text.end(), [](char c) {
+    return quoted_bytes[static_cast<unsigned char>(c)];
+  });
   if (plain) {
     out += text;
   } else {
