@@ -56,11 +56,16 @@ exchange::exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, parser
   logger_ = logger_.with("trace_id", trace_.trace_id());
 }
 
+connection_memory::~connection_memory() {
+  OPENSSL_cleanse(api_key.data(), api_key.capacity());
+}
+
 std::string exchange::api_key_digest(std::string_view key) {
   // The comparison takes the same time wherever the keys differ.
   if (memory_.api_key.size() != key.size() ||
       CRYPTO_memcmp(memory_.api_key.data(), key.data(), key.size()) != 0) {
     memory_.api_key_digest = crypto::sha256_hex(key);
+    OPENSSL_cleanse(memory_.api_key.data(), memory_.api_key.size());
     memory_.api_key.assign(key);
   }
   return memory_.api_key_digest;

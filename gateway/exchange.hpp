@@ -31,6 +31,12 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // The state a connection keeps from one request for the next.
 struct connection_memory {
+  connection_memory() = default;
+  connection_memory(const connection_memory&) = delete;
+  connection_memory& operator=(const connection_memory&) = delete;
+  // Overwrites the key before its memory is freed.
+  ~connection_memory();
+
   // The last API key and its SHA-256, so a client that sends the same key with every request of
   // a kept-alive connection costs one digest.
   std::string api_key;

@@ -1,5 +1,7 @@
 #include "gateway/idle_watchdog.hpp"
 
+#include <algorithm>
+
 namespace jobgate::gateway {
 
 namespace asio = boost::asio;
@@ -18,27 +20,36 @@ struct idle_watchdog::state {
 };
 
 idle_watchdog::idle_watchdog(asio::ip::tcp::socket& socket, clock::duration timeout)
-    : state_(std::make_shared<state>(socket, timeout)) {
-  arm(state_, clock::now() + timeout);
-}
+    : socket_(socket),
+      // A timeout of zero would re-arm the timer at once, forever.
+      timeout_(std::max(timeout, clock::duration(std::chrono::milliseconds(1)))) {}
 
 idle_watchdog::~idle_watchdog() {
-  state_->socket = nullptr;
-  state_->timer.cancel();
+  if (state_) {
+    state_->socket = nullptr;
+    state_->timer.cancel();
+  }
 }
 
 void idle_watchdog::waiting() {
+  // The timer starts with the first wait, so a connection that never waits arms none.
+  if (!state_) {
+    state_ = std::make_shared<state>(socket_, timeout_);
+    arm(state_, clock::now() + timeout_);
+  }
   state_->waiting_since = clock::now();
   state_->is_waiting = true;
   state_->expired = false;
 }
 
 void idle_watchdog::busy() {
-  state_->is_waiting = false;
+  if (state_) {
+    state_->is_waiting = false;
+  }
 }
 
 bool idle_watchdog::expired() const {
-  return state_->expired;
+  return state_ && state_->expired;
 }
 
 void idle_watchdog::arm(const std::shared_ptr<state>& watch, clock::time_point at) {

@@ -8,11 +8,11 @@
 namespace jobgate::gateway {
 
 // Cancels a connection's socket operations once it has waited for its next request for longer
-// than a timeout. The connection marks each wait with waiting() and its end with busy(); the
-// watchdog owns one timer for the connection's lifetime, armed once per timeout period rather than
-// once per request. When it fires before the current wait can have run out, it sleeps until then;
-// while the connection is busy, it looks again one timeout later.
-// Deadlines of the busy part (header, body, response writes) stay with their own operations.
+// than a timeout. The connection marks each wait with waiting() and its end with busy(). The
+// watchdog owns one timer from the first wait to the end of the connection. The timer is armed
+// once per timeout period rather than once per request. When it fires before the current wait can
+// have run out, it sleeps until then; while the connection is busy, it looks again one timeout
+// later. Deadlines of the busy part (header, body, response writes) stay with their own operations.
 //
 // A cancelled read completes with asio::error::operation_aborted and expired() returns true.
 // Used on the connection's executor only; the socket must outlive the watchdog.
@@ -37,7 +37,10 @@ class idle_watchdog {
   static void arm(const std::shared_ptr<state>& watch, clock::time_point at);
   static void on_timer(const std::shared_ptr<state>& watch);
 
-  // Shared with the pending timer handler, which may run after the watchdog is gone.
+  boost::asio::ip::tcp::socket& socket_;
+  clock::duration timeout_;
+  // Created by the first wait. Shared with the pending timer handler, which may run after the
+  // watchdog is gone.
   std::shared_ptr<state> state_;
 };
 

@@ -242,7 +242,9 @@ asio::awaitable<void> server::run_connection(tcp::socket socket, std::uint64_t c
       idle.busy();
       if (error) {
         connection_log.debug("connection closed between requests",
-                             {{"error", idle.expired() ? "idle timeout" : error.message()}});
+                             {{"error", error == asio::error::operation_aborted && idle.expired()
+                                            ? "idle timeout"
+                                            : error.message()}});
         break;
       }
       buffer.commit(bytes);
