@@ -61,7 +61,7 @@ connection_memory::~connection_memory() {
 }
 
 std::string exchange::api_key_digest(std::string_view key) {
-  // The comparison takes the same time wherever the keys differ.
+  // CRYPTO_memcmp takes the same time wherever the keys differ.
   if (memory_.api_key.size() != key.size() ||
       CRYPTO_memcmp(memory_.api_key.data(), key.data(), key.size()) != 0) {
     memory_.api_key_digest = crypto::sha256_hex(key);

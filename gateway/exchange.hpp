@@ -67,8 +67,8 @@ class exchange {
   // trace. The logger's lines carry its trace id.
   const tracing::trace_context& trace() const { return trace_; }
 
-  // The hex SHA-256 of a non-empty API key, computed again only when the connection's previous
-  // request sent a different key.
+  // Returns the hex SHA-256 of a non-empty API key. The digest is computed again only when the
+  // connection's previous request sent a different key.
   std::string api_key_digest(std::string_view key);
 
   // The tenant once the API key was checked; empty before.

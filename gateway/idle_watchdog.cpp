@@ -10,7 +10,7 @@ struct idle_watchdog::state {
   state(asio::ip::tcp::socket& watched, clock::duration limit)
       : socket(&watched), timer(watched.get_executor()), timeout(limit) {}
 
-  // Null once the watchdog is destroyed; the handler then stops.
+  // Null once the watchdog is destroyed, which stops the handler.
   asio::ip::tcp::socket* socket;
   asio::steady_timer timer;
   clock::duration timeout;

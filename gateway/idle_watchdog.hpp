@@ -11,8 +11,9 @@ namespace jobgate::gateway {
 // than a timeout. The connection marks each wait with waiting() and its end with busy(). The
 // watchdog owns one timer from the first wait to the end of the connection. The timer is armed
 // once per timeout period rather than once per request. When it fires before the current wait can
-// have run out, it sleeps until then; while the connection is busy, it looks again one timeout
-// later. Deadlines of the busy part (header, body, response writes) stay with their own operations.
+// have run out, it is armed again for the end of that wait. While the connection is busy, it checks
+// again one timeout later. Deadlines of the busy part (header, body, response writes) stay with
+// their own operations.
 //
 // A cancelled read completes with asio::error::operation_aborted and expired() returns true.
 // Used on the connection's executor only; the socket must outlive the watchdog.
@@ -25,11 +26,11 @@ class idle_watchdog {
   idle_watchdog(const idle_watchdog&) = delete;
   idle_watchdog& operator=(const idle_watchdog&) = delete;
 
-  // The connection starts waiting for the first byte of its next request.
+  // Marks the start of a wait for the first byte of the next request.
   void waiting();
-  // The wait is over: bytes arrived, or the connection gave up.
+  // Marks the end of the wait, whether bytes arrived or the read failed.
   void busy();
-  // True once a wait ran out and its socket operations were cancelled.
+  // Returns true once a wait ran out and its socket operations were cancelled.
   bool expired() const;
 
  private:

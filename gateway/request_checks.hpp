@@ -21,7 +21,7 @@ namespace jobgate::gateway {
 // or nullopt when the target is malformed or has no such parameter with a value.
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
 
-// The segments of a request path, kept inline up to the depth of the deepest route.
+// The segments of a request path, stored inline up to 8, more than the deepest route has.
 using path_segments = boost::container::small_vector<std::string_view, 8>;
 
 // The segments of a path without its empty ones: "/v1//jobs/" gives {"v1", "jobs"}.

@@ -13,8 +13,8 @@ namespace jobgate::log {
 enum class output_format { text, json };
 enum class level { debug, info, warn, error };
 
-// One key=value fact on a log line. A text value is only viewed, so a field lives no longer than
-// the call it is written in, as in logger.info("msg", {{"key", value}}).
+// One key=value fact on a log line. A field refers to its text value without copying it, so it must
+// not outlive the logging call it is written in, as in logger.info("msg", {{"key", value}}).
 struct field {
   field(std::string_view key_text, std::string_view text) : key(key_text), text_(text) {}
   field(std::string_view key_text, const std::string& text) : key(key_text), text_(text) {}

@@ -55,7 +55,8 @@ struct watched_connection {
         });
   }
 
-  // Runs handlers until the read finished; the watchdog's timer keeps the io_context busy for good.
+  // Runs handlers until the read finished. The watchdog's timer never lets the io_context run out
+  // of work, so run() would not return.
   void run_until_done(const std::optional<read_result>& result) {
     const auto give_up = clock_type::now() + 5s;
     while (!result && clock_type::now() < give_up && io.run_one_for(1s) > 0) {
@@ -74,7 +75,7 @@ void check_cut_after(const std::optional<read_result>& result, clock_type::durat
 
 }  // namespace
 
-TEST_CASE("idle watchdog times a wait from its own start", "[gateway][idle]") {
+TEST_CASE("idle watchdog times each wait", "[gateway][idle]") {
   // The first wait arms the timer for 400 ms and ends at once. The second starts 300 ms later, so
   // the timer fires 100 ms into it and must wait for the rest of its 400 ms.
   watched_connection connection(400ms);
@@ -92,8 +93,8 @@ TEST_CASE("idle watchdog times a wait from its own start", "[gateway][idle]") {
   check_cut_after(second, 400ms);
 }
 
-TEST_CASE("idle watchdog cuts only a wait that runs out", "[gateway][idle]") {
-  // Bytes arrive 10 ms into a 500 ms timeout; the next wait gets none and is cut.
+TEST_CASE("idle watchdog cuts expired wait only", "[gateway][idle]") {
+  // Bytes arrive 10 ms into a 500 ms timeout. The next wait gets none and is cut.
   watched_connection connection(500ms);
   std::optional<read_result> first;
   std::optional<read_result> second;
@@ -115,7 +116,7 @@ TEST_CASE("idle watchdog cuts only a wait that runs out", "[gateway][idle]") {
   CHECK(connection.watchdog->expired());
 }
 
-TEST_CASE("idle watchdog gone before its timer handler", "[gateway][idle]") {
+TEST_CASE("idle watchdog destroyed with handler queued", "[gateway][idle]") {
   // Both timers have expired when the io_context starts, so the watchdog's handler is already
   // queued when an earlier handler destroys the watchdog. It must then leave the socket alone.
   watched_connection connection(50ms);
